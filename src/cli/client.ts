@@ -1,0 +1,82 @@
+import { request as httpRequest } from "node:http";
+import { SlipwayError } from "../errors.js";
+import type { ProgressMessage } from "../daemon/progress.js";
+
+/**
+ * The CLI's side of the control API: HTTP over the daemon's unix socket.
+ *
+ * @example
+ * const client = new ApiClient("/srv/app/.slipway/daemon.sock");
+ * const status = await client.get("/v1/status");
+ */
+export class ApiClient {
+  constructor(readonly socketPath: string) {}
+
+  async get<T>(path: string): Promise<T> {
+    return this.json<T>("GET", path);
+  }
+
+  async post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.json<T>("POST", path, body);
+  }
+
+  /** Sends a request whose answer is NDJSON, calling `onMessage` per line. */
+  async stream(path: string, body: unknown, onMessage: (m: ProgressMessage) => void): Promise<void> {
+    const res = await this.open("POST", path, body);
+    await readLines(res, (line) => onMessage(JSON.parse(line) as ProgressMessage));
+  }
+
+  /** A plain-text streamed answer (logs), line by line. */
+  async lines(path: string, onLine: (line: string) => void): Promise<void> {
+    const res = await this.open("GET", path);
+    await readLines(res, onLine);
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.open(method, path, body);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
+  }
+
+  private open(method: string, path: string, body?: unknown): Promise<import("node:http").IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ socketPath: this.socketPath, method, path, headers: { "content-type": "application/json" } }, (res) => {
+        if ((res.statusCode ?? 500) < 400) return resolve(res);
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          try {
+            const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { error: Parameters<typeof SlipwayError.fromJSON>[0] };
+            reject(SlipwayError.fromJSON(parsed.error));
+          } catch {
+            reject(new SlipwayError("INTERNAL", `daemon answered ${res.statusCode}`));
+          }
+        });
+      });
+      req.on("error", (err: NodeJS.ErrnoException) =>
+        reject(
+          new SlipwayError("DAEMON_UNAVAILABLE", `cannot reach the Slipway daemon at ${this.socketPath} (${err.code ?? err.message})`, {
+            hint: "start it with slipway up",
+            cause: err,
+          }),
+        ),
+      );
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+}
+
+async function readLines(res: AsyncIterable<unknown>, onLine: (line: string) => void): Promise<void> {
+  let buffered = "";
+  for await (const chunk of res) {
+    buffered += String(chunk);
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line) onLine(line);
+    }
+  }
+  if (buffered) onLine(buffered);
+}

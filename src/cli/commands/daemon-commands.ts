@@ -1,0 +1,64 @@
+import type { Command } from "commander";
+import { parseAddress } from "../../config/address.js";
+import { Daemon } from "../../daemon/daemon.js";
+import { statePaths } from "../../daemon/paths.js";
+import type { DaemonStatus } from "../../daemon/status.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ApiClient } from "../client.js";
+import { ensureDaemon, pingDaemon } from "../daemon-control.js";
+import { load, projectRoot, type GlobalOptions } from "../options.js";
+
+/** `slipway up`, `slipway down` and the hidden `slipway daemon`. */
+export function registerDaemonCommands(program: Command): void {
+  program
+    .command("up")
+    .description("start the daemon in the background (idempotent); it brings the current release back")
+    .action(async (_opts: object, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const root = projectRoot(g);
+      const hasConfig = g.config !== undefined || ["slipway.yaml", "slipway.yml"].some((f) => existsSync(join(root, f)));
+      const listen = hasConfig ? load(g).config.listen : undefined;
+      const handle = await ensureDaemon(root, listen);
+      const status = await handle.client.get<DaemonStatus>("/v1/status");
+      if (g.json) return void console.log(JSON.stringify({ pid: handle.pid, started: handle.started, recovery: status.recovery }));
+      console.log(handle.started ? `daemon started (pid ${handle.pid})` : `daemon already running (pid ${handle.pid})`);
+      const r = status.recovery;
+      if (handle.started && r) {
+        if (r.interruptedRollouts.length) console.log(`  rollout ${r.interruptedRollouts.join(", ")} was interrupted by the previous daemon's stop`);
+        if (r.adopted.length) console.log(`  adopted running instances: ${r.adopted.join(", ")}`);
+        if (r.stopped.length) console.log(`  stopped orphaned instances: ${r.stopped.join(", ")}`);
+        if (r.gone.length) console.log(`  instances gone while no daemon ran: ${r.gone.join(", ")}`);
+      }
+      if (status.current) console.log(`  current release: ${status.current.id} (${status.current.version})`);
+    });
+
+  program
+    .command("down")
+    .description("stop the router and every instance gracefully, then the daemon")
+    .action(async (_opts: object, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const root = projectRoot(g);
+      const pid = await pingDaemon(root);
+      if (pid === null) return void console.log(g.json ? JSON.stringify({ stopped: false }) : "no daemon running");
+      await new ApiClient(statePaths(root).socket).post("/v1/down");
+      console.log(g.json ? JSON.stringify({ stopped: true, pid }) : `daemon stopped (pid ${pid}); every instance drained and stopped`);
+    });
+
+  program
+    .command("daemon", { hidden: true })
+    .description("run the daemon in the foreground (slipway up starts it)")
+    .requiredOption("--root <dir>", "project root")
+    .option("--listen <address>", "router address until a release is deployed")
+    .action(async (opts: { root: string; listen?: string }) => {
+      const daemon = await Daemon.start({
+        root: opts.root,
+        listen: opts.listen ? parseAddress(opts.listen) : undefined,
+        onStopped: () => process.exit(0),
+      });
+      const shutdown = () => void daemon.stop();
+      process.on("SIGTERM", shutdown);
+      process.on("SIGINT", shutdown);
+      console.log(`slipway daemon ${process.pid} serving ${daemon.paths.socket}`);
+    });
+}

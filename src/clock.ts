@@ -1,0 +1,31 @@
+/**
+ * Time is injected: strategies, probes and the supervisor take a Clock so their
+ * logic can be tested without sleeping. `systemClock` is the real one.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer): void;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface Timer {
+  unref?(): unknown;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        signal?.removeEventListener("abort", done);
+        clearTimeout(t);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    }),
+};

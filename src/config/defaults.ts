@@ -1,0 +1,50 @@
+/**
+ * Every default of slipway.yaml, as written in YAML. The schema, the CLI flags
+ * and the generated reference (docs/config.md) all reuse these constants, so a
+ * default is changed in exactly one place.
+ */
+
+/** Config file names looked up in the working directory, in order. */
+export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml"] as const;
+
+export const DEFAULT_PLATFORM = "process";
+export const DEFAULT_LISTEN = "127.0.0.1:8080";
+
+export const DEFAULT_APP_CWD = ".";
+export const DEFAULT_REPLICAS = 1;
+export const DEFAULT_SHUTDOWN_SIGNAL = "SIGTERM";
+export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
+
+export const DEFAULT_PROBE_INITIAL_DELAY = "0s";
+export const DEFAULT_PROBE_INTERVAL = "1s";
+export const DEFAULT_PROBE_TIMEOUT = "1s";
+export const DEFAULT_PROBE_SUCCESS_THRESHOLD = 1;
+export const DEFAULT_PROBE_FAILURE_THRESHOLD = 3;
+
+export const DEFAULT_STRATEGY = "rolling";
+export const DEFAULT_MAX_SURGE = 1;
+export const DEFAULT_MAX_UNAVAILABLE = 0;
+export const DEFAULT_MIN_READY = "0s";
+
+export const DEFAULT_CANARY_REPLICAS = 1;
+export const DEFAULT_CANARY_STICKINESS = "cookie";
+export const DEFAULT_CANARY_HEADER = "X-Slipway-Route";
+
+export const DEFAULT_ANALYSIS_INTERVAL = "5s";
+export const DEFAULT_ANALYSIS_WINDOW = "30s";
+export const DEFAULT_ANALYSIS_MIN_REQUESTS = 50;
+export const DEFAULT_ANALYSIS_FAILURE_LIMIT = 0;
+export const DEFAULT_ANALYSIS_INCONCLUSIVE_LIMIT = 3;
+
+export const DEFAULT_CHECK_METHOD = "GET";
+export const DEFAULT_CHECK_EXPECT_STATUS = 200;
+
+export const DEFAULT_AUTO_PROMOTE = true;
+export const DEFAULT_SCALE_DOWN_DELAY = "30s";
+
+export const DEFAULT_DRAIN_TIMEOUT = "30s";
+export const DEFAULT_PROGRESS_DEADLINE = "5m";
+export const DEFAULT_RETAIN = 5;
+export const DEFAULT_LOG_MAX_SIZE = "10MB";
+export const DEFAULT_LOG_MAX_FILES = 5;
+export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9464";

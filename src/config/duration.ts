@@ -1,0 +1,66 @@
+/**
+ * Durations in slipway.yaml: `500ms`, `2s`, `5m`, `1h`, compounds like
+ * `1m30s`, or a plain integer meaning milliseconds. Everything downstream of
+ * the config works in milliseconds.
+ */
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+type Unit = keyof typeof UNIT_MS;
+
+/** Source of the duration grammar, shared with the JSON Schema `pattern`. */
+export const DURATION_PATTERN = "^(?:\\d+(?:\\.\\d+)?(?:ms|h|m|s))+$|^\\d+$";
+
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+const WHOLE = new RegExp(DURATION_PATTERN);
+
+/** True when `text` is a valid duration string (see {@link parseDuration}). */
+export function isDuration(text: string): boolean {
+  return WHOLE.test(text.trim());
+}
+
+/**
+ * Parses a duration into milliseconds (rounded to a whole millisecond).
+ * Throws a RangeError with a readable message on bad input.
+ *
+ * @example
+ * parseDuration("1m30s"); // 90000
+ * parseDuration("250ms"); // 250
+ * parseDuration(1500);    // 1500
+ */
+export function parseDuration(input: string | number): number {
+  if (typeof input === "number") {
+    if (Number.isInteger(input) && input >= 0) return input;
+    throw new RangeError(`invalid duration ${input}: a plain number must be a whole, non-negative number of milliseconds`);
+  }
+  const text = input.trim();
+  if (!isDuration(text)) {
+    throw new RangeError(`invalid duration "${input}": expected a number with a unit, like 500ms, 2s, 5m, 1h or 1m30s`);
+  }
+  if (/^\d+$/.test(text)) return Number(text);
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(PART)) {
+    total += Number(amount) * UNIT_MS[unit as Unit];
+  }
+  return Math.round(total);
+}
+
+/**
+ * Formats milliseconds as the shortest duration string that parses back to
+ * the same value.
+ *
+ * @example
+ * formatDuration(90_000); // "1m30s"
+ * formatDuration(250);    // "250ms"
+ * formatDuration(0);      // "0s"
+ */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  let rest = Math.round(ms);
+  let out = "";
+  for (const unit of ["h", "m", "s", "ms"] as const) {
+    const amount = Math.floor(rest / UNIT_MS[unit]);
+    if (amount > 0) out += `${amount}${unit}`;
+    rest -= amount * UNIT_MS[unit];
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * Zod building blocks for slipway.yaml values: each accepts the friendly YAML
+ * spelling, carries one human error message, and transforms to the normalized
+ * value (ms, bytes, fractions, word lists, addresses).
+ */
+import { z } from "zod";
+import { parseAddress } from "./address.js";
+import { splitCommand } from "./command.js";
+import { DURATION_PATTERN, parseDuration } from "./duration.js";
+import { parseSize, SIZE_PATTERN } from "./size.js";
+import type { IntOrPercent } from "./types.js";
+
+/** Human type names for the generated reference; kept out of the JSON Schema. */
+export const fieldTypes = z.registry<{ type: string }>();
+
+/** Labels a schema with a human type name for docs/config.md. */
+export function typed<T extends z.ZodType>(schema: T, type: string): T {
+  fieldTypes.add(schema, { type });
+  return schema;
+}
+
+/**
+ * Zod error params that replace zod's wording with `message`, except for a
+ * missing value, which falls through to the generic "is required".
+ */
+export function says(message: string): { error: (issue: { input?: unknown }) => string | undefined } {
+  return { error: (issue) => (issue.input === undefined ? undefined : message) };
+}
+
+const PERCENT = /^\d+(?:\.\d+)?%$/;
+
+/** `500ms`, `2s`, `1m30s` or an integer number of ms -> ms. */
+export function duration() {
+  const msg = says("must be a duration like 500ms, 2s or 5m");
+  const input = z.union([z.int(msg).min(0, msg), z.string(msg).regex(new RegExp(DURATION_PATTERN), msg)], msg);
+  return typed(input.transform((value) => parseDuration(value)), "duration");
+}
+
+/** `512KB`, `10MB` or an integer number of bytes -> bytes. */
+export function size() {
+  const msg = says("must be a size like 512KB or 10MB, or a number of bytes");
+  const input = z.union([z.int(msg).min(1, msg), z.string(msg).regex(new RegExp(SIZE_PATTERN), msg)], msg);
+  return typed(input.transform((value) => parseSize(value)), "size");
+}
+
+/** `1%`, `0.5%` or a number of percent (1 means 1%) -> a fraction (0.01). */
+export function percent() {
+  const msg = says("must be a percentage like 1% or 0.5%");
+  const range = says("must be between 0% and 100%");
+  const input = z.union([z.number(msg).min(0, range).max(100, range), z.string(msg).regex(PERCENT, msg)], msg);
+  const checked = input.refine((value) => typeof value === "number" || parseFloat(value) <= 100, range);
+  return typed(checked.transform((value) => (typeof value === "number" ? value : parseFloat(value)) / 100), "percent");
+}
+
+/** A whole count (`1`) or a percentage (`25%`) -> `{ count }` or `{ percent }` (25 for 25%). */
+export function intOrPercent() {
+  const msg = says("must be a whole number or a percentage like 25%");
+  const range = says("must be between 0% and 100%");
+  const input = z.union([z.int(msg).min(0, msg), z.string(msg).regex(PERCENT, msg)], msg);
+  const checked = input.refine((value) => typeof value === "number" || parseFloat(value) <= 100, range);
+  const normalized = checked.transform((value): IntOrPercent =>
+    typeof value === "number" ? { count: value } : { percent: parseFloat(value) },
+  );
+  return typed(normalized, "integer or percent");
+}
+
+/** `host:port`, `:port` or a port number -> `{ host, port }`. */
+export function address() {
+  const msg = says("must be an address like 127.0.0.1:8080, :8080 or 8080");
+  return typed(
+    z.union([z.int(msg), z.string(msg)], msg).transform((value, ctx) => {
+      try {
+        return parseAddress(value);
+      } catch {
+        ctx.issues.push({ code: "custom", message: msg.error({ input: value }) ?? "", input: value });
+        return z.NEVER;
+      }
+    }),
+    "address",
+  );
+}
+
+/** A list of words or one string split shell-style (no shell is run) -> words. */
+export function command() {
+  const msg = says("must be a command: a string or a list of strings");
+  const empty = says("must not be empty");
+  const input = z.union([z.string(msg), z.array(z.string(says("must be a string"))).min(1, empty)], msg);
+  return typed(
+    input.transform((value, ctx) => {
+      try {
+        const words = typeof value === "string" ? splitCommand(value) : value;
+        if (words.length === 0) ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
+        return words;
+      } catch {
+        ctx.issues.push({ code: "custom", message: "has an unterminated quote", input: value });
+        return z.NEVER;
+      }
+    }),
+    "command",
+  );
+}
+
+/** An integer >= 1. */
+export function positiveInt() {
+  const msg = says("must be a positive integer");
+  return z.int(msg).min(1, msg);
+}
+
+/** An integer >= 0. */
+export function wholeNumber() {
+  const msg = says("must be a whole number (0 or more)");
+  return z.int(msg).min(0, msg);
+}
+
+/** A TCP port, 1-65535. */
+export function port() {
+  const msg = says("must be a port number between 1 and 65535");
+  return z.int(msg).min(1, msg).max(65535, msg);
+}
+
+/** An URL path such as `/health`. */
+export function urlPath() {
+  const msg = says('must be a path starting with "/"');
+  return z.string(msg).startsWith("/", msg);
+}
+
+/** An absolute http(s) URL. */
+export function httpUrl() {
+  const msg = says("must be an http:// or https:// URL");
+  return z.string(msg).regex(/^https?:\/\/\S+$/, msg);
+}
+
+/**
+ * A refinement for objects that must set exactly one of `keys`. It runs even
+ * when sibling fields have problems, so every problem is reported at once.
+ */
+export function exactlyOne(keys: readonly string[]) {
+  const list = keys.length > 1 ? `${keys.slice(0, -1).join(", ")} or ${keys.at(-1)}` : (keys[0] ?? "");
+  const refinement = (value: unknown, ctx: z.RefinementCtx<unknown>): void => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+    const found = keys.filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+    if (found.length === 1) return;
+    const message =
+      found.length === 0
+        ? `must have one of ${list}`
+        : `must have only one of ${list} (found ${found.slice(0, -1).join(", ")} and ${found.at(-1)})`;
+    ctx.addIssue({ code: "custom", message, input: value });
+  };
+  return [refinement, { when: () => true }] as const;
+}

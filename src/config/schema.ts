@@ -1,0 +1,126 @@
+/**
+ * The zod schema of slipway.yaml as written (the RAW YAML): strict objects, so
+ * unknown keys are errors, a description on every field, and defaults taken
+ * from ./defaults.ts. Parsing with it fills defaults and normalizes values
+ * (durations to ms, sizes to bytes, percentages to fractions); ./normalize.ts
+ * then shapes the result into the `Config` type. The JSON Schema
+ * (./json-schema.ts) and docs/config.md (./reference.ts) are generated from it.
+ */
+import { z } from "zod";
+import * as d from "./defaults.js";
+import { address, command, duration, httpUrl, positiveInt, says, size } from "./fields.js";
+import { healthSchema } from "./health-schema.js";
+import { strategySchema } from "./strategy-schema.js";
+import type { NotifyEvent } from "./types.js";
+
+export * from "./defaults.js";
+export { STRATEGY_TYPES } from "./strategy-schema.js";
+
+/** Platforms that are planned but not implemented yet. */
+export const FUTURE_PLATFORMS = ["docker", "swarm", "kubernetes"] as const;
+
+/** Events a webhook can subscribe to. */
+export const NOTIFY_EVENTS = [
+  "deploy.started",
+  "deploy.succeeded",
+  "deploy.failed",
+  "rollback.succeeded",
+  "canary.paused",
+  "canary.promoted",
+] as const satisfies readonly NotifyEvent[];
+
+const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"] as const;
+
+const platformSchema = z
+  .enum(["process"], {
+    error: (issue) =>
+      (FUTURE_PLATFORMS as readonly unknown[]).includes(issue.input)
+        ? `"${String(issue.input)}" is not supported yet, only "process" for now`
+        : undefined,
+  })
+  .default(d.DEFAULT_PLATFORM)
+  .describe('Where instances run. Only "process" (local child processes) for now; docker, swarm and kubernetes come later.');
+
+const envValue = z.union([z.string(), z.number(), z.boolean()], says("must be a string, number or boolean"));
+
+const appSchema = z
+  .strictObject({
+    command: command().describe('Command starting one instance: a list of words, or a string split like a shell would (no shell runs). The instance must listen on $PORT.'),
+    cwd: z.string().default(d.DEFAULT_APP_CWD).describe("Working directory, relative to the config file's directory."),
+    replicas: positiveInt().default(d.DEFAULT_REPLICAS).describe("Number of instances."),
+    env: z
+      .record(z.string(), envValue, says("must be a mapping of NAME: value"))
+      .default({})
+      .describe("Extra environment variables; numbers and booleans become strings."),
+    shutdown: z
+      .strictObject({
+        signal: z.enum(SIGNALS).default(d.DEFAULT_SHUTDOWN_SIGNAL).describe("Signal asking an instance to stop."),
+        timeout: duration()
+          .prefault(d.DEFAULT_SHUTDOWN_TIMEOUT)
+          .describe("Time between the signal and SIGKILL."),
+      })
+      .prefault({})
+      .describe("How instances are stopped."),
+  })
+  .describe("The app to run.");
+
+const webhookSchema = z
+  .strictObject({
+    url: httpUrl().describe("URL receiving a JSON POST per event."),
+    events: z
+      .array(z.enum(NOTIFY_EVENTS))
+      .optional()
+      .describe(`Events to send (all when unset): ${NOTIFY_EVENTS.join(", ")}.`),
+  })
+  .describe("A webhook.");
+
+/** The base config: everything but `environments`. */
+export const baseShape = {
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, says("must be lowercase letters, digits and dashes, like hello-api"))
+    .max(63, says("must be at most 63 characters"))
+    .describe("Service name (lowercase letters, digits and dashes); names the ledger, logs and instances."),
+  platform: platformSchema,
+  listen: address().prefault(d.DEFAULT_LISTEN).describe("Address where Slipway's router serves the app: host:port, :port (all interfaces) or a port."),
+  app: appSchema,
+  health: healthSchema,
+  strategy: strategySchema,
+  drain: z
+    .strictObject({
+      timeout: duration().prefault(d.DEFAULT_DRAIN_TIMEOUT).describe("How long in-flight requests may finish before an old instance stops."),
+    })
+    .prefault({})
+    .describe("Draining old instances."),
+  progressDeadline: duration()
+    .prefault(d.DEFAULT_PROGRESS_DEADLINE)
+    .describe("A rollout making no progress for this long fails and rolls back."),
+  retain: positiveInt().default(d.DEFAULT_RETAIN).describe("Releases kept for rollback."),
+  logs: z
+    .strictObject({
+      maxSize: size().prefault(d.DEFAULT_LOG_MAX_SIZE).describe("Rotate an instance's log file at this size (512KB, 10MB or bytes; 1KB = 1024 bytes)."),
+      maxFiles: positiveInt().default(d.DEFAULT_LOG_MAX_FILES).describe("Rotated files kept per instance."),
+    })
+    .prefault({})
+    .describe("Instance log files."),
+  metrics: z
+    .strictObject({
+      listen: address().prefault(d.DEFAULT_METRICS_LISTEN).describe("Address of the Prometheus /metrics endpoint."),
+    })
+    .optional()
+    .describe("Serve Prometheus metrics. Off unless set."),
+  notify: z
+    .strictObject({
+      webhooks: z.array(webhookSchema, says("must be a list of webhooks")).default([]).describe("Webhooks called on deploy events."),
+    })
+    .optional()
+    .describe("Notifications. Off unless set."),
+};
+
+/** The base schema (no environments): what an environment overlay is merged into and validated against. */
+export const baseSchema = z.strictObject(baseShape);
+
+/** Raw slipway.yaml input, as an editor or `yaml.parse` sees it. */
+export type RawConfig = z.input<typeof baseSchema> & { environments?: Record<string, unknown> };
+/** slipway.yaml after parsing: defaults filled, leaf values normalized. */
+export type ParsedConfig = z.output<typeof baseSchema>;

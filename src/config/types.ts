@@ -1,0 +1,144 @@
+/**
+ * The validated, normalized shape of slipway.yaml. Produced by `loadConfig`
+ * (src/config/load.ts) from the zod schema in src/config/schema.ts.
+ * All durations are milliseconds; all paths are absolute.
+ */
+export const STRATEGY_TYPES = ["rolling", "blue-green", "canary"] as const;
+export type StrategyType = (typeof STRATEGY_TYPES)[number];
+export type PlatformType = "process";
+
+/** A count ("1") or a percentage of replicas ("25%"). */
+export type IntOrPercent = { count: number } | { percent: number };
+
+export type ProbeCheck =
+  | { kind: "http"; path: string; port?: number }
+  | { kind: "tcp"; port?: number }
+  | { kind: "exec"; command: string[] };
+
+export interface ProbeSpec {
+  check: ProbeCheck;
+  initialDelay: number;
+  interval: number;
+  timeout: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+export interface HealthConfig {
+  startup?: ProbeSpec;
+  readiness?: ProbeSpec;
+  liveness?: ProbeSpec;
+}
+
+export interface RollingConfig {
+  maxSurge: IntOrPercent;
+  maxUnavailable: IntOrPercent;
+  minReady: number;
+}
+
+export interface AppConfig {
+  command: string[];
+  cwd: string;
+  replicas: number;
+  env: Record<string, string>;
+  shutdown: { signal: NodeJS.Signals; timeout: number };
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  name: string;
+  platform: PlatformType;
+  listen: ListenAddress;
+  app: AppConfig;
+  health: HealthConfig;
+  strategy: {
+    type: StrategyType;
+    rolling: RollingConfig;
+    /** Present when slipway.yaml has a `strategy.canary` section (always, for type canary). */
+    canary?: CanaryConfig;
+    /** Present when slipway.yaml has a `strategy.blueGreen` section (always, for type blue-green). */
+    blueGreen?: BlueGreenConfig;
+  };
+  drain: { timeout: number };
+  progressDeadline: number;
+  retain: number;
+  logs: { maxSize: number; maxFiles: number };
+  /** Prometheus-style metrics endpoint; absent unless configured. */
+  metrics?: MetricsConfig;
+  /** Webhook notifications; absent unless configured. */
+  notify?: NotifyConfig;
+}
+
+/**
+ * A gate run against a new release. `http` has exactly one of `path`
+ * (requested from the new release) or `url` (any absolute http(s) URL).
+ */
+export type CheckSpec =
+  | { kind: "http"; path?: string; url?: string; method: string; expectStatus: number }
+  | { kind: "run"; command: string[] };
+
+/**
+ * Metric thresholds judged over a sliding window. Durations are ms;
+ * percentages are FRACTIONS (1% is 0.01). An absent threshold is not checked.
+ */
+export interface AnalysisConfig {
+  interval: number;
+  window: number;
+  minRequests: number;
+  /** Fraction of failed requests allowed, e.g. 0.01 for 1%. */
+  maxErrorRate?: number;
+  /** Latency ceilings in ms per percentile. */
+  maxLatency?: { p50?: number; p95?: number; p99?: number };
+  /** How far (as a fraction, 0.005 = 0.5 points) the new error rate may exceed the stable one. */
+  compareToStable?: number;
+  failureLimit: number;
+  inconclusiveLimit: number;
+  checks: CheckSpec[];
+}
+
+/** One canary step; `pause` without a duration waits for `slipway promote`. */
+export type CanaryStep =
+  | { kind: "setWeight"; weight: number }
+  | { kind: "pause"; duration?: number }
+  | { kind: "analysis"; analysis: AnalysisConfig };
+
+export interface CanaryConfig {
+  /** Canary instances: a count, or a percentage (0-100) of app.replicas, rounded up. */
+  replicas: IntOrPercent;
+  stickiness: "none" | "cookie";
+  /** Request header that forces a route (`canary`/`stable`), or false when switched off. */
+  header: string | false;
+  steps: CanaryStep[];
+  /** Background analysis run for the whole canary, if configured. */
+  analysis?: AnalysisConfig;
+}
+
+export interface BlueGreenConfig {
+  previewListen: ListenAddress;
+  autoPromote: boolean;
+  scaleDownDelay: number;
+  prePromotion: CheckSpec[];
+  /** Analysis run after the switch; failing it switches back. */
+  postPromotion?: AnalysisConfig;
+}
+
+export interface MetricsConfig {
+  listen: ListenAddress;
+}
+
+export type NotifyEvent =
+  | "deploy.started"
+  | "deploy.succeeded"
+  | "deploy.failed"
+  | "rollback.succeeded"
+  | "canary.paused"
+  | "canary.promoted";
+
+export interface NotifyConfig {
+  /** Each webhook lists the events it receives (all events when unset in YAML). */
+  webhooks: { url: string; events: NotifyEvent[] }[];
+}

@@ -1,0 +1,122 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { SlipwayError } from "../errors.js";
+import type { Daemon } from "./daemon.js";
+import { streamLogs } from "./logs.js";
+import type { ProgressMessage } from "./progress.js";
+import type { DeployRequest, RollbackRequest } from "./rollouts.js";
+
+/** How often a streamed operation sends a status snapshot (live progress view). */
+const STATUS_EVERY = 500;
+
+/**
+ * The control API, HTTP over the unix socket `.slipway/daemon.sock` (mode
+ * 0600). Never on the app's port. Long operations answer with NDJSON:
+ * events as they are recorded, status snapshots, then a result or an error.
+ */
+export function createApiServer(daemon: Daemon): Server {
+  return createServer((req, res) => {
+    handle(daemon, req, res).catch((err) => sendError(res, err));
+  });
+}
+
+async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://slipway");
+  const route = `${req.method} ${url.pathname}`;
+  switch (route) {
+    case "GET /v1/ping":
+      return sendJson(res, 200, { pid: process.pid });
+    case "GET /v1/status":
+      return sendJson(res, 200, daemon.status());
+    case "GET /v1/releases":
+      return sendJson(res, 200, daemon.ledger.releases().map(publicRelease));
+    case "GET /v1/events":
+      return sendJson(res, 200, daemon.ledger.events({ limit: Number(url.searchParams.get("limit") ?? 100) }));
+    case "GET /v1/logs":
+      return streamLogs(daemon, url.searchParams, req, res);
+    case "POST /v1/deploy": {
+      const body = (await readJson(req)) as DeployRequest;
+      return stream(daemon, res, async () => {
+        await daemon.recovered;
+        return daemon.rollouts.deploy(body);
+      });
+    }
+    case "POST /v1/rollback": {
+      const body = (await readJson(req)) as RollbackRequest;
+      return stream(daemon, res, async () => {
+        await daemon.recovered;
+        return daemon.rollouts.rollback(body);
+      });
+    }
+    case "POST /v1/down":
+      await daemon.stop();
+      return sendJson(res, 200, { stopped: true });
+    default:
+      throw new SlipwayError("NOT_FOUND", `no such API route: ${route}`);
+  }
+}
+
+async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<object>): Promise<void> {
+  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  const send = (m: ProgressMessage) => res.write(JSON.stringify(m) + "\n");
+  const off = daemon.ledger.onRecord((event) => send({ type: "event", event }));
+  const timer = setInterval(() => send({ type: "status", status: daemon.status() }), STATUS_EVERY);
+  try {
+    const result = await op();
+    send({ type: "status", status: daemon.status() });
+    send({ type: "result", result: result as Record<string, unknown> });
+  } catch (err) {
+    send({ type: "error", error: toSlipwayError(err).toJSON() });
+  } finally {
+    off();
+    clearInterval(timer);
+    res.end();
+  }
+}
+
+function publicRelease(r: ReturnType<Daemon["ledger"]["releases"]>[number]) {
+  return {
+    id: r.id,
+    version: r.version,
+    status: r.status,
+    createdAt: new Date(r.createdAt).toISOString(),
+    activatedAt: r.activatedAt ? new Date(r.activatedAt).toISOString() : null,
+    environment: r.environment,
+    runnable: r.snapshot !== "",
+    reason: r.reason,
+  };
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      try {
+        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {});
+      } catch (err) {
+        reject(new SlipwayError("USAGE", `bad request body: ${(err as Error).message}`));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const e = toSlipwayError(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, e.code === "NOT_FOUND" ? 404 : e.code === "INTERNAL" ? 500 : 400, { error: e.toJSON() });
+}
+
+export function toSlipwayError(err: unknown): SlipwayError {
+  if (err instanceof SlipwayError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SlipwayError("INTERNAL", message, { hint: "this is a bug in Slipway; see .slipway/daemon.log", cause: err });
+}

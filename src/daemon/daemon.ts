@@ -1,0 +1,184 @@
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { systemClock, type Clock } from "../clock.js";
+import type { Config, ListenAddress } from "../config/types.js";
+import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE_BYTES } from "./defaults.js";
+import { Ledger } from "../ledger/ledger.js";
+import { ProcessPlatform } from "../platform/process/process-platform.js";
+import { freePort } from "../platform/process/port.js";
+import { InstanceHealth } from "../probe/instance-health.js";
+import { Router } from "../router/router.js";
+import type { RouteGroup } from "../router/types.js";
+import { createApiServer } from "./api.js";
+import { Fleet, type HealthFactory } from "./fleet.js";
+import { DeployLock } from "./lock.js";
+import { statePaths, type StatePaths } from "./paths.js";
+import { recoverState, type RecoveryReport } from "./recovery.js";
+import { releaseConfig } from "./release-runtime.js";
+import { Rollouts } from "./rollouts.js";
+import { daemonStatus, type DaemonStatus } from "./status.js";
+
+export interface DaemonOptions {
+  root: string;
+  /** Router address when no release exists yet (from `slipway up`). */
+  listen?: ListenAddress;
+  clock?: Clock;
+  /** Called once everything is stopped (the CLI exits the process). */
+  onStopped?: () => void;
+}
+
+/**
+ * The Slipway daemon of one project: ledger, platform, fleet, router and the
+ * control API on `.slipway/daemon.sock`. Runs in the foreground of its own
+ * process (`slipway daemon`), started in the background by `slipway up`.
+ */
+export class Daemon {
+  readonly paths: StatePaths;
+  readonly clock: Clock;
+  readonly ledger: Ledger;
+  readonly platform: ProcessPlatform;
+  readonly fleet: Fleet;
+  readonly lock: DeployLock;
+  readonly rollouts: Rollouts;
+  recovery: RecoveryReport | null = null;
+  /** Settles once the current release is back to full size after a start. */
+  recovered: Promise<void> = Promise.resolve();
+  private router: Router | null = null;
+  private routerAt: ListenAddress | null = null;
+  private drainTimeout = 30_000;
+  private appName = "app";
+  private api: Server | null = null;
+  private readonly startedAt: number;
+  private stopping: Promise<void> | null = null;
+  private readonly onStopped: (() => void) | undefined;
+
+  private constructor(options: DaemonOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.onStopped = options.onStopped;
+    this.paths = statePaths(options.root);
+    mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
+    this.ledger = Ledger.open(this.paths.ledger, this.clock);
+    const current = this.ledger.currentRelease();
+    const config = current ? releaseConfig(current) : null;
+    this.platform = new ProcessPlatform({
+      logDir: this.paths.logs,
+      logMaxSize: config?.logs.maxSize ?? DEFAULT_LOG_MAX_SIZE_BYTES,
+      logMaxFiles: config?.logs.maxFiles ?? DEFAULT_LOG_MAX_FILES,
+      clock: this.clock,
+    });
+    const createHealth: HealthFactory = (spec, health, onEvent) => {
+      const monitor = new InstanceHealth({
+        health,
+        target: { host: spec.host, port: spec.port, cwd: spec.cwd, env: spec.env },
+        clock: this.clock,
+      });
+      monitor.onEvent((e) => {
+        if (e.type !== "started") onEvent({ type: e.type, message: e.message });
+      });
+      monitor.start();
+      return monitor;
+    };
+    this.fleet = new Fleet({
+      platform: this.platform,
+      traffic: {
+        setGroups: (groups: RouteGroup[]) => this.router?.setGroups(groups),
+        drain: (id, timeout) => this.router?.drain(id, timeout) ?? Promise.resolve(),
+      },
+      ledger: this.ledger,
+      clock: this.clock,
+      createHealth,
+      groupName: () => this.appName,
+      drainTimeout: () => this.drainTimeout,
+      allocatePort: (host) => freePort(host),
+    });
+    this.lock = new DeployLock(this.clock);
+    this.rollouts = new Rollouts({
+      paths: this.paths,
+      ledger: this.ledger,
+      fleet: this.fleet,
+      platform: this.platform,
+      clock: this.clock,
+      lock: this.lock,
+      prepareRouter: (c) => this.prepareRouter(c),
+    });
+    if (config) this.applyConfig(config);
+  }
+
+  /** Opens the state, recovers what a previous daemon left, starts the router and the API. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const daemon = new Daemon(options);
+    const current = daemon.ledger.currentRelease();
+    const listen = current ? releaseConfig(current).listen : options.listen;
+    if (listen) await daemon.bindRouter(listen);
+    daemon.recovery = await recoverState(daemon.ledger, daemon.platform, daemon.fleet, daemon.clock.now());
+    await daemon.listenApi();
+    daemon.recovered = daemon.rollouts.recover();
+    return daemon;
+  }
+
+  status(): DaemonStatus {
+    return daemonStatus({
+      ledger: this.ledger,
+      fleet: this.fleet,
+      lock: this.lock.info,
+      router: this.router ? { listen: this.routerAt!, stats: this.router.stats() } : null,
+      recovery: this.recovery,
+      pid: process.pid,
+      startedAt: this.startedAt,
+    });
+  }
+
+  /** Stops every instance gracefully, the router and the API. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ledger.record({ type: "daemon", message: "daemon stopping: draining and stopping every instance" });
+      await this.fleet.retireAll("slipway down");
+      this.fleet.close();
+      await this.router?.close();
+      this.api?.close();
+      rmSync(this.paths.socket, { force: true });
+      rmSync(this.paths.pidFile, { force: true });
+      this.ledger.record({ type: "daemon", message: "daemon stopped" });
+      this.ledger.close();
+      // Leaves time for the answer to `slipway down` to be written.
+      if (this.onStopped) setTimeout(this.onStopped, 50);
+    })();
+    return this.stopping;
+  }
+
+  private applyConfig(config: Config): void {
+    this.drainTimeout = config.drain.timeout;
+    this.appName = config.name;
+  }
+
+  private async prepareRouter(config: Config): Promise<void> {
+    this.applyConfig(config);
+    await this.bindRouter(config.listen);
+  }
+
+  /** Binds the router to `listen`; on a new address, the old listener closes after the new one is up. */
+  private async bindRouter(listen: ListenAddress): Promise<void> {
+    if (this.router && this.routerAt?.host === listen.host && this.routerAt.port === listen.port) return;
+    const router = new Router({ listen });
+    await router.listen();
+    router.setGroups(this.fleet.routes());
+    const old = this.router;
+    this.router = router;
+    this.routerAt = listen;
+    this.ledger.record({ type: "router", message: `router listening on http://${listen.host}:${listen.port}` });
+    await old?.close();
+  }
+
+  private async listenApi(): Promise<void> {
+    rmSync(this.paths.socket, { force: true });
+    const server = createApiServer(this);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.paths.socket, () => resolve());
+    });
+    chmodSync(this.paths.socket, 0o600);
+    writeFileSync(this.paths.pidFile, String(process.pid));
+    this.api = server;
+  }
+}

@@ -1,0 +1,318 @@
+import type { Clock } from "../clock.js";
+import type { HealthConfig } from "../config/types.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { ExitInfo, InstanceSpec, Platform } from "../platform/platform.js";
+import type { RouteGroup, Traffic } from "../router/types.js";
+import { restartDelay, RESTART_RESET_AFTER } from "./backoff.js";
+import { assertTransition, isLive, type InstanceState } from "./instance-state.js";
+
+/** Health events the fleet reacts to (see src/probe/instance-health.ts). */
+export type HealthEvent =
+  | { type: "ready"; message: string }
+  | { type: "unready"; message: string }
+  | { type: "startup-failed"; message: string }
+  | { type: "liveness-failed"; message: string };
+
+export interface HealthMonitor {
+  stop(): void;
+}
+
+export type HealthFactory = (
+  spec: InstanceSpec,
+  health: HealthConfig,
+  onEvent: (event: HealthEvent) => void,
+) => HealthMonitor;
+
+export interface Instance {
+  readonly id: string;
+  readonly releaseId: number;
+  spec: InstanceSpec;
+  health: HealthConfig;
+  state: InstanceState;
+  pid: number;
+  /** Whether the router may send it traffic once it is ready. */
+  inRotation: boolean;
+  /** Restart a crash with backoff (true for the serving release). */
+  restart: boolean;
+  restarts: number;
+  readySince: number | null;
+  lastMessage: string;
+  monitor: HealthMonitor | null;
+  restartTimer: unknown;
+}
+
+export interface FleetOptions {
+  platform: Platform;
+  traffic: Traffic;
+  ledger: Ledger;
+  clock: Clock;
+  createHealth: HealthFactory;
+  groupName: () => string;
+  drainTimeout: () => number;
+  allocatePort: (host: string) => Promise<number>;
+}
+
+export interface InstanceChange {
+  instance: Instance;
+  from: InstanceState;
+  to: InstanceState;
+  message: string;
+}
+
+/**
+ * The running instances, their lifecycle, their supervision (restart with
+ * backoff on crash or liveness failure) and the routing table derived from
+ * them. Strategies act on the fleet; it never decides a rollout by itself.
+ */
+export class Fleet {
+  private readonly instances = new Map<string, Instance>();
+  private readonly listeners = new Set<(change: InstanceChange) => void>();
+  private readonly unsubscribeExit: () => void;
+
+  constructor(private readonly o: FleetOptions) {
+    this.unsubscribeExit = o.platform.onExit((id, info) => this.onExit(id, info));
+  }
+
+  list(): Instance[] {
+    return [...this.instances.values()];
+  }
+
+  get(id: string): Instance | undefined {
+    return this.instances.get(id);
+  }
+
+  ofRelease(releaseId: number): Instance[] {
+    return this.list().filter((i) => i.releaseId === releaseId);
+  }
+
+  onChange(listener: (change: InstanceChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves on the next instance change, or after `ms`. */
+  waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.onChange(() => done());
+      const timer = this.o.clock.setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+      function done() {
+        off();
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      void timer;
+    });
+  }
+
+  /** Starts a new instance of a release. It joins rotation when ready if `inRotation`. */
+  async launch(spec: Omit<InstanceSpec, "port" | "env"> & { env: Record<string, string> }, health: HealthConfig, opts: { inRotation: boolean; restart: boolean }): Promise<Instance> {
+    const port = await this.o.allocatePort(spec.host);
+    const full: InstanceSpec = { ...spec, port, env: instanceEnv(spec, port) };
+    const inst: Instance = {
+      id: spec.id,
+      releaseId: spec.releaseId,
+      spec: full,
+      health,
+      state: "starting",
+      pid: 0,
+      inRotation: opts.inRotation,
+      restart: opts.restart,
+      restarts: 0,
+      readySince: null,
+      lastMessage: "starting",
+      monitor: null,
+      restartTimer: null,
+    };
+    this.instances.set(inst.id, inst);
+    await this.spawn(inst);
+    return inst;
+  }
+
+  /** Takes over an instance that survived a daemon crash (already running). */
+  adopt(spec: InstanceSpec, pid: number, health: HealthConfig, opts: { inRotation: boolean; restart: boolean }): Instance {
+    const inst: Instance = {
+      id: spec.id,
+      releaseId: spec.releaseId,
+      spec,
+      health,
+      state: "starting",
+      pid,
+      inRotation: opts.inRotation,
+      restart: opts.restart,
+      restarts: 0,
+      readySince: null,
+      lastMessage: "adopted",
+      monitor: null,
+      restartTimer: null,
+    };
+    this.instances.set(inst.id, inst);
+    this.o.ledger.upsertInstance({ id: spec.id, releaseId: spec.releaseId, pid, state: "starting", specJson: JSON.stringify(spec), startedAt: this.o.clock.now() });
+    this.emit(inst, "starting", "starting", `adopted pid ${pid} on port ${spec.port}`);
+    inst.monitor = this.o.createHealth(spec, health, (e) => this.onHealth(inst, e));
+    return inst;
+  }
+
+  private async spawn(inst: Instance): Promise<void> {
+    const running = await this.o.platform.start(inst.spec);
+    inst.pid = running.pid;
+    this.o.ledger.upsertInstance({
+      id: inst.id,
+      releaseId: inst.releaseId,
+      pid: running.pid,
+      state: "starting",
+      specJson: JSON.stringify(inst.spec),
+      startedAt: running.startedAt,
+    });
+    this.emit(inst, inst.state, "starting", `started pid ${running.pid} on port ${inst.spec.port}`);
+    if (inst.state !== "starting") return;
+    inst.monitor = this.o.createHealth(inst.spec, inst.health, (e) => this.onHealth(inst, e));
+  }
+
+  /** Sets whether instances may receive traffic, then updates the router. */
+  setRotation(instances: Instance[], inRotation: boolean): void {
+    for (const i of instances) i.inRotation = inRotation;
+    this.syncRoutes();
+  }
+
+  /** Takes an instance out of rotation, drains it, stops it. */
+  async retire(inst: Instance, reason: string): Promise<void> {
+    if (inst.state === "stopping" || inst.state === "stopped") return;
+    inst.inRotation = false;
+    this.syncRoutes();
+    this.transition(inst, "stopping", reason);
+    this.clearRestart(inst);
+    await this.o.traffic.drain(inst.id, this.o.drainTimeout());
+    inst.monitor?.stop();
+    inst.monitor = null;
+    await this.o.platform.stop(inst.id);
+    this.transition(inst, "stopped", "stopped");
+    this.instances.delete(inst.id);
+  }
+
+  /** Stops every instance (daemon shutdown). */
+  async retireAll(reason: string): Promise<void> {
+    await Promise.all(this.list().map((i) => this.retire(i, reason)));
+  }
+
+  close(): void {
+    this.unsubscribeExit();
+    for (const i of this.list()) {
+      i.monitor?.stop();
+      this.clearRestart(i);
+    }
+  }
+
+  /** The routing table: one group with every ready instance in rotation. */
+  routes(): RouteGroup[] {
+    const targets = this.list()
+      .filter((i) => i.inRotation && i.state === "ready")
+      .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
+    return [{ name: this.o.groupName(), weight: 1, targets }];
+  }
+
+  syncRoutes(): void {
+    this.o.traffic.setGroups(this.routes());
+  }
+
+  private onHealth(inst: Instance, e: HealthEvent): void {
+    if (!isLive(inst.state)) return;
+    inst.lastMessage = e.message;
+    switch (e.type) {
+      case "ready":
+        if (inst.state === "ready") return;
+        inst.readySince = this.o.clock.now();
+        this.transition(inst, "ready", e.message || "ready");
+        this.syncRoutes();
+        return;
+      case "unready":
+        if (inst.state !== "ready") return;
+        inst.readySince = null;
+        this.transition(inst, "unready", e.message);
+        this.syncRoutes();
+        return;
+      case "startup-failed":
+      case "liveness-failed":
+        this.fail(inst, `${e.type === "startup-failed" ? "startup" : "liveness"} probe failed: ${e.message}`, true);
+        return;
+    }
+  }
+
+  private onExit(id: string, info: ExitInfo): void {
+    const inst = this.instances.get(id);
+    if (!inst || !isLive(inst.state)) return;
+    const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+    this.fail(inst, `process ${how}`, false);
+  }
+
+  /** A crash or failed probe: restart with backoff when supervised, else mark failed. */
+  private fail(inst: Instance, reason: string, stillRunning: boolean): void {
+    inst.monitor?.stop();
+    inst.monitor = null;
+    const wasReadyLong = inst.readySince !== null && this.o.clock.now() - inst.readySince > RESTART_RESET_AFTER;
+    if (wasReadyLong) inst.restarts = 0;
+    inst.readySince = null;
+    inst.lastMessage = reason;
+    if (!inst.restart) {
+      this.transition(inst, "failed", reason);
+      this.syncRoutes();
+      if (stillRunning) void this.o.platform.stop(inst.id);
+      return;
+    }
+    const delay = restartDelay(inst.restarts);
+    this.transition(inst, "restarting", `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
+    this.syncRoutes();
+    const stopped = stillRunning ? this.o.platform.stop(inst.id) : Promise.resolve();
+    inst.restartTimer = this.o.clock.setTimeout(() => {
+      inst.restartTimer = null;
+      void stopped.then(() => this.restartNow(inst));
+    }, delay);
+  }
+
+  private async restartNow(inst: Instance): Promise<void> {
+    if (inst.state !== "restarting") return;
+    inst.restarts++;
+    try {
+      const port = await this.o.allocatePort(inst.spec.host);
+      inst.spec = { ...inst.spec, port, env: { ...inst.spec.env, PORT: String(port) } };
+      this.transition(inst, "starting", `restart #${inst.restarts}`);
+      await this.spawn(inst);
+    } catch (err) {
+      this.transition(inst, "failed", `restart failed: ${(err as Error).message}`);
+    }
+  }
+
+  private clearRestart(inst: Instance): void {
+    if (inst.restartTimer) this.o.clock.clearTimeout(inst.restartTimer as never);
+    inst.restartTimer = null;
+  }
+
+  private transition(inst: Instance, to: InstanceState, message: string): void {
+    const from = inst.state;
+    assertTransition(inst.id, from, to);
+    inst.state = to;
+    this.o.ledger.setInstanceState(inst.id, to);
+    this.emit(inst, from, to, message);
+  }
+
+  private emit(inst: Instance, from: InstanceState, to: InstanceState, message: string): void {
+    this.o.ledger.record({
+      type: "instance",
+      releaseId: inst.releaseId,
+      instanceId: inst.id,
+      message: from === to ? `${inst.id} ${message}` : `${inst.id} ${from} -> ${to}: ${message}`,
+      data: { from, to, pid: inst.pid, port: inst.spec.port },
+    });
+    for (const l of this.listeners) l({ instance: inst, from, to, message });
+  }
+}
+
+function instanceEnv(spec: Omit<InstanceSpec, "port" | "env"> & { env: Record<string, string> }, port: number): Record<string, string> {
+  return {
+    ...spec.env,
+    PORT: String(port),
+    SLIPWAY_RELEASE: String(spec.releaseId),
+    SLIPWAY_VERSION: spec.version,
+    SLIPWAY_INSTANCE: spec.id,
+  };
+}

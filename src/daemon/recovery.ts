@@ -1,0 +1,56 @@
+import type { Ledger } from "../ledger/ledger.js";
+import type { InstanceSpec, Platform } from "../platform/platform.js";
+import type { Fleet } from "./fleet.js";
+import { releaseConfig } from "./release-runtime.js";
+
+export interface RecoveryReport {
+  at: number;
+  interruptedRollouts: number[];
+  adopted: string[];
+  stopped: string[];
+  gone: string[];
+}
+
+/**
+ * What a starting daemon does with the state a killed one left behind:
+ * running rollouts are marked interrupted (their release never went live),
+ * instances of the current release still running are adopted, instances of
+ * any other release are stopped, and the dead are written off. The caller
+ * then converges the current release back to full size.
+ */
+export async function recoverState(ledger: Ledger, platform: Platform, fleet: Fleet, now: number): Promise<RecoveryReport> {
+  const report: RecoveryReport = { at: now, interruptedRollouts: [], adopted: [], stopped: [], gone: [] };
+  for (const rollout of ledger.runningRollouts()) {
+    ledger.endRollout(rollout.id, "interrupted", "the daemon stopped during the rollout");
+    const release = ledger.release(rollout.releaseId);
+    if (release?.status === "pending") ledger.setReleaseStatus(release.id, "failed", "rollout interrupted by a daemon stop");
+    report.interruptedRollouts.push(rollout.id);
+  }
+  const current = ledger.currentRelease();
+  const config = current ? releaseConfig(current) : null;
+  for (const row of ledger.liveInstances()) {
+    const spec = JSON.parse(row.specJson) as InstanceSpec;
+    const running = await platform.adopt({ spec, pid: row.pid, startedAt: row.startedAt });
+    if (!running) {
+      ledger.setInstanceState(row.id, "stopped");
+      report.gone.push(row.id);
+    } else if (current && config && row.releaseId === current.id) {
+      fleet.adopt(spec, running.pid, config.health, { inRotation: true, restart: true });
+      report.adopted.push(row.id);
+    } else {
+      await platform.stop(row.id);
+      ledger.setInstanceState(row.id, "stopped");
+      report.stopped.push(row.id);
+    }
+  }
+  const summary = [
+    report.interruptedRollouts.length ? `rollout ${report.interruptedRollouts.join(", ")} interrupted` : null,
+    report.adopted.length ? `adopted ${report.adopted.join(", ")}` : null,
+    report.stopped.length ? `stopped orphans ${report.stopped.join(", ")}` : null,
+    report.gone.length ? `gone: ${report.gone.join(", ")}` : null,
+  ].filter(Boolean);
+  if (summary.length) {
+    ledger.record({ type: "recovery", releaseId: current?.id ?? null, message: `daemon restarted: ${summary.join("; ")}`, data: { ...report } });
+  }
+  return report;
+}

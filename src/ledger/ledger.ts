@@ -1,0 +1,293 @@
+import Database from "better-sqlite3";
+import type { Clock } from "../clock.js";
+import { MIGRATIONS } from "./schema.js";
+import type {
+  InstanceRow,
+  LedgerEvent,
+  Release,
+  ReleaseStatus,
+  Rollout,
+  RolloutKind,
+  RolloutStatus,
+} from "./types.js";
+
+export interface NewRelease {
+  version: string;
+  configText: string;
+  configFile: string;
+  environment: string | null;
+  env: Record<string, string>;
+  snapshot: string;
+}
+
+export interface NewEvent {
+  type: string;
+  message: string;
+  rolloutId?: number | null;
+  releaseId?: number | null;
+  instanceId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The ledger: Slipway's source of truth in SQLite (WAL, synchronous=FULL), so
+ * a killed daemon loses nothing it recorded. Releases, rollouts, every event,
+ * the instances it started, and which release is current.
+ *
+ * @example
+ * const ledger = Ledger.open(".slipway/ledger.db", systemClock);
+ * const release = ledger.createRelease({ version: "v2", ... });
+ */
+export class Ledger {
+  private readonly listeners = new Set<(event: LedgerEvent) => void>();
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock,
+  ) {}
+
+  static open(file: string, clock: Clock): Ledger {
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    const version = db.pragma("user_version", { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[i]!);
+        db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+    return new Ledger(db, clock);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs fn in one SQLite transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  createRelease(r: NewRelease): Release {
+    const info = this.db
+      .prepare(
+        `INSERT INTO releases (version, status, created_at, config_text, config_file, environment, env_json, snapshot)
+         VALUES (?, 'pending', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.version, this.clock.now(), r.configText, r.configFile, r.environment, JSON.stringify(r.env), r.snapshot);
+    return this.release(Number(info.lastInsertRowid))!;
+  }
+
+  release(id: number): Release | undefined {
+    const row = this.db.prepare(`SELECT * FROM releases WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toRelease(row) : undefined;
+  }
+
+  releases(): Release[] {
+    return (this.db.prepare(`SELECT * FROM releases ORDER BY id DESC`).all() as Row[]).map(toRelease);
+  }
+
+  setReleaseStatus(id: number, status: ReleaseStatus, reason: string | null = null): void {
+    this.db.prepare(`UPDATE releases SET status = ?, reason = COALESCE(?, reason) WHERE id = ?`).run(status, reason, id);
+  }
+
+  setSnapshot(id: number, snapshot: string): void {
+    this.db.prepare(`UPDATE releases SET snapshot = ? WHERE id = ?`).run(snapshot, id);
+  }
+
+  /** Makes `id` the current release, atomically superseding the previous one. */
+  activate(id: number): void {
+    this.transaction(() => {
+      const previous = this.currentReleaseId();
+      if (previous !== null && previous !== id) this.setReleaseStatus(previous, "superseded");
+      this.db.prepare(`UPDATE releases SET status = 'active', activated_at = ?, reason = NULL WHERE id = ?`).run(this.clock.now(), id);
+      this.setMeta("current_release", String(id));
+    });
+  }
+
+  currentReleaseId(): number | null {
+    const v = this.meta("current_release");
+    return v === undefined ? null : Number(v);
+  }
+
+  currentRelease(): Release | undefined {
+    const id = this.currentReleaseId();
+    return id === null ? undefined : this.release(id);
+  }
+
+  /** The most recent release, other than the current one, that once served traffic. */
+  previousGoodRelease(): Release | undefined {
+    const current = this.currentReleaseId() ?? -1;
+    const row = this.db
+      .prepare(
+        `SELECT * FROM releases WHERE id != ? AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1`,
+      )
+      .get(current) as Row | undefined;
+    return row ? toRelease(row) : undefined;
+  }
+
+  startRollout(r: { kind: RolloutKind; releaseId: number; fromReleaseId: number | null; strategy: string; holder: string }): Rollout {
+    const info = this.db
+      .prepare(
+        `INSERT INTO rollouts (kind, release_id, from_release_id, strategy, status, holder, started_at)
+         VALUES (?, ?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(r.kind, r.releaseId, r.fromReleaseId, r.strategy, r.holder, this.clock.now());
+    return this.rollout(Number(info.lastInsertRowid))!;
+  }
+
+  rollout(id: number): Rollout | undefined {
+    const row = this.db.prepare(`SELECT * FROM rollouts WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toRollout(row) : undefined;
+  }
+
+  rollouts(limit = 50): Rollout[] {
+    return (this.db.prepare(`SELECT * FROM rollouts ORDER BY id DESC LIMIT ?`).all(limit) as Row[]).map(toRollout);
+  }
+
+  runningRollouts(): Rollout[] {
+    return (this.db.prepare(`SELECT * FROM rollouts WHERE status = 'running' ORDER BY id`).all() as Row[]).map(toRollout);
+  }
+
+  endRollout(id: number, status: RolloutStatus, reason: string | null = null): void {
+    this.db
+      .prepare(`UPDATE rollouts SET status = ?, ended_at = ?, reason = ? WHERE id = ?`)
+      .run(status, this.clock.now(), reason, id);
+  }
+
+  record(e: NewEvent): LedgerEvent {
+    const at = this.clock.now();
+    const info = this.db
+      .prepare(
+        `INSERT INTO events (at, type, rollout_id, release_id, instance_id, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(at, e.type, e.rolloutId ?? null, e.releaseId ?? null, e.instanceId ?? null, e.message, e.data ? JSON.stringify(e.data) : null);
+    const event: LedgerEvent = {
+      id: Number(info.lastInsertRowid),
+      at,
+      type: e.type,
+      rolloutId: e.rolloutId ?? null,
+      releaseId: e.releaseId ?? null,
+      instanceId: e.instanceId ?? null,
+      message: e.message,
+      data: e.data ?? null,
+    };
+    for (const l of this.listeners) l(event);
+    return event;
+  }
+
+  /** Subscribes to every event recorded from now on (progress streaming). */
+  onRecord(listener: (event: LedgerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  events(filter: { rolloutId?: number; sinceId?: number; limit?: number } = {}): LedgerEvent[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events WHERE (? IS NULL OR rollout_id = ?) AND id > ? ORDER BY id DESC LIMIT ?`,
+      )
+      .all(filter.rolloutId ?? null, filter.rolloutId ?? null, filter.sinceId ?? 0, filter.limit ?? 1000) as Row[];
+    return rows.reverse().map(toEvent);
+  }
+
+  upsertInstance(row: Omit<InstanceRow, "stoppedAt">): void {
+    this.db
+      .prepare(
+        `INSERT INTO instances (id, release_id, pid, state, spec_json, started_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, state = excluded.state, spec_json = excluded.spec_json,
+           started_at = excluded.started_at, stopped_at = NULL`,
+      )
+      .run(row.id, row.releaseId, row.pid, row.state, row.specJson, row.startedAt);
+  }
+
+  setInstanceState(id: string, state: string): void {
+    const stopped = state === "stopped" ? this.clock.now() : null;
+    this.db.prepare(`UPDATE instances SET state = ?, stopped_at = COALESCE(?, stopped_at) WHERE id = ?`).run(state, stopped, id);
+  }
+
+  /** Instances recorded as not stopped: what a restarted daemon must adopt or stop. */
+  liveInstances(): InstanceRow[] {
+    return (this.db.prepare(`SELECT * FROM instances WHERE state != 'stopped' ORDER BY id`).all() as Row[]).map(toInstance);
+  }
+
+  /** Highest instance sequence number used for a release, so ids are never reused. */
+  instanceCount(releaseId: number): number {
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM instances WHERE release_id = ?`).get(releaseId) as { n: number };
+    return row.n;
+  }
+
+  meta(key: string): string | undefined {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.db.prepare(`DELETE FROM meta WHERE key = ?`).run(key);
+  }
+}
+
+function toRelease(r: Row): Release {
+  return {
+    id: r.id as number,
+    version: r.version as string,
+    status: r.status as ReleaseStatus,
+    createdAt: r.created_at as number,
+    activatedAt: (r.activated_at as number | null) ?? null,
+    configText: r.config_text as string,
+    configFile: r.config_file as string,
+    environment: (r.environment as string | null) ?? null,
+    env: JSON.parse(r.env_json as string) as Record<string, string>,
+    snapshot: r.snapshot as string,
+    reason: (r.reason as string | null) ?? null,
+  };
+}
+
+function toRollout(r: Row): Rollout {
+  return {
+    id: r.id as number,
+    kind: r.kind as RolloutKind,
+    releaseId: r.release_id as number,
+    fromReleaseId: (r.from_release_id as number | null) ?? null,
+    strategy: r.strategy as string,
+    status: r.status as RolloutStatus,
+    holder: r.holder as string,
+    startedAt: r.started_at as number,
+    endedAt: (r.ended_at as number | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+  };
+}
+
+function toEvent(r: Row): LedgerEvent {
+  return {
+    id: r.id as number,
+    at: r.at as number,
+    type: r.type as string,
+    rolloutId: (r.rollout_id as number | null) ?? null,
+    releaseId: (r.release_id as number | null) ?? null,
+    instanceId: (r.instance_id as string | null) ?? null,
+    message: r.message as string,
+    data: r.data ? (JSON.parse(r.data as string) as Record<string, unknown>) : null,
+  };
+}
+
+function toInstance(r: Row): InstanceRow {
+  return {
+    id: r.id as string,
+    releaseId: r.release_id as number,
+    pid: r.pid as number,
+    state: r.state as string,
+    specJson: r.spec_json as string,
+    startedAt: r.started_at as number,
+    stoppedAt: (r.stopped_at as number | null) ?? null,
+  };
+}

@@ -1,0 +1,52 @@
+/** Rows of the ledger, as the rest of Slipway sees them. */
+export type ReleaseStatus = "pending" | "active" | "superseded" | "failed";
+export type RolloutKind = "deploy" | "rollback" | "recover";
+export type RolloutStatus = "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
+
+export interface Release {
+  id: number;
+  version: string;
+  status: ReleaseStatus;
+  createdAt: number;
+  activatedAt: number | null;
+  configText: string;
+  configFile: string;
+  environment: string | null;
+  env: Record<string, string>;
+  snapshot: string;
+  reason: string | null;
+}
+
+export interface Rollout {
+  id: number;
+  kind: RolloutKind;
+  releaseId: number;
+  fromReleaseId: number | null;
+  strategy: string;
+  status: RolloutStatus;
+  holder: string;
+  startedAt: number;
+  endedAt: number | null;
+  reason: string | null;
+}
+
+export interface LedgerEvent {
+  id: number;
+  at: number;
+  type: string;
+  rolloutId: number | null;
+  releaseId: number | null;
+  instanceId: string | null;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+export interface InstanceRow {
+  id: string;
+  releaseId: number;
+  pid: number;
+  state: string;
+  specJson: string;
+  startedAt: number;
+  stoppedAt: number | null;
+}

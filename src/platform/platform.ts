@@ -1,0 +1,59 @@
+/**
+ * The Platform seam: starts, stops and lists app instances and keeps their
+ * logs. The process platform (src/platform/process/) is the embedded default;
+ * Docker, Swarm and Kubernetes implement the same interface later.
+ */
+export interface InstanceSpec {
+  /** Unique instance id, e.g. "r3-2" (release 3, instance 2). */
+  id: string;
+  releaseId: number;
+  version: string;
+  command: string[];
+  /** Working directory: the release snapshot. */
+  cwd: string;
+  /** Full environment for the instance, PORT/SLIPWAY_* included by the caller. */
+  env: Record<string, string>;
+  host: string;
+  port: number;
+  shutdown: { signal: NodeJS.Signals; timeout: number };
+}
+
+export interface RunningInstance {
+  id: string;
+  releaseId: number;
+  pid: number;
+  host: string;
+  port: number;
+  startedAt: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+/** What the ledger remembers of an instance, used to adopt it after a daemon crash. */
+export interface InstanceRecord {
+  spec: InstanceSpec;
+  pid: number;
+  startedAt: number;
+}
+
+export interface Platform {
+  readonly name: string;
+  /** Start an instance; resolves once the process is spawned (not when healthy). */
+  start(spec: InstanceSpec): Promise<RunningInstance>;
+  /** Graceful stop: configured signal, SIGKILL after the shutdown timeout. Resolves when gone. Idempotent. */
+  stop(id: string): Promise<void>;
+  /** Called once per instance exit that was not requested via stop(). Returns an unsubscribe function. */
+  onExit(listener: (id: string, info: ExitInfo) => void): () => void;
+  /**
+   * Take over an instance started by an earlier daemon that was killed. Returns the
+   * running instance if it is still alive and is the one recorded, else null.
+   */
+  adopt(record: InstanceRecord): Promise<RunningInstance | null>;
+  /** Last `lines` log lines of an instance (stdout and stderr interleaved). */
+  tail(id: string, lines: number): Promise<string[]>;
+  /** Stop every instance this platform runs (daemon shutdown). */
+  stopAll(): Promise<void>;
+}

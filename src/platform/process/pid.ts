@@ -1,0 +1,71 @@
+import { readFileSync, readdirSync } from "node:fs";
+
+/**
+ * Process-table queries for instances that may not be our children. Linux
+ * /proc is used when readable (so zombies count as dead); elsewhere only
+ * `kill(pid, 0)`.
+ */
+
+/** Is `pid` alive (and not a zombie)? */
+export function isAlive(pid: number): boolean {
+  if (!signalZero(pid)) return false;
+  return procStat(pid)?.state !== "Z";
+}
+
+/** Does any live (non-zombie) process remain in process group `pgid`? */
+export function isGroupAlive(pgid: number): boolean {
+  if (!signalZero(-pgid)) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat && stat.pgrp === pgid && stat.state !== "Z") return true;
+  }
+  return false;
+}
+
+/** Send `signal` to the process group led by `pid`, or to `pid` alone if it leads no group. Never throws for a gone process. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, signal);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    }
+  }
+}
+
+/** The environment `pid` was started with as `KEY=value` strings, or undefined if unreadable. */
+export function processEnviron(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+function signalZero(target: number): boolean {
+  try {
+    process.kill(target, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function procStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) S ppid pgrp ..."; comm may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0] ?? "", pgrp: Number(fields[2]) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,197 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync } from "node:fs";
+import { once } from "node:events";
+import { systemClock, type Clock } from "../../clock.js";
+import { SlipwayError } from "../../errors.js";
+import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "../platform.js";
+import { LogRotator, appendMarker, openLog } from "./log-file.js";
+import { listLogs, logPath, tailFile } from "./log-store.js";
+import { isAlive, isGroupAlive, processEnviron, signalGroup } from "./pid.js";
+
+export interface ProcessPlatformOptions {
+  /** Root of instance logs: `<logDir>/<releaseId>/<instanceId>.log`. */
+  logDir: string;
+  /** Bytes after which a log is rotated. */
+  logMaxSize: number;
+  /** Rotated files kept per instance (`.1` … `.<logMaxFiles>`). */
+  logMaxFiles: number;
+  clock?: Clock;
+}
+
+/** How often an adopted instance (not our child) is checked for exit. */
+export const ADOPTED_POLL_MS = 250;
+/** How long to wait for a process group to vanish after SIGKILL before giving up. */
+export const KILL_WAIT_MS = 5000;
+const GROUP_POLL_MS = 50;
+
+interface Instance {
+  spec: InstanceSpec;
+  running: RunningInstance;
+  log: string;
+  /** Settles when the instance's main process has exited. */
+  exited: Promise<ExitInfo>;
+  /** Set by stop(); an exit while stopping is not reported to onExit listeners. */
+  stopping?: Promise<void>;
+}
+
+/**
+ * Runs instances as local process groups. Each instance is spawned detached
+ * (its own group, surviving the daemon) with stdout and stderr on one
+ * O_APPEND log file it holds itself, so it keeps logging after the daemon dies.
+ * A new daemon takes instances over with `adopt()`.
+ *
+ * @example
+ * const platform = new ProcessPlatform({ logDir, logMaxSize: 10_000_000, logMaxFiles: 3 });
+ * platform.onExit((id, { code }) => supervisor.crashed(id, code));
+ * const instance = await platform.start(spec);
+ * await platform.stop(instance.id);
+ */
+export class ProcessPlatform implements Platform {
+  readonly name = "process";
+  #options: ProcessPlatformOptions;
+  #clock: Clock;
+  #rotator: LogRotator;
+  #instances = new Map<string, Instance>();
+  #listeners = new Set<(id: string, info: ExitInfo) => void>();
+
+  constructor(options: ProcessPlatformOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#rotator = new LogRotator({ maxSize: options.logMaxSize, maxFiles: options.logMaxFiles, clock: this.#clock });
+  }
+
+  /** Spawn `spec.command` with exactly `spec.env`; resolves once spawned. Rejects with a PLATFORM error if it cannot be. */
+  async start(spec: InstanceSpec): Promise<RunningInstance> {
+    if (this.#instances.has(spec.id)) throw new SlipwayError("PLATFORM", `instance ${spec.id} is already running`);
+    const [file, ...args] = spec.command;
+    if (file === undefined) throw new SlipwayError("PLATFORM", `instance ${spec.id} has an empty command`);
+    const log = logPath(this.#options.logDir, spec.releaseId, spec.id);
+    const fd = openLog(log);
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    const exited = new Promise<ExitInfo>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const pid = child.pid;
+    if (pid === undefined) {
+      const [err] = (await once(child, "error")) as [Error];
+      appendMarker(log, `failed to start: ${err.message}`);
+      throw new SlipwayError("PLATFORM", `cannot start instance ${spec.id}: ${err.message}`, {
+        hint: `check app.command (${spec.command.join(" ")}) and that ${spec.cwd} exists`,
+        cause: err,
+      });
+    }
+    child.on("error", () => {}); // later errors (e.g. signalling a gone process) are handled where they occur
+    appendMarker(log, `started pid ${pid}`);
+    return this.#track(spec, pid, this.#clock.now(), log, exited);
+  }
+
+  /**
+   * Send `spec.shutdown.signal` to the instance's process group, SIGKILL the
+   * group after `spec.shutdown.timeout`; resolves when the group is gone.
+   * Idempotent; unknown ids resolve at once. The exit is not reported to onExit.
+   */
+  stop(id: string): Promise<void> {
+    const instance = this.#instances.get(id);
+    if (!instance) return Promise.resolve();
+    instance.stopping ??= this.#terminate(instance).finally(() => this.#instances.delete(id));
+    return instance.stopping;
+  }
+
+  onExit(listener: (id: string, info: ExitInfo) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Take over an instance from a daemon that died. It must be alive and carry
+   * `SLIPWAY_INSTANCE=<spec.id>` in its environment (checked via /proc when
+   * readable), else null. Its exit is detected by polling.
+   */
+  async adopt(record: InstanceRecord): Promise<RunningInstance | null> {
+    const { spec, pid } = record;
+    const existing = this.#instances.get(spec.id);
+    if (existing) return existing.running;
+    if (!isAlive(pid)) return null;
+    const environ = processEnviron(pid);
+    if (environ && !environ.includes(`SLIPWAY_INSTANCE=${spec.id}`)) return null;
+    const log = logPath(this.#options.logDir, spec.releaseId, spec.id);
+    appendMarker(log, `adopted pid ${pid}`);
+    return this.#track(spec, pid, record.startedAt, log, this.#pollExit(pid));
+  }
+
+  /** Last `lines` lines of the instance's log, rotated files included; [] if it has none. */
+  async tail(id: string, lines: number): Promise<string[]> {
+    const path =
+      this.#instances.get(id)?.log ?? listLogs(this.#options.logDir).find((entry) => entry.instanceId === id)?.path;
+    return path ? tailFile(path, lines) : [];
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#instances.keys()].map((id) => this.stop(id)));
+  }
+
+  /** Instances this platform currently runs. */
+  list(): RunningInstance[] {
+    return [...this.#instances.values()].map((instance) => instance.running);
+  }
+
+  #track(spec: InstanceSpec, pid: number, startedAt: number, log: string, exited: Promise<ExitInfo>): RunningInstance {
+    const running: RunningInstance = { id: spec.id, releaseId: spec.releaseId, pid, host: spec.host, port: spec.port, startedAt };
+    const instance: Instance = { spec, running, log, exited };
+    this.#instances.set(spec.id, instance);
+    this.#rotator.add(log);
+    void exited.then((info) => this.#exited(instance, info));
+    return running;
+  }
+
+  #exited(instance: Instance, info: ExitInfo): void {
+    const { log, running } = instance;
+    appendMarker(log, info.code !== null ? `exited code ${info.code}` : info.signal ? `exited signal ${info.signal}` : "exited");
+    this.#rotator.delete(log);
+    if (instance.stopping) return;
+    this.#instances.delete(running.id);
+    signalGroup(running.pid, "SIGKILL"); // the instance is dead: leave no orphans holding its port
+    for (const listener of [...this.#listeners]) listener(running.id, info);
+  }
+
+  async #terminate(instance: Instance): Promise<void> {
+    const { pid } = instance.running;
+    const { signal, timeout } = instance.spec.shutdown;
+    signalGroup(pid, signal);
+    if (await this.#waitGone(instance, timeout)) return;
+    signalGroup(pid, "SIGKILL");
+    if (await this.#waitGone(instance, KILL_WAIT_MS)) return;
+    throw new SlipwayError("PLATFORM", `instance ${instance.running.id} (pid ${pid}) did not exit after SIGKILL`);
+  }
+
+  /** Wait up to `ms` for the main process to exit and its group to empty. */
+  async #waitGone(instance: Instance, ms: number): Promise<boolean> {
+    const deadline = this.#clock.now() + ms;
+    const timeout = new AbortController();
+    const exited = await Promise.race([
+      instance.exited.then(() => true),
+      this.#clock.sleep(ms, timeout.signal).then(() => false),
+    ]);
+    timeout.abort();
+    if (!exited) return false;
+    while (isGroupAlive(instance.running.pid)) {
+      if (this.#clock.now() >= deadline) return false;
+      await this.#clock.sleep(GROUP_POLL_MS);
+    }
+    return true;
+  }
+
+  /** Exit of a process that is not our child: poll until it is gone (status unknown). */
+  #pollExit(pid: number): Promise<ExitInfo> {
+    return new Promise((resolve) => {
+      const poll = () => {
+        if (!isAlive(pid)) return resolve({ code: null, signal: null });
+        this.#clock.setTimeout(poll, ADOPTED_POLL_MS).unref?.();
+      };
+      poll();
+    });
+  }
+}

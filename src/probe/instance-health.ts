@@ -1,0 +1,184 @@
+import type { HealthConfig, ProbeCheck, ProbeSpec } from "../config/types.js";
+import { systemClock, type Clock } from "../clock.js";
+import { runCheck, type CheckResult, type ProbeTarget } from "./check.js";
+import { PORT_READINESS } from "./defaults.js";
+import { Prober, type ProbeTransition } from "./prober.js";
+
+/** Which probe an event comes from; `port` is the implicit TCP readiness used without a readiness probe. */
+export type ProbeName = "startup" | "readiness" | "liveness" | "port";
+
+export type HealthEventType = "started" | "startup-failed" | "ready" | "unready" | "liveness-failed";
+
+/**
+ * A change in an instance's health. `startup-failed` and `liveness-failed` are
+ * terminal: all probes stop and the instance should be replaced.
+ */
+export interface HealthEvent {
+  type: HealthEventType;
+  probe: ProbeName;
+  /** The probe's last check, prefixed with its name, e.g. "readiness: GET /health -> 503". */
+  message: string;
+  at: number;
+}
+
+export interface ProbeStatus {
+  state: Prober["state"];
+  successes: number;
+  failures: number;
+  message: string;
+}
+
+export interface HealthStatus {
+  started: boolean;
+  ready: boolean;
+  /** The terminal event, if startup or liveness failed. */
+  failure: HealthEvent | undefined;
+  /** Why the instance is not ready yet (last message of the probe holding it back), "" when ready. */
+  detail: string;
+  probes: Partial<Record<ProbeName, ProbeStatus>>;
+}
+
+export interface InstanceHealthOptions {
+  health: HealthConfig;
+  target: ProbeTarget;
+  clock?: Clock;
+  /** Replaces the real network check; for tests. */
+  runCheck?: (check: ProbeCheck, target: ProbeTarget, timeoutMs: number) => Promise<CheckResult>;
+}
+
+/**
+ * Startup, readiness and liveness for one instance, composed per Kubernetes:
+ * the startup probe runs first and holds the others back; once it passes (or
+ * when there is none) readiness and liveness run. Without a readiness probe
+ * the instance is ready as soon as its port accepts a TCP connection, and
+ * stays ready. Without a liveness probe it never fails liveness.
+ *
+ * @example
+ * const health = new InstanceHealth({ health: config.health, target: { host, port, cwd, env } });
+ * health.onEvent((e) => e.type === "ready" && router.add(instance));
+ * health.start();
+ */
+export class InstanceHealth {
+  #clock: Clock;
+  #listeners = new Set<(event: HealthEvent) => void>();
+  #probers = new Map<ProbeName, Prober>();
+  #started = false;
+  #ready = false;
+  #failure: HealthEvent | undefined;
+
+  constructor(options: InstanceHealthOptions) {
+    this.#clock = options.clock ?? systemClock;
+    const check = options.runCheck ?? runCheck;
+    const add = (name: ProbeName, spec: ProbeSpec | undefined) => {
+      if (!spec) return;
+      const prober = new Prober({
+        spec,
+        clock: this.#clock,
+        check: (timeoutMs) => check(spec.check, options.target, timeoutMs),
+      });
+      prober.onTransition((t) => this.#onTransition(name, t));
+      this.#probers.set(name, prober);
+    };
+    const { startup, readiness, liveness } = options.health;
+    add("startup", startup);
+    add("readiness", readiness);
+    add("port", readiness ? undefined : PORT_READINESS);
+    add("liveness", liveness);
+  }
+
+  /** Listen for health events. Listeners must not throw. Returns an unsubscribe function. */
+  onEvent(listener: (event: HealthEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Begin probing. Call once; after `stop()` an InstanceHealth is not restarted. */
+  start(): void {
+    const startup = this.#probers.get("startup");
+    if (startup) startup.start();
+    else this.#markStarted();
+  }
+
+  /** Stop every probe. */
+  stop(): void {
+    for (const prober of this.#probers.values()) prober.stop();
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  status(): HealthStatus {
+    const probes: HealthStatus["probes"] = {};
+    for (const [name, p] of this.#probers) {
+      probes[name] = { state: p.state, successes: p.successes, failures: p.failures, message: p.lastMessage };
+    }
+    return {
+      started: this.#started,
+      ready: this.#ready,
+      failure: this.#failure,
+      detail: this.#ready ? "" : this.#holdingBack(),
+      probes,
+    };
+  }
+
+  #holdingBack(): string {
+    if (this.#failure) return this.#failure.message;
+    const name: ProbeName = !this.#started ? "startup" : this.#probers.has("readiness") ? "readiness" : "port";
+    const message = this.#probers.get(name)?.lastMessage;
+    return message ? `${name}: ${message}` : `${name}: no check finished yet`;
+  }
+
+  #markStarted(): void {
+    this.#started = true;
+    for (const name of ["readiness", "port", "liveness"] as const) this.#probers.get(name)?.start();
+  }
+
+  #onTransition(name: ProbeName, { from, to, message }: ProbeTransition): void {
+    const emit = (type: HealthEventType) => this.#emit({ type, probe: name, message: `${name}: ${message}`, at: this.#clock.now() });
+    switch (name) {
+      case "startup":
+        this.#probers.get("startup")?.stop();
+        if (to === "healthy") {
+          emit("started");
+          this.#markStarted();
+        } else {
+          this.#fail(emit, "startup-failed");
+        }
+        return;
+      case "port":
+        if (to !== "healthy") return;
+        this.#probers.get("port")?.stop();
+        this.#ready = true;
+        emit("ready");
+        return;
+      case "readiness":
+        if (to === "healthy") {
+          this.#ready = true;
+          emit("ready");
+        } else if (from === "healthy") {
+          this.#ready = false;
+          emit("unready");
+        }
+        return;
+      case "liveness":
+        if (to === "unhealthy") this.#fail(emit, "liveness-failed");
+        return;
+    }
+  }
+
+  #fail(emit: (type: HealthEventType) => void, type: HealthEventType): void {
+    this.stop();
+    this.#ready = false;
+    emit(type);
+  }
+
+  #emit(event: HealthEvent): void {
+    if (event.type === "startup-failed" || event.type === "liveness-failed") this.#failure = event;
+    for (const listener of [...this.#listeners]) listener(event);
+  }
+}

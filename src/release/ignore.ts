@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Always left out of a release snapshot. */
+export const ALWAYS_IGNORED = [".slipway", ".git"];
+
+/**
+ * Patterns from `.slipwayignore` (gitignore-like subset: one pattern per line,
+ * `#` comments, `*` and `?` wildcards, a leading `/` anchors to the root, a
+ * trailing `/` is accepted; a pattern without `/` matches at any depth).
+ */
+export class IgnoreList {
+  private readonly rules: RegExp[];
+
+  constructor(patterns: string[]) {
+    this.rules = [...ALWAYS_IGNORED, ...patterns].map(toRegExp);
+  }
+
+  static load(dir: string): IgnoreList {
+    const file = join(dir, ".slipwayignore");
+    const lines = existsSync(file) ? readFileSync(file, "utf8").split(/\r?\n/) : [];
+    return new IgnoreList(lines.map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")));
+  }
+
+  /** `path` is relative to the snapshot root, with `/` separators. */
+  ignores(path: string): boolean {
+    return this.rules.some((r) => r.test(path));
+  }
+}
+
+function toRegExp(pattern: string): RegExp {
+  let p = pattern.replace(/\/+$/, "");
+  const anchored = p.startsWith("/") || p.includes("/");
+  p = p.replace(/^\//, "");
+  const body = p
+    .split("")
+    .map((c) => (c === "*" ? "[^/]*" : c === "?" ? "[^/]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(anchored ? `^${body}$` : `(^|/)${body}$`);
+}

@@ -1,0 +1,42 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { IgnoreList } from "./ignore.js";
+
+/**
+ * Copies the app's working directory into `.slipway/releases/<id>/`
+ * (Capistrano-style), so a release can run again after its source changed.
+ * Leaves out `.slipway/`, `.git/` and whatever `.slipwayignore` lists.
+ *
+ * @example
+ * snapshotRelease("/srv/app", "/srv/app/.slipway/releases/7");
+ */
+export function snapshotRelease(sourceDir: string, targetDir: string): void {
+  if (!existsSync(sourceDir)) throw new Error(`app.cwd ${sourceDir} does not exist`);
+  const ignore = IgnoreList.load(sourceDir);
+  rmSync(targetDir, { recursive: true, force: true });
+  mkdirSync(targetDir, { recursive: true });
+  cpSync(sourceDir, targetDir, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => {
+      const rel = relative(sourceDir, src).split(sep).join("/");
+      if (rel === "") return true;
+      if (rel.startsWith("..")) return true;
+      return !ignore.ignores(rel);
+    },
+  });
+}
+
+/** Deletes snapshots of releases that are not in `keep`. */
+export function pruneSnapshots(releasesDir: string, keep: Set<number>): number[] {
+  if (!existsSync(releasesDir)) return [];
+  const removed: number[] = [];
+  for (const name of readdirSync(releasesDir)) {
+    const id = Number(name);
+    if (Number.isInteger(id) && !keep.has(id)) {
+      rmSync(join(releasesDir, name), { recursive: true, force: true });
+      removed.push(id);
+    }
+  }
+  return removed;
+}

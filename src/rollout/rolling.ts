@@ -1,0 +1,80 @@
+import type { Clock } from "../clock.js";
+import type { RollingConfig } from "../config/types.js";
+import type { Fleet, Instance } from "../daemon/fleet.js";
+import { isLive } from "../daemon/instance-state.js";
+import { planRolling, type FleetCounts } from "./rolling-plan.js";
+import { RolloutFailure } from "./rollout-failure.js";
+
+export interface ConvergeOptions {
+  fleet: Fleet;
+  clock: Clock;
+  releaseId: number;
+  replicas: number;
+  rolling: RollingConfig;
+  /** Fail when no progress is made for this long (ms). */
+  progressDeadline: number;
+  /** Starts one more instance of the target release (in rotation once ready). */
+  launch: () => Promise<Instance>;
+  /** Notes a step for the progress stream. */
+  note: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** How often the loop re-plans when nothing happens (minReady expiry, deadline). */
+const TICK = 200;
+
+/**
+ * Executes the rolling plan until the fleet runs exactly `replicas` available
+ * instances of the target release and nothing else: start new, wait until
+ * ready for `minReady`, retire old (out of rotation, drain, stop). Throws a
+ * RolloutFailure when a new instance fails or no progress is made in time.
+ */
+export async function converge(o: ConvergeOptions): Promise<void> {
+  const retiring: Promise<void>[] = [];
+  let lastProgress = o.clock.now();
+  let lastScore = -1;
+  try {
+    for (;;) {
+      if (o.signal?.aborted) throw new RolloutFailure("rollout aborted");
+      const now = o.clock.now();
+      const mine = o.fleet.ofRelease(o.releaseId);
+      const failed = mine.find((i) => i.state === "failed");
+      if (failed) throw new RolloutFailure(`instance ${failed.id} failed: ${failed.lastMessage}`, failed.id);
+      const fresh = mine.filter((i) => isLive(i.state));
+      const old = o.fleet.list().filter((i) => i.releaseId !== o.releaseId && isLive(i.state));
+      const available = fresh.filter((i) => i.state === "ready" && i.readySince !== null && now - i.readySince >= o.rolling.minReady);
+      const counts: FleetCounts = {
+        oldTotal: old.length,
+        oldReady: old.filter((i) => i.state === "ready" && i.inRotation).length,
+        newTotal: fresh.length,
+        newAvailable: available.length,
+      };
+      const step = planRolling({ replicas: o.replicas, maxSurge: o.rolling.maxSurge, maxUnavailable: o.rolling.maxUnavailable }, counts);
+      if (step.done) break;
+
+      const score = counts.newAvailable * 10_000 + fresh.filter((i) => i.state === "ready").length * 100 - counts.oldTotal;
+      if (score !== lastScore) {
+        lastScore = score;
+        lastProgress = now;
+      } else if (now - lastProgress > o.progressDeadline) {
+        const stuck = fresh.find((i) => i.state !== "ready") ?? fresh[0];
+        const why = stuck ? `; ${stuck.id}: ${stuck.lastMessage}` : "";
+        throw new RolloutFailure(`no progress within progressDeadline (${o.progressDeadline / 1000}s)${why}`, stuck?.id ?? null);
+      }
+
+      const unready = old.filter((i) => !(i.state === "ready" && i.inRotation)).slice(0, step.stopUnready);
+      const ready = old.filter((i) => i.state === "ready" && i.inRotation).slice(0, step.stopReady);
+      for (const inst of [...unready, ...ready]) {
+        o.note(`retiring ${inst.id} (release ${inst.releaseId})`);
+        retiring.push(o.fleet.retire(inst, "replaced by release " + o.releaseId));
+      }
+      for (let n = 0; n < step.start; n++) {
+        const inst = await o.launch();
+        o.note(`started ${inst.id} (release ${o.releaseId})`);
+      }
+      await o.fleet.waitForChange(TICK, o.signal);
+    }
+  } finally {
+    await Promise.all(retiring);
+  }
+}

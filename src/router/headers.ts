@@ -1,0 +1,163 @@
+/**
+ * Header rewriting between client and instance, on flat raw-header arrays
+ * (`[name, value, name, value, ...]`, as `message.rawHeaders`): one pass, names
+ * keep their case, repeated headers stay repeated.
+ */
+
+/** What the request scan learns besides the headers to send. */
+export interface RequestHead {
+  /** The request has a body to stream (Content-Length > 0 or Transfer-Encoding). */
+  hasBody: boolean;
+  /** Value of the header-route header, if configured and present. */
+  route: string | undefined;
+  /** Index in the output of a Host value to fill with the target's address (client sent none), or -1. */
+  hostIndex: number;
+}
+
+const X_FORWARDED_FOR = "x-forwarded-for";
+const X_FORWARDED_HOST = "x-forwarded-host";
+const X_FORWARDED_PROTO = "x-forwarded-proto";
+const PROTO_HTTP = "http";
+
+/**
+ * Builds the headers to send upstream: hop-by-hop headers dropped (those
+ * named in Connection too), X-Forwarded-For appended, X-Forwarded-Proto and
+ * X-Forwarded-Host set, Host kept as sent. With `upgrade`, Connection and
+ * Upgrade are re-added so the instance sees the upgrade request.
+ *
+ * @example
+ * const head = { hasBody: false, route: undefined, hostIndex: -1 };
+ * requestHeaders(["Host", "a.test", "Connection", "keep-alive"], "10.0.0.9", null, head, false);
+ * // ["Host", "a.test", "x-forwarded-for", "10.0.0.9", "x-forwarded-host", "a.test", "x-forwarded-proto", "http"]
+ */
+export function requestHeaders(
+  raw: readonly string[],
+  remoteAddress: string | undefined,
+  routeHeader: string | null,
+  head: RequestHead,
+  upgrade: boolean,
+): string[] {
+  const out: string[] = [];
+  let host: string | undefined;
+  let forwardedFor: string | undefined;
+  let connection: string | undefined;
+  let upgradeTo: string | undefined;
+  let chunked = false;
+  head.hasBody = false;
+  head.route = undefined;
+  head.hostIndex = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case "host":
+        host = value;
+        break;
+      case "content-length":
+        if (value !== "0") head.hasBody = true;
+        break;
+      case "transfer-encoding":
+        head.hasBody = true;
+        chunked = true;
+        continue;
+      case "connection":
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+        continue;
+      case "upgrade":
+        upgradeTo = value;
+        continue;
+      case X_FORWARDED_FOR:
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case X_FORWARDED_HOST:
+      case X_FORWARDED_PROTO:
+      case "keep-alive":
+      case "te":
+      case "trailer":
+        continue;
+      default:
+        if (isProxyHeader(lower)) continue;
+        if (lower === routeHeader) head.route = value;
+    }
+    out.push(name, value);
+  }
+  if (connection !== undefined) dropConnectionTokens(out, connection);
+  if (chunked) out.push("transfer-encoding", "chunked");
+  if (remoteAddress !== undefined) {
+    out.push(X_FORWARDED_FOR, forwardedFor === undefined ? remoteAddress : `${forwardedFor}, ${remoteAddress}`);
+  } else if (forwardedFor !== undefined) {
+    out.push(X_FORWARDED_FOR, forwardedFor);
+  }
+  if (host === undefined) {
+    out.push("host", "");
+    head.hostIndex = out.length - 1;
+  } else {
+    out.push(X_FORWARDED_HOST, host);
+  }
+  out.push(X_FORWARDED_PROTO, PROTO_HTTP);
+  if (upgrade && upgradeTo !== undefined) out.push("connection", "Upgrade", "upgrade", upgradeTo);
+  return out;
+}
+
+/**
+ * The instance's response headers minus hop-by-hop ones; Node's server adds
+ * its own Connection, Keep-Alive and Transfer-Encoding for the client.
+ *
+ * @example
+ * responseHeaders(["Content-Type", "text/plain", "Connection", "keep-alive", "Keep-Alive", "timeout=5"]);
+ * // ["Content-Type", "text/plain"]
+ */
+export function responseHeaders(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case "connection":
+        connection = connection === undefined ? value : `${connection}, ${value}`;
+        continue;
+      case "keep-alive":
+      case "transfer-encoding":
+      case "te":
+      case "trailer":
+      case "upgrade":
+        continue;
+      default:
+        if (isProxyHeader(lower)) continue;
+    }
+    out.push(name, value);
+  }
+  if (connection !== undefined) dropConnectionTokens(out, connection);
+  return out;
+}
+
+function isProxyHeader(lower: string): boolean {
+  // "proxy-" : 'p' is 112
+  return lower.length > 6 && lower.charCodeAt(0) === 112 && lower.startsWith("proxy-");
+}
+
+/** Connection tokens that name no header to drop (or one Slipway must keep for framing). */
+const KEPT_TOKENS = new Set(["", "keep-alive", "close", "upgrade", "host", "content-length"]);
+
+/** Remove, in place, headers named by Connection tokens other than the usual ones. */
+function dropConnectionTokens(out: string[], connection: string): void {
+  let named: Set<string> | undefined;
+  for (const token of connection.split(",")) {
+    const lower = token.trim().toLowerCase();
+    if (KEPT_TOKENS.has(lower)) continue;
+    (named ??= new Set()).add(lower);
+  }
+  if (named === undefined) return;
+  let w = 0;
+  for (let r = 0; r < out.length; r += 2) {
+    const name = out[r] as string;
+    if (named.has(name.toLowerCase())) continue;
+    out[w] = name;
+    out[w + 1] = out[r + 1] as string;
+    w += 2;
+  }
+  out.length = w;
+}

@@ -1,0 +1,228 @@
+import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
+import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
+import { badGatewayReply, type Reply } from "./replies.js";
+import type { GroupState, Pick, RoutingTable } from "./table.js";
+import type { TargetState } from "./target-pool.js";
+import type { ResponseSample } from "./types.js";
+
+/** What the forwarding code needs from the router; the router owns it. */
+export interface ProxyContext {
+  /** The current routing table, swapped whole by `setGroups`. */
+  table: RoutingTable;
+  /** Requests and upgrades answered, for stats. */
+  requests: number;
+  /** The app's name, for the router's own replies. */
+  readonly name: string;
+  /** Lower-case header-route header name, or null. */
+  readonly routeHeader: string | null;
+  readonly noTarget: Reply;
+  readonly onResponse: ((sample: ResponseSample) => void) | undefined;
+}
+
+/** Attempts per request: the first one and up to two retries on other targets. */
+export const MAX_ATTEMPTS = 3;
+
+const kExchange = Symbol("slipway.exchange");
+type Tagged<T> = T & { [kExchange]: Exchange };
+
+/**
+ * One client request and its upstream attempts. Event handlers are
+ * module-level functions that find their exchange through a symbol on the
+ * emitter, so the hot path creates no closures.
+ */
+class Exchange implements Pick, RequestHead {
+  group: GroupState | null = null;
+  target: TargetState | null = null;
+  hasBody = false;
+  route: string | undefined = undefined;
+  hostIndex = -1;
+  headers: string[];
+  upstream: ClientRequest | null = null;
+  attempts = 0;
+  skipA: TargetState | null = null;
+  skipB: TargetState | null = null;
+  targetId = "";
+  status = 0;
+  /** The instance sent response headers. */
+  responded = false;
+  /** The instance failed after responding; the client got a truncated body. */
+  broken = false;
+  /** The client side is closed (response sent or client gone). */
+  finished = false;
+  readonly started: number;
+  readonly ctx: ProxyContext;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+
+  constructor(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse) {
+    this.ctx = ctx;
+    this.req = req;
+    this.res = res;
+    this.started = ctx.onResponse === undefined ? 0 : performance.now();
+    this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx.routeHeader, this, false);
+  }
+}
+
+/**
+ * Forwards one HTTP request to a target of the current table: streams the
+ * body both ways, retries on another target when it is safe, answers 503
+ * when no target is ready and 502 when the target failed before responding.
+ *
+ * @example
+ * http.createServer((req, res) => forward(ctx, req, res));
+ */
+export function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
+  ctx.requests++;
+  const ex = new Exchange(ctx, req, res);
+  (res as Tagged<ServerResponse>)[kExchange] = ex;
+  res.on("close", onClientClose);
+  if (ctx.table.pick(ex, ex.route)) send(ex);
+  else answer(ex, ctx.noTarget);
+}
+
+function send(ex: Exchange): void {
+  const target = ex.target as TargetState;
+  target.acquire();
+  ex.attempts++;
+  ex.targetId = target.id;
+  if (ex.hostIndex >= 0) ex.headers[ex.hostIndex] = target.authority;
+  let up: Tagged<ClientRequest>;
+  try {
+    up = http.request({
+      host: target.host,
+      port: target.port,
+      method: ex.req.method,
+      path: ex.req.url,
+      headers: ex.headers,
+      agent: target.agent,
+    }) as Tagged<ClientRequest>;
+  } catch {
+    ex.target = null;
+    target.release();
+    answer(ex, badGatewayReply(ex.ctx.name, target.id, "EINVALID"));
+    return;
+  }
+  up[kExchange] = ex;
+  ex.upstream = up;
+  up.on("response", onUpstreamResponse);
+  up.on("error", onUpstreamError);
+  if (ex.hasBody) up.on("socket", onUpstreamSocket);
+  else up.end();
+}
+
+/** The request body is streamed only once connected, so a refused connection leaves it intact for a retry. */
+function onUpstreamSocket(this: Tagged<ClientRequest>, socket: Socket): void {
+  const ex = this[kExchange];
+  if (!socket.connecting) return startBody(ex, this);
+  const up = this;
+  socket.once("connect", () => startBody(ex, up));
+}
+
+function startBody(ex: Exchange, up: ClientRequest): void {
+  if (ex.upstream === up && !ex.finished) ex.req.pipe(up);
+}
+
+function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage): void {
+  const ex = this[kExchange];
+  if (ex.upstream !== this || ex.finished) {
+    this.destroy();
+    return;
+  }
+  ex.responded = true;
+  const status = upRes.statusCode as number;
+  try {
+    ex.res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
+  } catch {
+    this.destroy();
+    answer(ex, badGatewayReply(ex.ctx.name, ex.targetId, "EBADRESPONSE"));
+    return;
+  }
+  ex.status = status;
+  (upRes as Tagged<IncomingMessage>)[kExchange] = ex;
+  upRes.on("close", onUpstreamResponseClose);
+  upRes.pipe(ex.res);
+}
+
+function onUpstreamResponseClose(this: Tagged<IncomingMessage>): void {
+  if (this.complete) return;
+  const ex = this[kExchange];
+  ex.broken = true;
+  ex.res.destroy();
+}
+
+function onUpstreamError(this: Tagged<ClientRequest>, err: NodeJS.ErrnoException): void {
+  const ex = this[kExchange];
+  if (ex.upstream !== this) return;
+  ex.upstream = null;
+  const failed = ex.target;
+  if (failed !== null) {
+    ex.target = null;
+    failed.release();
+  }
+  if (ex.finished) return;
+  if (ex.responded) {
+    ex.broken = true;
+    ex.res.destroy();
+    return;
+  }
+  if (failed !== null && ex.attempts < MAX_ATTEMPTS && replayable(ex, err)) {
+    if (ex.skipA === null) ex.skipA = failed;
+    else ex.skipB = failed;
+    if (ex.ctx.table.retry(ex, ex.skipA, ex.skipB)) {
+      send(ex);
+      return;
+    }
+  }
+  answer(ex, badGatewayReply(ex.ctx.name, ex.targetId, err.code ?? "EPROTO"));
+}
+
+/**
+ * Safe to send again: a refused connection never delivered anything (the
+ * body is only streamed once connected); a reset before any response byte
+ * is replayed only for bodiless GET, HEAD and OPTIONS.
+ */
+function replayable(ex: Exchange, err: NodeJS.ErrnoException): boolean {
+  const code = err.code;
+  if (code === "ECONNREFUSED") return true;
+  if (code !== "ECONNRESET" && code !== "EPIPE") return false;
+  if (ex.hasBody) return false;
+  const method = ex.req.method;
+  return method === "GET" || method === "HEAD" || method === "OPTIONS";
+}
+
+function answer(ex: Exchange, reply: Reply): void {
+  const res = ex.res;
+  if (ex.finished) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  ex.status = reply.status;
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
+}
+
+function onClientClose(this: Tagged<ServerResponse>): void {
+  const ex = this[kExchange];
+  ex.finished = true;
+  let status = ex.status;
+  if (!this.writableFinished) {
+    status = ex.broken ? 502 : 499;
+    const up = ex.upstream;
+    if (up !== null) up.destroy();
+  }
+  const target = ex.target;
+  if (target !== null) {
+    ex.target = null;
+    target.release();
+  }
+  const hook = ex.ctx.onResponse;
+  if (hook === undefined) return;
+  try {
+    hook({ group: ex.group === null ? "" : ex.group.name, target: ex.targetId, status, durationMs: performance.now() - ex.started });
+  } catch {
+    // A metrics hook must never break proxying.
+  }
+}

@@ -1,0 +1,134 @@
+import { leastInFlight, nextSmooth, type WeightedSlot } from "./balancer.js";
+import type { TargetPool, TargetState } from "./target-pool.js";
+import type { RouteGroup } from "./types.js";
+
+/** Where a request goes; filled in place by the table (no allocation per pick). */
+export interface Pick {
+  group: GroupState | null;
+  target: TargetState | null;
+}
+
+/** A group of the current table: its smooth-WRR score and its targets. */
+export class GroupState implements WeightedSlot {
+  readonly name: string;
+  /** Effective weight: 0 when the group has no targets. */
+  readonly weight: number;
+  current = 0;
+  /** Requests routed here (carried over from the previous table by name). */
+  requests = 0;
+  readonly targets: readonly TargetState[];
+  private cursor = 0;
+
+  constructor(name: string, weight: number, targets: readonly TargetState[]) {
+    this.name = name;
+    this.targets = targets;
+    this.weight = targets.length > 0 && Number.isFinite(weight) && weight > 0 ? weight : 0;
+  }
+
+  /** Least in-flight target, ties rotating; never `skipA`/`skipB`. */
+  pickTarget(skipA: TargetState | null, skipB: TargetState | null): TargetState | null {
+    const n = this.targets.length;
+    if (n === 0) return null;
+    const start = this.cursor;
+    this.cursor = start + 1 === n ? 0 : start + 1;
+    const i = leastInFlight(this.targets, start, skipA, skipB);
+    return i < 0 ? null : (this.targets[i] as TargetState);
+  }
+}
+
+/**
+ * An immutable routing table (groups and their targets); the router swaps
+ * whole tables, so a request never sees half an update. Only the picking
+ * counters inside it change.
+ *
+ * @example
+ * const table = RoutingTable.build([{ name: "r1", weight: 1, targets }], pool, null);
+ * const pick: Pick = { group: null, target: null };
+ * if (table.pick(pick, undefined)) console.log(pick.group!.name, pick.target!.id);
+ */
+export class RoutingTable {
+  readonly groups: readonly GroupState[];
+  private readonly byName: ReadonlyMap<string, GroupState>;
+  private readonly total: number;
+
+  private constructor(groups: GroupState[]) {
+    this.groups = groups;
+    this.byName = new Map(groups.map((g) => [g.name, g]));
+    this.total = groups.reduce((sum, g) => sum + g.weight, 0);
+  }
+
+  /** An empty table: every request gets the 503. */
+  static empty(): RoutingTable {
+    return new RoutingTable([]);
+  }
+
+  /**
+   * Builds a table from `groups`, registering their targets in `pool` and
+   * retiring targets no longer listed. Request counters carry over by name.
+   */
+  static build(groups: readonly RouteGroup[], pool: TargetPool, previous: RoutingTable | null): RoutingTable {
+    const generation = pool.nextGeneration();
+    const states = groups.map((group) => {
+      const targets = group.targets.map((t) => pool.use(t, generation));
+      const state = new GroupState(group.name, group.weight, targets);
+      state.requests = previous?.byName.get(group.name)?.requests ?? 0;
+      return state;
+    });
+    pool.retireOthers(generation);
+    return new RoutingTable(states);
+  }
+
+  /**
+   * Chooses a group (the one named by `route` if it has targets, else by
+   * smooth weighted round-robin) and a target in it. False when none is ready.
+   */
+  pick(into: Pick, route: string | undefined): boolean {
+    let group: GroupState | undefined;
+    if (route !== undefined) {
+      group = this.byName.get(route);
+      if (group !== undefined && group.targets.length === 0) group = undefined;
+    }
+    if (group === undefined) {
+      const i = nextSmooth(this.groups, this.total);
+      if (i < 0) return false;
+      group = this.groups[i] as GroupState;
+    }
+    const target = group.pickTarget(null, null);
+    if (target === null) return false;
+    group.requests++;
+    into.group = group;
+    into.target = target;
+    return true;
+  }
+
+  /**
+   * Another target for a retry: first in the group of the same name, then in
+   * any weighted group; never `skipA`/`skipB`. False when none is left.
+   */
+  retry(into: Pick, skipA: TargetState | null, skipB: TargetState | null): boolean {
+    const same = into.group === null ? undefined : this.byName.get(into.group.name);
+    let target = same === undefined ? null : same.pickTarget(skipA, skipB);
+    if (target !== null) {
+      into.group = same as GroupState;
+      into.target = target;
+      return true;
+    }
+    for (const group of this.groups) {
+      if (group === same || group.weight === 0) continue;
+      target = group.pickTarget(skipA, skipB);
+      if (target !== null) {
+        into.group = group;
+        into.target = target;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Requests routed to each group, by name. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const group of this.groups) out[group.name] = group.requests;
+    return out;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The traffic seam. The router (src/router/router.ts) implements it for the
+ * embedded default; other traffic layers can implement the same calls.
+ */
+export interface Target {
+  /** Instance id. */
+  id: string;
+  host: string;
+  port: number;
+}
+
+/** A set of targets that shares one weight; a release, usually. */
+export interface RouteGroup {
+  name: string;
+  weight: number;
+  targets: Target[];
+}
+
+export interface Traffic {
+  /** Atomically replace the routing table. Removed targets drain. */
+  setGroups(groups: RouteGroup[]): void;
+  /** Resolves when the target has no in-flight requests, or after `timeout` ms. */
+  drain(targetId: string, timeout: number): Promise<void>;
+}
+
+/**
+ * One completed proxied request, handed to the router's `onResponse` hook
+ * (cheap metrics for canary analysis). `group` and `target` are "" when the
+ * router answered itself (503, no ready instance). `status` is 499 when the
+ * client went away first and 502 when the instance failed mid-response.
+ */
+export interface ResponseSample {
+  group: string;
+  target: string;
+  status: number;
+  durationMs: number;
+}
+
+/**
+ * Route by header: a request carrying `header` whose value names a group
+ * with targets goes to that group, whatever its weight (weight 0 included).
+ * Other requests, or a value naming no usable group, use the weights.
+ */
+export interface HeaderRoute {
+  header: string;
+}
+
+/** Counters for status display. */
+export interface RouterStats {
+  /** Every request and upgrade the router answered, 503s included. */
+  requests: number;
+  /** Requests routed to each group of the current table, by group name. */
+  groups: Record<string, number>;
+  /** Open requests and WebSockets across all targets. */
+  inFlight: number;
+  /** Open requests and WebSockets per target id (draining ones included). */
+  targets: Record<string, number>;
+}
