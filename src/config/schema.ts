@@ -10,6 +10,7 @@ import { z } from "zod";
 import * as d from "./defaults.js";
 import { address, command, duration, httpUrl, positiveInt, says, size } from "./fields.js";
 import { healthSchema } from "./health-schema.js";
+import { overlaySchemaOf } from "./overlay.js";
 import { strategySchema } from "./strategy-schema.js";
 import type { NotifyEvent } from "./types.js";
 
@@ -124,3 +125,17 @@ export const baseSchema = z.strictObject(baseShape);
 export type RawConfig = z.input<typeof baseSchema> & { environments?: Record<string, unknown> };
 /** slipway.yaml after parsing: defaults filled, leaf values normalized. */
 export type ParsedConfig = z.output<typeof baseSchema>;
+
+/** Schema of one `environments.<name>` overlay: any base keys, all optional; `null` removes a key. */
+export const overlaySchema = overlaySchemaOf(baseSchema);
+
+/** Schema of the `environments` section. */
+export const environmentsSchema = z
+  .record(z.string(), overlaySchema.nullable(), says("must be a mapping of environment name to overrides"))
+  .optional()
+  .describe(
+    "Named overlays, chosen with --environment NAME and merged over the rest of the file: mappings merge deeply, lists replace, null removes a key.",
+  );
+
+/** The whole slipway.yaml: the base plus `environments`. */
+export const configSchema = baseSchema.extend({ environments: environmentsSchema });

@@ -15,16 +15,15 @@ export function snapshotRelease(sourceDir: string, targetDir: string): void {
   const ignore = IgnoreList.load(sourceDir);
   rmSync(targetDir, { recursive: true, force: true });
   mkdirSync(targetDir, { recursive: true });
-  cpSync(sourceDir, targetDir, {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (src) => {
-      const rel = relative(sourceDir, src).split(sep).join("/");
-      if (rel === "") return true;
-      if (rel.startsWith("..")) return true;
-      return !ignore.ignores(rel);
-    },
-  });
+  // Entry by entry: the target usually lies inside the source (.slipway/), which cpSync refuses as a whole.
+  for (const name of readdirSync(sourceDir)) {
+    if (ignore.ignores(name)) continue;
+    cpSync(join(sourceDir, name), join(targetDir, name), {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => !ignore.ignores(relative(sourceDir, src).split(sep).join("/")),
+    });
+  }
 }
 
 /** Deletes snapshots of releases that are not in `keep`. */

@@ -83,9 +83,14 @@ export class TargetState {
     if (this.inFlight === 0) this.settle();
   }
 
+  /** Destroy open WebSockets (router shutdown, drain timeout). */
+  closeTunnels(): void {
+    if (this.tunnels) for (const socket of this.tunnels) socket.destroy();
+  }
+
   /** Destroy open WebSockets and, unless still routed, in-flight HTTP requests. */
   forceClose(): void {
-    if (this.tunnels) for (const socket of this.tunnels) socket.destroy();
+    this.closeTunnels();
     if (!this.active) {
       this.agent.destroy();
       this.pool.forget(this);
@@ -162,6 +167,11 @@ export class TargetPool {
     const out: Record<string, number> = {};
     for (const state of this.states.values()) out[state.id] = state.inFlight;
     return out;
+  }
+
+  /** Destroy every open WebSocket. */
+  closeTunnels(): void {
+    for (const state of this.states.values()) state.closeTunnels();
   }
 
   /** Retire and force-close everything (router shutdown). */

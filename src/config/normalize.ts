@@ -1,0 +1,96 @@
+/**
+ * Shapes parsed slipway.yaml (defaults filled, leaf values already in ms,
+ * bytes and fractions) into the `Config` the rest of Slipway consumes:
+ * probes and steps become tagged unions and paths become absolute.
+ */
+import { resolve } from "node:path";
+import type { ParsedConfig } from "./schema.js";
+import { NOTIFY_EVENTS } from "./schema.js";
+import type { AnalysisConfig, BlueGreenConfig, CanaryConfig, CanaryStep, CheckSpec, Config, ProbeCheck, ProbeSpec } from "./types.js";
+
+type Parsed = ParsedConfig;
+type RawProbe = NonNullable<Parsed["health"]["readiness"]>;
+type RawCanary = NonNullable<Parsed["strategy"]["canary"]>;
+type RawBlueGreen = NonNullable<Parsed["strategy"]["blueGreen"]>;
+type RawAnalysis = NonNullable<RawCanary["analysis"]>;
+type RawCheck = RawAnalysis["checks"][number];
+
+function probeCheck(raw: RawProbe): ProbeCheck {
+  if (raw.http !== undefined) {
+    return typeof raw.http === "string" ? { kind: "http", path: raw.http } : { kind: "http", ...raw.http };
+  }
+  if (raw.tcp !== undefined) return raw.tcp === true ? { kind: "tcp" } : { kind: "tcp", ...raw.tcp };
+  return { kind: "exec", command: raw.exec ?? [] };
+}
+
+function probe(raw: RawProbe | undefined): ProbeSpec | undefined {
+  if (!raw) return undefined;
+  const { initialDelay, interval, timeout, successThreshold, failureThreshold } = raw;
+  return { check: probeCheck(raw), initialDelay, interval, timeout, successThreshold, failureThreshold };
+}
+
+function check(raw: RawCheck): CheckSpec {
+  return raw.http ? { kind: "http", ...raw.http } : { kind: "run", command: raw.run ?? [] };
+}
+
+function analysis(raw: RawAnalysis): AnalysisConfig {
+  return { ...raw, checks: raw.checks.map(check) };
+}
+
+function step(raw: RawCanary["steps"][number]): CanaryStep {
+  if (raw.setWeight !== undefined) return { kind: "setWeight", weight: raw.setWeight };
+  if (raw.analysis) return { kind: "analysis", analysis: analysis(raw.analysis) };
+  const duration = typeof raw.pause === "number" ? raw.pause : raw.pause?.duration;
+  return duration === undefined ? { kind: "pause" } : { kind: "pause", duration };
+}
+
+function canaryConfig(raw: RawCanary): CanaryConfig {
+  const { steps, analysis: background, ...rest } = raw;
+  return { ...rest, steps: steps.map(step), ...(background && { analysis: analysis(background) }) };
+}
+
+function blueGreenConfig(raw: RawBlueGreen): BlueGreenConfig {
+  const { prePromotion, postPromotion, ...rest } = raw;
+  return { ...rest, prePromotion: prePromotion.map(check), ...(postPromotion && { postPromotion: analysis(postPromotion) }) };
+}
+
+function strategy(raw: Parsed["strategy"]): Config["strategy"] {
+  return {
+    type: raw.type,
+    rolling: raw.rolling,
+    ...(raw.canary && { canary: canaryConfig(raw.canary) }),
+    ...(raw.blueGreen && { blueGreen: blueGreenConfig(raw.blueGreen) }),
+  };
+}
+
+/**
+ * Builds the `Config` from a successful parse. `root` is the directory of the
+ * config file; relative paths resolve against it.
+ */
+export function normalizeConfig(parsed: Parsed, root: string): Config {
+  const { health, app, notify } = parsed;
+  return {
+    name: parsed.name,
+    platform: parsed.platform,
+    listen: parsed.listen,
+    app: {
+      ...app,
+      cwd: resolve(root, app.cwd),
+      env: Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, String(value)])),
+    },
+    health: {
+      ...(health.startup && { startup: probe(health.startup) }),
+      ...(health.readiness && { readiness: probe(health.readiness) }),
+      ...(health.liveness && { liveness: probe(health.liveness) }),
+    },
+    strategy: strategy(parsed.strategy),
+    drain: parsed.drain,
+    progressDeadline: parsed.progressDeadline,
+    retain: parsed.retain,
+    logs: parsed.logs,
+    ...(parsed.metrics && { metrics: parsed.metrics }),
+    ...(notify && {
+      notify: { webhooks: notify.webhooks.map((hook) => ({ url: hook.url, events: hook.events ?? [...NOTIFY_EVENTS] })) },
+    }),
+  };
+}

@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startLoad } from "../src/load/load-generator.js";
+import { helloConfig, TestProject, waitFor } from "./support/project.js";
+
+interface Status {
+  current: { id: number; version: string } | null;
+  rollout: { id: number } | null;
+  instances: { id: string; version: string; state: string; pid: number; restarts: number; inRotation: boolean }[];
+}
+
+let project: TestProject | undefined;
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+});
+
+describe("rolling deploy", () => {
+  it("replaces 3 replicas under 200+ req/s with zero failed requests", async () => {
+    project = await TestProject.create();
+    const first = await project.run("deploy", "--version", "v1");
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("release 1 (v1) is live");
+
+    const load = startLoad({ url: project.url, rate: 250, concurrency: 10 });
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await project.run("deploy", "--version", "v2");
+    const during = load.report();
+    await new Promise((r) => setTimeout(r, 500));
+    const report = await load.stop();
+
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("release 2 (v2) is live");
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    // the load really ran through the whole rollout, and both versions answered
+    expect(during.sent).toBeGreaterThan(200);
+    expect(report.versions.v1).toBeGreaterThan(0);
+    expect(report.versions.v2).toBeGreaterThan(0);
+    // after the deploy returned, every response comes from v2
+    const after = report.timeline.filter((t) => t.at > Date.now() - 400);
+    expect(after.length).toBeGreaterThan(10);
+    expect(new Set(after.map((t) => t.version))).toEqual(new Set(["v2"]));
+
+    const status = await project.json<Status>("status");
+    expect(status.current?.version).toBe("v2");
+    expect(status.instances.map((i) => [i.version, i.state])).toEqual([
+      ["v2", "ready"],
+      ["v2", "ready"],
+      ["v2", "ready"],
+    ]);
+  });
+
+  it("fails a release that never becomes ready within progressDeadline, keeps the old one serving, exit 1", async () => {
+    // no startup probe: the new instances run but readiness never passes, so only the deadline ends the rollout
+    project = await TestProject.create((port) =>
+      helloConfig(port).replace(/ {2}startup:.*\n/, "").replace("progressDeadline: 20s", "progressDeadline: 3s"),
+    );
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+
+    const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
+    const started = Date.now();
+    const bad = await project.run("deploy", "--version", "v2", "--env", "BROKEN=health");
+    const took = Date.now() - started;
+    const report = await load.stop();
+
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/error: release 2 \(v2\) failed: no progress within progressDeadline \(3s\); r2-1: readiness: GET \/health -> 503/);
+    expect(bad.stderr).toContain("release 1 (v1) still serves");
+    expect(bad.stderr).toContain("last log lines of r2-1:");
+    expect(bad.stderr).toContain("hello v2 (r2-1) listening");
+    expect(bad.stderr).toContain("hint: see slipway logs --release 2");
+    expect(took).toBeLessThan(20_000); // ended by the 3s deadline, not a hang
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions)).toEqual(["v1"]);
+
+    const status = await project.json<Status>("status");
+    expect(status.current?.version).toBe("v1");
+    expect(status.instances.every((i) => i.version === "v1" && i.state === "ready")).toBe(true);
+    const releases = await project.json<{ id: number; status: string }[]>("releases");
+    expect(releases.map((r) => [r.id, r.status])).toEqual([
+      [2, "failed"],
+      [1, "active"],
+    ]);
+  });
+
+  it("fails fast when new instances crash, and says why", async () => {
+    project = await TestProject.create();
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    const bad = await project.run("deploy", "--version", "v2", "--env", "BROKEN=crash");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/instance r2-1 failed: process exited with code 1/);
+    expect((await project.get("/")).body).toContain('"version":"v1"');
+  });
+
+  it("rejects a second concurrent deploy with exit code 3; --wait-lock waits", async () => {
+    project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 1500ms"));
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+
+    const first = project.run("deploy", "--version", "v2");
+    await waitFor("the first rollout to hold the lock", async () => (await project!.json<Status>("status")).rollout);
+    const second = await project.run("deploy", "--version", "v3");
+    expect(second.code).toBe(3);
+    expect(second.stderr).toMatch(/^error: another rollout holds the deploy lock: deploy of hello, by .+ since .+ UTC \(\d+s ago\)\n/);
+    expect(second.stderr).toContain("hint: wait for it to finish (slipway status), or pass --wait-lock 5m to wait");
+
+    const third = await project.run("deploy", "--version", "v4", "--wait-lock", "60s");
+    expect((await first).code).toBe(0);
+    expect(third.code).toBe(0);
+    const releases = await project.json<{ version: string; status: string }[]>("releases");
+    expect(releases.map((r) => r.version)).toEqual(["v4", "v2", "v1"]);
+    expect(releases[0]?.status).toBe("active");
+  });
+
+  it("rolls back to the previous release through the health gates, and to a chosen one with --to", async () => {
+    project = await TestProject.create();
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+    const back = await project.run("rollback");
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain("rolled back: release 1 (v1) is live");
+    expect((await project.get("/")).body).toContain('"version":"v1"');
+    const forward = await project.run("rollback", "--to", "2");
+    expect(forward.code).toBe(0);
+    expect((await project.get("/")).body).toContain('"version":"v2"');
+    const missing = await project.run("rollback", "--to", "9");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("error: release 9 does not exist\nhint: see slipway releases\n");
+  });
+});

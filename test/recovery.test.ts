@@ -1,0 +1,63 @@
+import { afterEach, expect, it } from "vitest";
+import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
+
+interface Status {
+  current: { id: number; version: string } | null;
+  rollout: { id: number } | null;
+  instances: { id: string; version: string; state: string; pid: number }[];
+}
+
+let project: TestProject | undefined;
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+});
+
+it("after SIGKILL of the daemon, a new one serves the last good release and the ledger lists every release", async () => {
+  project = await TestProject.create((port) =>
+    helloConfig(port).replace("minReady: 300ms", "minReady: 2s"),
+  );
+  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+  expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+  const before = await project.json<Status>("status");
+
+  // a third rollout is in flight when the daemon dies
+  const third = project.run("deploy", "--version", "v3");
+  const mid = await waitFor("a v3 instance to run", async () => {
+    const s = await project!.json<Status>("status");
+    return s.rollout && s.instances.find((i) => i.version === "v3" && i.pid > 0);
+  });
+  process.kill(project.daemonPid()!, "SIGKILL");
+  expect((await third).code).not.toBe(0);
+  await expect(project.get("/")).rejects.toThrow(); // nothing listens while no daemon runs
+  // instances are detached: they survive their daemon
+  for (const i of before.instances) expect(isAlive(i.pid)).toBe(true);
+
+  const up = await project.run("up");
+  expect(up.code).toBe(0);
+  expect(up.stdout).toMatch(/daemon started/);
+  expect(up.stdout).toMatch(/rollout 3 was interrupted/);
+  expect(up.stdout).toMatch(/adopted running instances: r2-1, r2-2, r2-3/);
+  expect(up.stdout).toContain(`stopped orphaned instances: ${mid.id}`);
+
+  const res = await waitFor("v2 to serve again", async () => {
+    const r = await project!.get("/");
+    return r.status === 200 ? r : undefined;
+  });
+  expect(res.body).toContain('"version":"v2"');
+  await waitFor("the orphaned v3 instance to be gone", async () => !isAlive(mid.pid));
+
+  const after = await project.json<Status>("status");
+  expect(after.current?.version).toBe("v2");
+  expect(after.instances.map((i) => i.pid).sort()).toEqual(before.instances.map((i) => i.pid).sort());
+  const releases = await project.json<{ id: number; version: string; status: string }[]>("releases");
+  expect(releases.map((r) => [r.id, r.version, r.status])).toEqual([
+    [3, "v3", "failed"],
+    [2, "v2", "active"],
+    [1, "v1", "superseded"],
+  ]);
+
+  // slipway down stops everything it adopted
+  expect((await project.run("down")).code).toBe(0);
+  for (const i of after.instances) await waitFor(`${i.id} to stop`, async () => !isAlive(i.pid));
+});

@@ -1,0 +1,155 @@
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI = join(REPO, "dist/cli/main.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      s.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+/** The YAML of a fast test project around examples/hello (probes tuned for tests). */
+export function helloConfig(port: number, overrides = ""): string {
+  return `name: hello
+listen: 127.0.0.1:${port}
+app:
+  command: ["node", "server.js"]
+  replicas: 3
+  shutdown: { signal: SIGTERM, timeout: 5s }
+health:
+  startup: { http: /health, interval: 100ms, failureThreshold: 50 }
+  readiness: { http: /health, interval: 200ms, failureThreshold: 2 }
+  liveness: { http: /health, interval: 1s, failureThreshold: 3 }
+strategy:
+  type: rolling
+  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 300ms }
+drain: { timeout: 5s }
+progressDeadline: 20s
+${overrides}`;
+}
+
+/**
+ * A throwaway Slipway project (a copy of examples/hello) in a temp dir, with
+ * a CLI runner and cleanup that stops the daemon and every instance.
+ */
+export class TestProject {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async create(configFor: (port: number) => string = helloConfig): Promise<TestProject> {
+    const dir = mkdtempSync(join(tmpdir(), "slipway-test-"));
+    cpSync(join(REPO, "examples/hello/server.js"), join(dir, "server.js"));
+    cpSync(join(REPO, "examples/hello/package.json"), join(dir, "package.json"));
+    const port = await freePort();
+    writeFileSync(join(dir, "slipway.yaml"), configFor(port));
+    return new TestProject(dir, port);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
+  writeConfig(text: string): void {
+    writeFileSync(join(this.dir, "slipway.yaml"), text);
+  }
+
+  /** Runs `slipway ...args` in the project; resolves with exit code and output. */
+  run(...args: string[]): Promise<CliResult> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: { ...process.env, CI: "1" } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async json<T>(...args: string[]): Promise<T> {
+    const r = await this.run(...args, "--json");
+    if (r.code !== 0) throw new Error(`slipway ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  daemonPid(): number | null {
+    try {
+      return Number(readFileSync(join(this.dir, ".slipway/daemon.pid"), "utf8"));
+    } catch {
+      return null;
+    }
+  }
+
+  async get(path = "/"): Promise<{ status: number; body: string }> {
+    const res = await fetch(new URL(path, this.url));
+    return { status: res.status, body: await res.text() };
+  }
+
+  async cleanup(): Promise<void> {
+    await this.run("down");
+    const pid = this.daemonPid();
+    if (pid) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    killProcessesUnder(this.dir);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Last resort for tests: SIGKILL every process whose working directory is under `dir`. */
+export function killProcessesUnder(dir: string): void {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/cwd`).startsWith(dir)) process.kill(Number(name), "SIGKILL");
+    } catch {
+      /* gone or not ours */
+    }
+  }
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
