@@ -1,6 +1,6 @@
 // npm run demo: deploys examples/hello at v1 on the embedded default, then v2
 // under continuous load, and prints requests sent, failed and the rollout time.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,24 +17,26 @@ cpSync(join(repo, "examples/hello"), dir, { recursive: true });
 const config = readFileSync(join(dir, "slipway.yaml"), "utf8").replace("127.0.0.1:8080", `127.0.0.1:${port}`);
 writeFileSync(join(dir, "slipway.yaml"), config);
 
-const slipway = (...args) => {
+// Async on purpose: the load generator shares this event loop.
+const slipway = async (...args) => {
   console.log(`\n$ slipway ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`slipway ${args.join(" ")} exited with ${r.status}`);
+  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: "inherit" });
+  const code = await new Promise((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`slipway ${args.join(" ")} exited with ${code}`);
 };
 
 try {
   console.log(`demo project in ${dir}; the router listens on http://127.0.0.1:${port}`);
-  slipway("deploy", "--version", "v1");
+  await slipway("deploy", "--version", "v1");
   console.log(`\nstarting load: 200 req/s over 8 keep-alive connections`);
   const load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 200, concurrency: 8 });
   await sleep(1000);
   const t0 = Date.now();
-  slipway("deploy", "--version", "v2");
+  await slipway("deploy", "--version", "v2");
   const rollout = Date.now() - t0;
   await sleep(1000);
   const r = await load.stop();
-  slipway("status");
+  await slipway("status");
   console.log(`\n=== demo result ===`);
   console.log(`rollout v1 -> v2 (3 replicas, rolling): ${(rollout / 1000).toFixed(1)}s`);
   console.log(`requests sent: ${r.sent}, failed: ${r.failed}, over ${(r.durationMs / 1000).toFixed(1)}s`);

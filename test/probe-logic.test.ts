@@ -3,7 +3,6 @@ import type { Clock, Timer } from "../src/clock.js";
 import type { ProbeSpec } from "../src/config/types.js";
 import type { CheckResult } from "../src/probe/check.js";
 import type { HealthConfig, ProbeCheck } from "../src/config/types.js";
-import { probeSpec } from "../src/probe/defaults.js";
 import { InstanceHealth, type HealthEvent } from "../src/probe/instance-health.js";
 import { CHECK_GRACE_MS, Prober, type ProbeTransition } from "../src/probe/prober.js";
 
@@ -251,9 +250,9 @@ describe("InstanceHealth composition", () => {
     let started = false;
     const { clock, calls, events, instance } = harness(
       {
-        startup: probeSpec(http("/started"), { interval: 1000, failureThreshold: 10 }),
-        readiness: probeSpec(http("/ready"), { interval: 1000 }),
-        liveness: probeSpec(http("/live"), { interval: 1000 }),
+        startup: spec({ check: http("/started"), interval: 1000, failureThreshold: 10 }),
+        readiness: spec({ check: http("/ready"), interval: 1000 }),
+        liveness: spec({ check: http("/live"), interval: 1000 }),
       },
       { "/started": () => started, "/ready": () => true, "/live": () => true },
     );
@@ -272,9 +271,30 @@ describe("InstanceHealth composition", () => {
     instance.stop();
   });
 
+  it("counts readiness and liveness initialDelay from the instance's start, not from startup passing", async () => {
+    const { clock, calls, instance } = harness(
+      {
+        startup: spec({ check: http("/started"), interval: 1000, failureThreshold: 10 }),
+        readiness: spec({ check: http("/ready"), initialDelay: 5000, interval: 1000 }),
+        liveness: spec({ check: http("/live"), initialDelay: 1000, interval: 10_000 }),
+      },
+      { "/started": () => clock.now() >= 3000, "/ready": () => true, "/live": () => true },
+    );
+    const at: string[] = [];
+    instance.onEvent((e) => at.push(`${e.type}@${clock.now()}`));
+    instance.start();
+    await clock.advance(3000);
+    expect(calls).toEqual(["/started", "/started", "/started", "/started", "/live"]);
+    await clock.advance(1999);
+    expect(calls).not.toContain("/ready");
+    await clock.advance(1);
+    expect(at).toEqual(["started@3000", "ready@5000"]);
+    instance.stop();
+  });
+
   it("reports startup-failed after failureThreshold and stops probing", async () => {
     const { clock, calls, events, instance } = harness(
-      { startup: probeSpec(http("/started"), { failureThreshold: 3 }), readiness: probeSpec(http("/ready")) },
+      { startup: spec({ check: http("/started"), failureThreshold: 3 }), readiness: spec({ check: http("/ready") }) },
       { "/started": () => false, "/ready": () => true },
     );
     instance.start();
@@ -287,7 +307,7 @@ describe("InstanceHealth composition", () => {
   it("turns readiness changes into ready / unready events with the probe's message", async () => {
     let healthy = true;
     const { clock, events, instance, raw } = harness(
-      { readiness: probeSpec(http("/health"), { failureThreshold: 2 }) },
+      { readiness: spec({ check: http("/health"), failureThreshold: 2 }) },
       { "/health": () => healthy },
     );
     instance.start();
@@ -307,7 +327,7 @@ describe("InstanceHealth composition", () => {
 
   it("does not report unready for an instance that was never ready", async () => {
     const { clock, events, instance } = harness(
-      { readiness: probeSpec(http("/health"), { failureThreshold: 1 }) },
+      { readiness: spec({ check: http("/health"), failureThreshold: 1 }) },
       { "/health": () => false },
     );
     instance.start();
@@ -320,7 +340,7 @@ describe("InstanceHealth composition", () => {
   it("reports liveness-failed when liveness crosses failureThreshold, and stops", async () => {
     let alive = true;
     const { clock, calls, events, instance } = harness(
-      { readiness: probeSpec(http("/ready")), liveness: probeSpec(http("/live"), { failureThreshold: 3 }) },
+      { readiness: spec({ check: http("/ready") }), liveness: spec({ check: http("/live"), failureThreshold: 3 }) },
       { "/ready": () => true, "/live": () => alive },
     );
     instance.start();
@@ -355,7 +375,7 @@ describe("InstanceHealth composition", () => {
   });
 
   it("without a liveness probe never fails liveness", async () => {
-    const { clock, events, instance } = harness({ readiness: probeSpec(http("/ready")) }, { "/ready": () => true });
+    const { clock, events, instance } = harness({ readiness: spec({ check: http("/ready") }) }, { "/ready": () => true });
     instance.start();
     await clock.advance(60_000);
     expect(events).toEqual(["ready (readiness: GET /ready -> 200)"]);

@@ -3,10 +3,9 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ProbeCheck } from "../src/config/types.js";
+import type { ProbeCheck, ProbeSpec } from "../src/config/types.js";
 import { freePort } from "../src/platform/process/port.js";
 import { runCheck, type ProbeTarget } from "../src/probe/check.js";
-import { probeSpec } from "../src/probe/defaults.js";
 import { InstanceHealth, type HealthEvent } from "../src/probe/instance-health.js";
 
 const HOST = "127.0.0.1";
@@ -27,10 +26,23 @@ async function server(handler: (req: http.IncomingMessage, res: http.ServerRespo
   return { port: (srv.address() as AddressInfo).port, requests, srv };
 }
 
+/** An http probe on `path`, checking every 50 ms. */
+const probe = (path: string, overrides: Partial<ProbeSpec> = {}): ProbeSpec => ({
+  check: { kind: "http", path },
+  initialDelay: 0,
+  interval: 50,
+  timeout: 1000,
+  successThreshold: 1,
+  failureThreshold: 3,
+  ...overrides,
+});
+
 const target = (port: number): ProbeTarget => ({ host: HOST, port, cwd: tmpdir(), env: { PATH: process.env.PATH ?? "" } });
-const status = (code: number, headers: Record<string, string> = {}) => (_: unknown, res: http.ServerResponse) => {
-  res.writeHead(code, headers).end("body");
-};
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  (_: unknown, res: http.ServerResponse) => {
+    res.writeHead(code, headers).end("body");
+  };
 
 describe("runCheck http", () => {
   it("passes on 200", async () => {
@@ -181,8 +193,8 @@ describe("InstanceHealth against a real server", () => {
     });
     const health = new InstanceHealth({
       health: {
-        startup: probeSpec({ kind: "http", path: "/started" }, { interval: 50, failureThreshold: 100 }),
-        readiness: probeSpec({ kind: "http", path: "/ready" }, { interval: 50 }),
+        startup: probe("/started", { failureThreshold: 100 }),
+        readiness: probe("/ready"),
       },
       target: target(port),
     });
@@ -201,7 +213,7 @@ describe("InstanceHealth against a real server", () => {
     let code = 200;
     const { port } = await server((req, res) => status(code)(req, res));
     const health = new InstanceHealth({
-      health: { readiness: probeSpec({ kind: "http", path: "/health" }, { interval: 50, failureThreshold: 2 }) },
+      health: { readiness: probe("/health", { failureThreshold: 2 }) },
       target: target(port),
     });
     const { next } = collect(health);

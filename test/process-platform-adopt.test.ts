@@ -182,9 +182,7 @@ describe("an instance outliving the daemon that spawned it", () => {
     // The daemon is dead; its instance still serves and still writes to its log.
     expect(isAlive(daemon.pid!)).toBe(false);
     expect(await request(s.port, "/after-daemon-death")).toMatch(`hello from ${s.id}`);
-    await waitFor("log written after the daemon died", () =>
-      readFileSync(logOf(s), "utf8").includes("GET /after-daemon-death"),
-    );
+    await waitFor("log written after the daemon died", () => readFileSync(logOf(s), "utf8").includes("GET /after-daemon-death"));
 
     const b = platform();
     const exits: string[] = [];

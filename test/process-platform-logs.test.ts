@@ -11,8 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const lines = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`).join("\n") + "\n";
+const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`).join("\n") + "\n";
 
 describe("rotateLog", () => {
   it("leaves a log within maxSize alone", () => {
@@ -45,7 +44,11 @@ describe("rotateLog", () => {
 
 describe("listLogs", () => {
   it("lists instance logs by release then instance, skipping rotated files and strays", () => {
-    for (const [release, id] of [[10, "r10-1"], [2, "r2-10"], [2, "r2-2"]] as const) {
+    for (const [release, id] of [
+      [10, "r10-1"],
+      [2, "r2-10"],
+      [2, "r2-2"],
+    ] as const) {
       mkdirSync(join(dir, String(release)), { recursive: true });
       writeFileSync(logPath(dir, release, id), "");
     }

@@ -80,7 +80,7 @@ describe("ProcessPlatform start", () => {
     expect(await request(s.port)).toMatch(`hello from ${s.id} pid ${running.pid}`);
     const log = await waitFor("log lines", () => {
       const text = readFileSync(logOf(s), "utf8");
-      return text.includes("GET /") && text.includes("stderr: ready") && text;
+      return text.includes("GET /") && text.includes("stderr: ready") ? text : undefined;
     });
     expect(log).toContain(`--- slipway: started pid ${running.pid} ---`);
     expect(log).toContain(`listening on ${HOST}:${s.port}`);
@@ -94,7 +94,11 @@ describe("ProcessPlatform start", () => {
     const running = await p.start(s);
     await request(s.port);
     const environ = readFileSync(`/proc/${running.pid}/environ`, "utf8").split("\0").filter(Boolean).sort();
-    expect(environ).toEqual(Object.entries(s.env).map(([k, v]) => `${k}=${v}`).sort());
+    expect(environ).toEqual(
+      Object.entries(s.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+    );
     const stat = readFileSync(`/proc/${running.pid}/stat`, "utf8");
     const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
     expect(pgrp).toBe(running.pid);
@@ -162,9 +166,7 @@ describe("ProcessPlatform stop", () => {
     const p = platform();
     const s = await spec("with-child.mjs", { shutdown: { signal: "SIGTERM", timeout: 300 } });
     await p.start(s);
-    const grandchild = Number(
-      (await waitFor("grandchild pid", () => /grandchild (\d+)/.exec(readFileSync(logOf(s), "utf8"))))[1],
-    );
+    const grandchild = Number((await waitFor("grandchild pid", () => /grandchild (\d+)/.exec(readFileSync(logOf(s), "utf8"))))[1]);
     expect(isAlive(grandchild)).toBe(true);
     await p.stop(s.id);
     expect(isAlive(grandchild)).toBe(false);
@@ -230,7 +232,7 @@ describe("ProcessPlatform logs", () => {
     await get(s.port, "/after-rotation");
     const text = await waitFor("log after rotation", () => {
       const t = readFileSync(path, "utf8");
-      return t.includes("GET /after-rotation") && t;
+      return t.includes("GET /after-rotation") ? t : undefined;
     });
     expect(text).not.toContain("\0"); // O_APPEND: no hole at the old offset
     expect(statSync(path).size).toBeLessThan(4000);

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import { parseDuration } from "../config/duration.js";
@@ -47,6 +48,5 @@ export function intOption(flag: string, value: string | undefined): number | und
 }
 
 export function holder(): string {
-  const user = process.env.USER ?? process.env.LOGNAME ?? "unknown";
-  return `${user}@${process.env.HOSTNAME ?? "localhost"} (pid ${process.pid})`;
+  return `${userInfo().username}@${hostname()} (pid ${process.pid})`;
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import * as d from "./defaults.js";
-import { command, duration, exactlyOne, httpUrl, percent, says, urlPath, wholeNumber } from "./fields.js";
+import { command, duration, exactlyOne, httpUrl, percent, says, typed, urlPath, wholeNumber } from "./fields.js";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -24,13 +24,15 @@ const httpRequest = z
   .superRefine(...exactlyOne(["url", "path"]));
 
 /** One check: `{ http: {...} }` or `{ run: "command" }`. */
-export const checkSchema = z
-  .strictObject({
-    http: httpRequest.optional().describe("Passes when the request answers with expectStatus."),
-    run: command().optional().describe("Passes when the command exits 0. Split into words; no shell is run."),
-  })
-  .superRefine(...exactlyOne(["http", "run"]))
-  .describe("A check: exactly one of http or run.");
+export const checkSchema = typed(
+  z
+    .strictObject({
+      http: httpRequest.optional().describe("Passes when the request answers with expectStatus."),
+      run: command().optional().describe("Passes when the command exits 0. Split into words; no shell is run."),
+    })
+    .superRefine(...exactlyOne(["http", "run"])),
+  "check",
+);
 
 /** A list of checks, run in order; all must pass. */
 export const checkListSchema = z.array(checkSchema, says("must be a list of checks"));
@@ -44,12 +46,10 @@ const latency = z
   .describe("Latency ceilings per percentile.");
 
 /** Metric analysis: measured every `interval` over the last `window`. */
-export const analysisSchema = z
-  .strictObject({
+export const analysisSchema = typed(
+  z.strictObject({
     interval: duration().prefault(d.DEFAULT_ANALYSIS_INTERVAL).describe("Time between measurements."),
-    window: duration()
-      .prefault(d.DEFAULT_ANALYSIS_WINDOW)
-      .describe("Each measurement looks at the requests of this trailing window."),
+    window: duration().prefault(d.DEFAULT_ANALYSIS_WINDOW).describe("Each measurement looks at the requests of this trailing window."),
     minRequests: wholeNumber()
       .default(d.DEFAULT_ANALYSIS_MIN_REQUESTS)
       .describe("Fewer requests than this in the window makes a measurement inconclusive."),
@@ -67,5 +67,6 @@ export const analysisSchema = z
       .default(d.DEFAULT_ANALYSIS_INCONCLUSIVE_LIMIT)
       .describe("Inconclusive measurements tolerated; one more fails the analysis."),
     checks: checkListSchema.default([]).describe("Checks run with every measurement; a failing check fails it."),
-  })
-  .describe("Metric analysis of the new release.");
+  }),
+  "analysis",
+);

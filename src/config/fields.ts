@@ -29,18 +29,29 @@ export function says(message: string): { error: (issue: { input?: unknown }) => 
 
 const PERCENT = /^\d+(?:\.\d+)?%$/;
 
+/** False only for a well-formed percentage above 100% (malformed input has its own message). */
+function withinHundred(value: unknown): boolean {
+  return typeof value !== "string" || !PERCENT.test(value) || parseFloat(value) <= 100;
+}
+
 /** `500ms`, `2s`, `1m30s` or an integer number of ms -> ms. */
 export function duration() {
   const msg = says("must be a duration like 500ms, 2s or 5m");
   const input = z.union([z.int(msg).min(0, msg), z.string(msg).regex(new RegExp(DURATION_PATTERN), msg)], msg);
-  return typed(input.transform((value) => parseDuration(value)), "duration");
+  return typed(
+    input.transform((value) => parseDuration(value)),
+    "duration",
+  );
 }
 
 /** `512KB`, `10MB` or an integer number of bytes -> bytes. */
 export function size() {
   const msg = says("must be a size like 512KB or 10MB, or a number of bytes");
   const input = z.union([z.int(msg).min(1, msg), z.string(msg).regex(new RegExp(SIZE_PATTERN), msg)], msg);
-  return typed(input.transform((value) => parseSize(value)), "size");
+  return typed(
+    input.transform((value) => parseSize(value)),
+    "size",
+  );
 }
 
 /** `1%`, `0.5%` or a number of percent (1 means 1%) -> a fraction (0.01). */
@@ -48,8 +59,11 @@ export function percent() {
   const msg = says("must be a percentage like 1% or 0.5%");
   const range = says("must be between 0% and 100%");
   const input = z.union([z.number(msg).min(0, range).max(100, range), z.string(msg).regex(PERCENT, msg)], msg);
-  const checked = input.refine((value) => typeof value === "number" || parseFloat(value) <= 100, range);
-  return typed(checked.transform((value) => (typeof value === "number" ? value : parseFloat(value)) / 100), "percent");
+  const checked = input.refine(withinHundred, range);
+  return typed(
+    checked.transform((value) => (typeof value === "number" ? value : parseFloat(value)) / 100),
+    "percent",
+  );
 }
 
 /** A whole count (`1`) or a percentage (`25%`) -> `{ count }` or `{ percent }` (25 for 25%). */
@@ -57,7 +71,7 @@ export function intOrPercent() {
   const msg = says("must be a whole number or a percentage like 25%");
   const range = says("must be between 0% and 100%");
   const input = z.union([z.int(msg).min(0, msg), z.string(msg).regex(PERCENT, msg)], msg);
-  const checked = input.refine((value) => typeof value === "number" || parseFloat(value) <= 100, range);
+  const checked = input.refine(withinHundred, range);
   const normalized = checked.transform((value): IntOrPercent =>
     typeof value === "number" ? { count: value } : { percent: parseFloat(value) },
   );
@@ -71,8 +85,10 @@ export function address() {
     z.union([z.int(msg), z.string(msg)], msg).transform((value, ctx) => {
       try {
         return parseAddress(value);
-      } catch {
-        ctx.issues.push({ code: "custom", message: msg.error({ input: value }) ?? "", input: value });
+      } catch (error) {
+        const badPort = error instanceof RangeError && error.message.includes("port must be");
+        const message = badPort ? "must have a port between 0 and 65535" : (msg.error({ input: value }) ?? "");
+        ctx.issues.push({ code: "custom", message, input: value });
         return z.NEVER;
       }
     }),
@@ -121,7 +137,7 @@ export function port() {
 /** An URL path such as `/health`. */
 export function urlPath() {
   const msg = says('must be a path starting with "/"');
-  return z.string(msg).startsWith("/", msg);
+  return z.string(msg).regex(/^\//, msg);
 }
 
 /** An absolute http(s) URL. */

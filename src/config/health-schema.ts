@@ -35,12 +35,11 @@ const tcpCheck = typed(
   "true or {port}",
 );
 
-function probe(what: string) {
-  return z
+/** One probe: exactly one check (http, tcp or exec) plus timing and thresholds. */
+export const probeSchema = typed(
+  z
     .strictObject({
-      http: httpCheck
-        .optional()
-        .describe("HTTP GET against the instance; healthy on a 2xx or 3xx answer. A path, or {path, port}."),
+      http: httpCheck.optional().describe("HTTP GET against the instance; healthy on a 2xx or 3xx answer. A path, or {path, port}."),
       tcp: tcpCheck.optional().describe("Healthy when a TCP connection opens. `true`, or {port}."),
       exec: command().optional().describe("Command run in the app's directory; healthy when it exits 0."),
       initialDelay: duration()
@@ -55,9 +54,12 @@ function probe(what: string) {
         .default(d.DEFAULT_PROBE_FAILURE_THRESHOLD)
         .describe("Consecutive failures needed to count as unhealthy."),
     })
-    .superRefine(...exactlyOne(["http", "tcp", "exec"]))
-    .optional()
-    .describe(what);
+    .superRefine(...exactlyOne(["http", "tcp", "exec"])),
+  "probe",
+);
+
+function probe(what: string) {
+  return probeSchema.optional().describe(what);
 }
 
 /** Schema of the `health` section. */

@@ -20,7 +20,7 @@ const EXPECTED: Record<string, string> = {
 
 function oneOf(values: readonly unknown[]): string {
   const shown = values.map((value) => String(value));
-  return shown.length === 1 ? `must be ${shown[0]}` : `must be one of ${shown.join(", ")}`;
+  return shown.length === 1 ? `must be "${shown[0]}"` : `must be one of ${shown.join(", ")}`;
 }
 
 /** The error map passed to every parse: human wording for zod's generic issues. */

@@ -41,15 +41,15 @@ function descriptionOf(schema: z.core.$ZodType): string | undefined {
 /**
  * The schema of an overlay for `schema`: the same keys and value checks, but
  * every key optional (or null, to remove it) and no defaults, so an overlay
- * holds only what it changes.
+ * holds only what it changes. Descriptions are kept for editors.
  */
 export function overlaySchemaOf(schema: z.core.$ZodType): z.ZodType {
-  const description = descriptionOf(schema);
-  const inner = unwrap(schema);
-  const def = defOf(inner);
-  const shape = def.type === "object" ? def.shape : undefined;
-  const out = shape
-    ? z.strictObject(Object.fromEntries(Object.entries(shape).map(([key, value]) => [key, overlaySchemaOf(value).nullable().optional()])))
-    : (withoutDefaults(schema) as z.ZodType);
-  return description ? out.describe(description) : out;
+  const shape = defOf(unwrap(schema)).shape;
+  if (defOf(unwrap(schema)).type !== "object" || !shape) return withoutDefaults(schema) as z.ZodType;
+  const fields = Object.entries(shape).map(([key, value]) => {
+    const field = overlaySchemaOf(value).nullable().optional();
+    const description = descriptionOf(value);
+    return [key, description ? field.describe(description) : field] as const;
+  });
+  return z.strictObject(Object.fromEntries(fields));
 }

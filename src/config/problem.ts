@@ -20,10 +20,7 @@ export interface Problem {
  * formatPath(["app", "env", "LOG_LEVEL"]); // "app.env.LOG_LEVEL"
  */
 export function formatPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${key}` : key),
-    "",
-  );
+  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${key}` : key), "");
 }
 
 /**

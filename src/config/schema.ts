@@ -8,14 +8,14 @@
  */
 import { z } from "zod";
 import * as d from "./defaults.js";
-import { address, command, duration, httpUrl, positiveInt, says, size } from "./fields.js";
+import { address, command, duration, httpUrl, positiveInt, says, size, typed } from "./fields.js";
 import { healthSchema } from "./health-schema.js";
 import { overlaySchemaOf } from "./overlay.js";
 import { strategySchema } from "./strategy-schema.js";
 import type { NotifyEvent } from "./types.js";
 
 export * from "./defaults.js";
-export { STRATEGY_TYPES } from "./strategy-schema.js";
+export { STRATEGY_TYPES } from "./types.js";
 
 /** Platforms that are planned but not implemented yet. */
 export const FUTURE_PLATFORMS = ["docker", "swarm", "kubernetes"] as const;
@@ -46,7 +46,9 @@ const envValue = z.union([z.string(), z.number(), z.boolean()], says("must be a 
 
 const appSchema = z
   .strictObject({
-    command: command().describe('Command starting one instance: a list of words, or a string split like a shell would (no shell runs). The instance must listen on $PORT.'),
+    command: command().describe(
+      "Command starting one instance: a list of words, or a string split like a shell would (no shell runs). The instance must listen on $PORT.",
+    ),
     cwd: z.string().default(d.DEFAULT_APP_CWD).describe("Working directory, relative to the config file's directory."),
     replicas: positiveInt().default(d.DEFAULT_REPLICAS).describe("Number of instances."),
     env: z
@@ -56,9 +58,7 @@ const appSchema = z
     shutdown: z
       .strictObject({
         signal: z.enum(SIGNALS).default(d.DEFAULT_SHUTDOWN_SIGNAL).describe("Signal asking an instance to stop."),
-        timeout: duration()
-          .prefault(d.DEFAULT_SHUTDOWN_TIMEOUT)
-          .describe("Time between the signal and SIGKILL."),
+        timeout: duration().prefault(d.DEFAULT_SHUTDOWN_TIMEOUT).describe("Time between the signal and SIGKILL."),
       })
       .prefault({})
       .describe("How instances are stopped."),
@@ -83,13 +83,17 @@ export const baseShape = {
     .max(63, says("must be at most 63 characters"))
     .describe("Service name (lowercase letters, digits and dashes); names the ledger, logs and instances."),
   platform: platformSchema,
-  listen: address().prefault(d.DEFAULT_LISTEN).describe("Address where Slipway's router serves the app: host:port, :port (all interfaces) or a port."),
+  listen: address()
+    .prefault(d.DEFAULT_LISTEN)
+    .describe("Address where Slipway's router serves the app: host:port, :port (all interfaces) or a port."),
   app: appSchema,
   health: healthSchema,
   strategy: strategySchema,
   drain: z
     .strictObject({
-      timeout: duration().prefault(d.DEFAULT_DRAIN_TIMEOUT).describe("How long in-flight requests may finish before an old instance stops."),
+      timeout: duration()
+        .prefault(d.DEFAULT_DRAIN_TIMEOUT)
+        .describe("How long in-flight requests may finish before an old instance stops."),
     })
     .prefault({})
     .describe("Draining old instances."),
@@ -99,7 +103,9 @@ export const baseShape = {
   retain: positiveInt().default(d.DEFAULT_RETAIN).describe("Releases kept for rollback."),
   logs: z
     .strictObject({
-      maxSize: size().prefault(d.DEFAULT_LOG_MAX_SIZE).describe("Rotate an instance's log file at this size (512KB, 10MB or bytes; 1KB = 1024 bytes)."),
+      maxSize: size()
+        .prefault(d.DEFAULT_LOG_MAX_SIZE)
+        .describe("Rotate an instance's log file at this size (512KB, 10MB or bytes; 1KB = 1024 bytes)."),
       maxFiles: positiveInt().default(d.DEFAULT_LOG_MAX_FILES).describe("Rotated files kept per instance."),
     })
     .prefault({})
@@ -130,8 +136,10 @@ export type ParsedConfig = z.output<typeof baseSchema>;
 export const overlaySchema = overlaySchemaOf(baseSchema);
 
 /** Schema of the `environments` section. */
-export const environmentsSchema = z
-  .record(z.string(), overlaySchema.nullable(), says("must be a mapping of environment name to overrides"))
+export const environmentsSchema = typed(
+  z.record(z.string(), overlaySchema.nullable(), says("must be a mapping of environment name to overrides")),
+  "mapping of name to overlay",
+)
   .optional()
   .describe(
     "Named overlays, chosen with --environment NAME and merged over the rest of the file: mappings merge deeply, lists replace, null removes a key.",

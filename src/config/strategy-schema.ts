@@ -6,9 +6,7 @@ import { z } from "zod";
 import { analysisSchema, checkListSchema } from "./analysis-schema.js";
 import * as d from "./defaults.js";
 import { address, duration, exactlyOne, intOrPercent, says, typed } from "./fields.js";
-
-/** Strategy names accepted by `strategy.type`. */
-export const STRATEGY_TYPES = ["rolling", "blue-green", "canary"] as const;
+import { STRATEGY_TYPES } from "./types.js";
 
 const rollingSchema = z
   .strictObject({
@@ -18,9 +16,7 @@ const rollingSchema = z
     maxUnavailable: intOrPercent()
       .prefault(d.DEFAULT_MAX_UNAVAILABLE)
       .describe("Instances allowed to be not ready during a rollout: a count, or a percentage rounded down."),
-    minReady: duration()
-      .prefault(d.DEFAULT_MIN_READY)
-      .describe("A new instance must stay ready this long before it counts as available."),
+    minReady: duration().prefault(d.DEFAULT_MIN_READY).describe("A new instance must stay ready this long before it counts as available."),
   })
   .prefault({})
   .describe("Rolling update: replace instances a few at a time. maxSurge and maxUnavailable cannot both be 0.");
@@ -28,11 +24,7 @@ const rollingSchema = z
 const weight = says("must be between 0 and 100");
 const pauseSchema = typed(
   z.union(
-    [
-      duration(),
-      z.null(),
-      z.strictObject({ duration: duration().optional().describe("How long to pause; unset waits for promote.") }),
-    ],
+    [duration(), z.null(), z.strictObject({ duration: duration().optional().describe("How long to pause; unset waits for promote.") })],
     says("must be a duration like 30s, or {} to wait for `slipway promote`"),
   ),
   "duration or {duration}",

@@ -78,8 +78,7 @@ export interface Config {
  * (requested from the new release) or `url` (any absolute http(s) URL).
  */
 export type CheckSpec =
-  | { kind: "http"; path?: string; url?: string; method: string; expectStatus: number }
-  | { kind: "run"; command: string[] };
+  { kind: "http"; path?: string; url?: string; method: string; expectStatus: number } | { kind: "run"; command: string[] };
 
 /**
  * Metric thresholds judged over a sliding window. Durations are ms;
@@ -102,9 +101,7 @@ export interface AnalysisConfig {
 
 /** One canary step; `pause` without a duration waits for `slipway promote`. */
 export type CanaryStep =
-  | { kind: "setWeight"; weight: number }
-  | { kind: "pause"; duration?: number }
-  | { kind: "analysis"; analysis: AnalysisConfig };
+  { kind: "setWeight"; weight: number } | { kind: "pause"; duration?: number } | { kind: "analysis"; analysis: AnalysisConfig };
 
 export interface CanaryConfig {
   /** Canary instances: a count, or a percentage (0-100) of app.replicas, rounded up. */
@@ -131,12 +128,7 @@ export interface MetricsConfig {
 }
 
 export type NotifyEvent =
-  | "deploy.started"
-  | "deploy.succeeded"
-  | "deploy.failed"
-  | "rollback.succeeded"
-  | "canary.paused"
-  | "canary.promoted";
+  "deploy.started" | "deploy.succeeded" | "deploy.failed" | "rollback.succeeded" | "canary.paused" | "canary.promoted";
 
 export interface NotifyConfig {
   /** Each webhook lists the events it receives (all events when unset in YAML). */

@@ -1,3 +1,4 @@
+import { basename, dirname } from "node:path";
 import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
@@ -8,10 +9,12 @@ export const INSTANCE_HOST = "127.0.0.1";
 
 /** The config a release was deployed with, parsed again from its stored text. */
 export function releaseConfig(release: Release): Config {
-  return parseConfig(release.configText, {
-    file: release.configFile,
-    environment: release.environment ?? undefined,
-  }).config;
+  return parseStoredConfig(release.configText, release.configFile, release.environment ?? undefined);
+}
+
+/** Parses config text sent by the CLI or stored with a release; paths resolve from the file's directory. */
+export function parseStoredConfig(text: string, configFile: string, environment: string | undefined): Config {
+  return parseConfig(text, { file: basename(configFile), root: dirname(configFile), environment }).config;
 }
 
 /** The spec of instance `seq` of a release (PORT and SLIPWAY_* are added at launch). */

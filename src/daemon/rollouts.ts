@@ -12,8 +12,7 @@ import { RolloutFailure } from "../rollout/rollout-failure.js";
 import type { Fleet, Instance } from "./fleet.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
-import { instanceSpec, releaseConfig } from "./release-runtime.js";
-import { parseConfig } from "../config/load.js";
+import { instanceSpec, parseStoredConfig, releaseConfig } from "./release-runtime.js";
 
 export interface DeployRequest {
   configText: string;
@@ -64,8 +63,7 @@ export class Rollouts {
   constructor(private readonly o: RolloutsOptions) {}
 
   async deploy(req: DeployRequest): Promise<RolloutResult> {
-    const loaded = parseConfig(req.configText, { file: req.configFile, environment: req.environment });
-    const config = loaded.config;
+    const config = parseStoredConfig(req.configText, req.configFile, req.environment);
     const strategy = req.strategy ?? config.strategy.type;
     if (strategy !== "rolling") {
       throw new SlipwayError("USAGE", `strategy "${strategy}" is not available yet`, { hint: "use strategy.type: rolling" });
@@ -222,7 +220,6 @@ export class Rollouts {
       rolling: config.strategy.rolling,
       progressDeadline: config.progressDeadline,
       launch: () => this.launch(release, config),
-      note: (message) => ledger.record({ type: "step", rolloutId, releaseId: release.id, message }),
     });
   }
 

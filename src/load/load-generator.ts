@@ -79,15 +79,18 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; re
       req.end();
     });
 
-  const worker = async () => {
+  // Paced on absolute time, so slow answers are caught up and the rate holds.
+  const worker = async (n: number) => {
+    let next = Date.now() + (interval * n) / concurrency;
     while (running) {
-      const t0 = Date.now();
+      const wait = next - Date.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      if (!running) break;
+      next += interval;
       await one();
-      const wait = interval - (Date.now() - t0);
-      if (wait > 0 && running) await new Promise((res) => setTimeout(res, wait));
     }
   };
-  const workers = Array.from({ length: concurrency }, worker);
+  const workers = Array.from({ length: concurrency }, (_, n) => worker(n));
 
   return {
     report: () => ({ ...r, durationMs: Date.now() - started }),

@@ -1,8 +1,20 @@
 import type { HealthConfig, ProbeCheck, ProbeSpec } from "../config/types.js";
 import { systemClock, type Clock } from "../clock.js";
 import { runCheck, type CheckResult, type ProbeTarget } from "./check.js";
-import { PORT_READINESS } from "./defaults.js";
 import { Prober, type ProbeTransition } from "./prober.js";
+
+/**
+ * Without a readiness probe an instance is ready once its port accepts a TCP
+ * connection: polled every 100 ms until it does once.
+ */
+export const PORT_READINESS: Readonly<ProbeSpec> = Object.freeze<ProbeSpec>({
+  check: { kind: "tcp" },
+  initialDelay: 0,
+  interval: 100,
+  timeout: 1000,
+  successThreshold: 1,
+  failureThreshold: Number.POSITIVE_INFINITY,
+});
 
 /** Which probe an event comes from; `port` is the implicit TCP readiness used without a readiness probe. */
 export type ProbeName = "startup" | "readiness" | "liveness" | "port";
@@ -65,6 +77,7 @@ export class InstanceHealth {
   #started = false;
   #ready = false;
   #failure: HealthEvent | undefined;
+  #startedAt = 0;
 
   constructor(options: InstanceHealthOptions) {
     this.#clock = options.clock ?? systemClock;
@@ -94,6 +107,7 @@ export class InstanceHealth {
 
   /** Begin probing. Call once; after `stop()` an InstanceHealth is not restarted. */
   start(): void {
+    this.#startedAt = this.#clock.now();
     const startup = this.#probers.get("startup");
     if (startup) startup.start();
     else this.#markStarted();
@@ -133,9 +147,14 @@ export class InstanceHealth {
     return message ? `${name}: ${message}` : `${name}: no check finished yet`;
   }
 
+  /** Readiness and liveness begin; as in Kubernetes their initialDelay counts from the instance's start. */
   #markStarted(): void {
     this.#started = true;
-    for (const name of ["readiness", "port", "liveness"] as const) this.#probers.get(name)?.start();
+    const elapsed = this.#clock.now() - this.#startedAt;
+    for (const name of ["readiness", "port", "liveness"] as const) {
+      const prober = this.#probers.get(name);
+      prober?.start(Math.max(0, prober.spec.initialDelay - elapsed));
+    }
   }
 
   #onTransition(name: ProbeName, { from, to, message }: ProbeTransition): void {

@@ -87,12 +87,12 @@ export class Prober {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Begin probing: the first check runs after `initialDelay`. No-op if already running. */
-  start(): void {
+  /** Begin probing: the first check runs after `delay` (default: the spec's initialDelay). No-op if already running. */
+  start(delay: number = this.spec.initialDelay): void {
     if (this.#active) return;
     this.#active = true;
     this.#run++;
-    this.#schedule(this.spec.initialDelay, this.#run);
+    this.#schedule(delay, this.#run);
   }
 
   /** Stop probing; a check in flight is left to finish and its result ignored. */
@@ -130,9 +130,7 @@ export class Prober {
         this.#clock.clearTimeout(guard);
         resolve(result);
       };
-      this.#check(timeout).then(settle, (err: unknown) =>
-        settle({ ok: false, message: err instanceof Error ? err.message : String(err) }),
-      );
+      this.#check(timeout).then(settle, (err: unknown) => settle({ ok: false, message: err instanceof Error ? err.message : String(err) }));
     });
   }
 

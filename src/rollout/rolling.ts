@@ -15,8 +15,6 @@ export interface ConvergeOptions {
   progressDeadline: number;
   /** Starts one more instance of the target release (in rotation once ready). */
   launch: () => Promise<Instance>;
-  /** Notes a step for the progress stream. */
-  note: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -64,14 +62,8 @@ export async function converge(o: ConvergeOptions): Promise<void> {
 
       const unready = old.filter((i) => !(i.state === "ready" && i.inRotation)).slice(0, step.stopUnready);
       const ready = old.filter((i) => i.state === "ready" && i.inRotation).slice(0, step.stopReady);
-      for (const inst of [...unready, ...ready]) {
-        o.note(`retiring ${inst.id} (release ${inst.releaseId})`);
-        retiring.push(o.fleet.retire(inst, "replaced by release " + o.releaseId));
-      }
-      for (let n = 0; n < step.start; n++) {
-        const inst = await o.launch();
-        o.note(`started ${inst.id} (release ${o.releaseId})`);
-      }
+      for (const inst of [...unready, ...ready]) retiring.push(o.fleet.retire(inst, `replaced by release ${o.releaseId}`));
+      for (let n = 0; n < step.start; n++) await o.launch();
       await o.fleet.waitForChange(TICK, o.signal);
     }
   } finally {

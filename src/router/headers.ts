@@ -82,7 +82,7 @@ export function requestHeaders(
     }
     out.push(name, value);
   }
-  if (connection !== undefined) dropConnectionTokens(out, connection);
+  if (connection !== undefined && !isPlainConnection(connection)) dropConnectionTokens(out, connection);
   if (chunked) out.push("transfer-encoding", "chunked");
   if (remoteAddress !== undefined) {
     out.push(X_FORWARDED_FOR, forwardedFor === undefined ? remoteAddress : `${forwardedFor}, ${remoteAddress}`);
@@ -130,8 +130,13 @@ export function responseHeaders(raw: readonly string[]): string[] {
     }
     out.push(name, value);
   }
-  if (connection !== undefined) dropConnectionTokens(out, connection);
+  if (connection !== undefined && !isPlainConnection(connection)) dropConnectionTokens(out, connection);
   return out;
+}
+
+/** The common Connection values name no other header: skip the token scan. */
+function isPlainConnection(value: string): boolean {
+  return value === "keep-alive" || value === "close" || value === "Keep-Alive" || value === "Upgrade" || value === "upgrade";
 }
 
 function isProxyHeader(lower: string): boolean {

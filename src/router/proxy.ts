@@ -40,6 +40,8 @@ class Exchange implements Pick, RequestHead {
   hostIndex = -1;
   headers: string[];
   upstream: ClientRequest | null = null;
+  /** The instance's response, once it started. */
+  response: IncomingMessage | null = null;
   attempts = 0;
   skipA: TargetState | null = null;
   skipB: TargetState | null = null;
@@ -140,9 +142,29 @@ function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage)
     return;
   }
   ex.status = status;
+  ex.response = upRes;
   (upRes as Tagged<IncomingMessage>)[kExchange] = ex;
+  upRes.on("data", onUpstreamData);
+  upRes.on("end", onUpstreamEnd);
   upRes.on("close", onUpstreamResponseClose);
-  upRes.pipe(ex.res);
+}
+
+// Response streaming: a minimal `pipe` (three listeners, pause on backpressure).
+
+function onUpstreamData(this: Tagged<IncomingMessage>, chunk: Buffer): void {
+  const res = this[kExchange].res;
+  if (!res.write(chunk)) {
+    this.pause();
+    res.once("drain", onClientDrain);
+  }
+}
+
+function onClientDrain(this: Tagged<ServerResponse>): void {
+  this[kExchange].response?.resume();
+}
+
+function onUpstreamEnd(this: Tagged<IncomingMessage>): void {
+  this[kExchange].res.end();
 }
 
 function onUpstreamResponseClose(this: Tagged<IncomingMessage>): void {

@@ -44,9 +44,7 @@ export function listLogs(logDir: string): LogEntry[] {
       entries.push({ releaseId, instanceId: file.slice(0, -".log".length), path: join(logDir, dir.name, file) });
     }
   }
-  return entries.sort(
-    (a, b) => a.releaseId - b.releaseId || a.instanceId.localeCompare(b.instanceId, "en", { numeric: true }),
-  );
+  return entries.sort((a, b) => a.releaseId - b.releaseId || a.instanceId.localeCompare(b.instanceId, "en", { numeric: true }));
 }
 
 /**

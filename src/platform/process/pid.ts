@@ -29,15 +29,16 @@ export function isGroupAlive(pgid: number): boolean {
   return false;
 }
 
-/** Send `signal` to the process group led by `pid`, or to `pid` alone if it leads no group. Never throws for a gone process. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, signal);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-    }
+/**
+ * Send `signal` to the process group led by `pgid`. Never signals a lone pid:
+ * once a group is empty its id may belong to an unrelated new process.
+ * A group that is already gone is not an error.
+ */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
   }
 }
 

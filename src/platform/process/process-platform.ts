@@ -66,7 +66,12 @@ export class ProcessPlatform implements Platform {
     const [file, ...args] = spec.command;
     if (file === undefined) throw new SlipwayError("PLATFORM", `instance ${spec.id} has an empty command`);
     const log = logPath(this.#options.logDir, spec.releaseId, spec.id);
-    const fd = openLog(log);
+    let fd: number;
+    try {
+      fd = openLog(log);
+    } catch (err) {
+      throw new SlipwayError("PLATFORM", `cannot open log ${log} for instance ${spec.id}: ${(err as Error).message}`, { cause: err });
+    }
     let child: ChildProcess;
     try {
       child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ["ignore", fd, fd] });
@@ -124,8 +129,7 @@ export class ProcessPlatform implements Platform {
 
   /** Last `lines` lines of the instance's log, rotated files included; [] if it has none. */
   async tail(id: string, lines: number): Promise<string[]> {
-    const path =
-      this.#instances.get(id)?.log ?? listLogs(this.#options.logDir).find((entry) => entry.instanceId === id)?.path;
+    const path = this.#instances.get(id)?.log ?? listLogs(this.#options.logDir).find((entry) => entry.instanceId === id)?.path;
     return path ? tailFile(path, lines) : [];
   }
 
@@ -153,7 +157,11 @@ export class ProcessPlatform implements Platform {
     this.#rotator.delete(log);
     if (instance.stopping) return;
     this.#instances.delete(running.id);
-    signalGroup(running.pid, "SIGKILL"); // the instance is dead: leave no orphans holding its port
+    try {
+      signalGroup(running.pid, "SIGKILL"); // the instance is dead: leave no orphans holding its port
+    } catch {
+      // not ours to signal (EPERM); nothing more to do
+    }
     for (const listener of [...this.#listeners]) listener(running.id, info);
   }
 
@@ -171,10 +179,7 @@ export class ProcessPlatform implements Platform {
   async #waitGone(instance: Instance, ms: number): Promise<boolean> {
     const deadline = this.#clock.now() + ms;
     const timeout = new AbortController();
-    const exited = await Promise.race([
-      instance.exited.then(() => true),
-      this.#clock.sleep(ms, timeout.signal).then(() => false),
-    ]);
+    const exited = await Promise.race([instance.exited.then(() => true), this.#clock.sleep(ms, timeout.signal).then(() => false)]);
     timeout.abort();
     if (!exited) return false;
     while (isGroupAlive(instance.running.pid)) {

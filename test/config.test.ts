@@ -1,0 +1,575 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { formatAddress, parseAddress } from "../src/config/address.js";
+import { splitCommand } from "../src/config/command.js";
+import { formatDuration, parseDuration } from "../src/config/duration.js";
+import { configJsonSchema } from "../src/config/json-schema.js";
+import { loadConfig, parseConfig } from "../src/config/load.js";
+import { mergeOverlay } from "../src/config/overlay.js";
+import { configReference } from "../src/config/reference.js";
+import { DEFAULT_DRAIN_TIMEOUT, DEFAULT_PROGRESS_DEADLINE } from "../src/config/schema.js";
+import { parseSize } from "../src/config/size.js";
+import type { Config } from "../src/config/types.js";
+import { SlipwayError } from "../src/errors.js";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+const fixtures = join(repo, "test/fixtures/config");
+
+/** YAML text from lines, so expected line numbers are easy to count. */
+function yaml(...lines: string[]): string {
+  return `${lines.join("\n")}\n`;
+}
+
+const BASE = ["name: hello", "app:", "  command: node server.js"];
+
+function parse(text: string, environment?: string) {
+  return parseConfig(text, { file: "slipway.yaml", root: "/srv/hello", environment });
+}
+
+function failure(run: () => unknown): SlipwayError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof SlipwayError) return error;
+    throw error;
+  }
+  throw new Error("expected a SlipwayError");
+}
+
+describe("value parsers", () => {
+  it.each([
+    ["500ms", 500],
+    ["2s", 2_000],
+    ["5m", 300_000],
+    ["1h", 3_600_000],
+    ["1m30s", 90_000],
+    ["1.5s", 1_500],
+    ["250", 250],
+    [750, 750],
+  ] as const)("parseDuration(%j) = %i", (input, ms) => {
+    expect(parseDuration(input)).toBe(ms);
+  });
+
+  it("rejects bad durations with a readable message", () => {
+    expect(() => parseDuration("5 minutes")).toThrow(
+      'invalid duration "5 minutes": expected a number with a unit, like 500ms, 2s, 5m, 1h or 1m30s',
+    );
+    expect(() => parseDuration(-1)).toThrow("invalid duration -1");
+    expect(() => parseDuration("")).toThrow('invalid duration ""');
+  });
+
+  it("formats durations back", () => {
+    expect([0, 250, 90_000, 3_600_000, 3_723_004].map(formatDuration)).toEqual(["0s", "250ms", "1m30s", "1h", "1h2m3s4ms"]);
+  });
+
+  it("parses sizes in binary units", () => {
+    expect(["512KB", "10MB", "1GB", "2KiB", "100", "1.5k"].map((size) => parseSize(size))).toEqual([
+      524_288, 10_485_760, 1_073_741_824, 2048, 100, 1536,
+    ]);
+    expect(parseSize(4096)).toBe(4096);
+    expect(() => parseSize("10 megs")).toThrow('invalid size "10 megs"');
+  });
+
+  it("parses addresses", () => {
+    expect(parseAddress("127.0.0.1:8080")).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(parseAddress(":8080")).toEqual({ host: "0.0.0.0", port: 8080 });
+    expect(parseAddress(8080)).toEqual({ host: "0.0.0.0", port: 8080 });
+    expect(parseAddress("[::1]:9000")).toEqual({ host: "::1", port: 9000 });
+    expect(formatAddress({ host: "::1", port: 9000 })).toBe("[::1]:9000");
+    expect(() => parseAddress("localhost")).toThrow('invalid address "localhost"');
+    expect(() => parseAddress("localhost:70000")).toThrow("port must be between 0 and 65535");
+  });
+
+  it("splits commands like a shell, without one", () => {
+    expect(splitCommand(`node "my app.js" --name 'a b' x\\ y "q\\"t"`)).toEqual(["node", "my app.js", "--name", "a b", "x y", 'q"t']);
+    expect(splitCommand(`  sh -c 'echo ""'  `)).toEqual(["sh", "-c", 'echo ""']);
+    expect(() => splitCommand(`node "server.js`)).toThrow("unterminated double quote");
+  });
+
+  it("merges overlays like a JSON merge patch", () => {
+    const base = { app: { command: ["a", "b"], env: { A: "1", B: "2" } }, retain: 5 };
+    expect(mergeOverlay(base, { app: { command: ["c"], env: { B: "3", A: null } }, retain: null })).toEqual({
+      app: { command: ["c"], env: { B: "3" } },
+    });
+    expect(base.app.env).toEqual({ A: "1", B: "2" });
+  });
+});
+
+/** Each bad config and the exact problems it produces. */
+const BAD_CONFIGS: { name: string; text: string; environment?: string; problems: string[] }[] = [
+  {
+    name: "unknown key with a suggestion",
+    text: yaml(...BASE, "  replcas: 3"),
+    problems: ['app.replcas: unknown key, did you mean "replicas"? (slipway.yaml:4)'],
+  },
+  {
+    name: "unknown key without a close match",
+    text: yaml(...BASE, "colour: blue"),
+    problems: ["colour: unknown key (slipway.yaml:4)"],
+  },
+  {
+    name: "bad duration",
+    text: yaml(...BASE, "drain: { timeout: 10 minutes }"),
+    problems: ["drain.timeout: must be a duration like 500ms, 2s or 5m (slipway.yaml:4)"],
+  },
+  {
+    name: "setWeight above 100",
+    text: yaml(
+      ...BASE,
+      "strategy:",
+      "  type: canary",
+      "  canary:",
+      "    steps:",
+      "      - setWeight: 10",
+      "      - pause: 30s",
+      "      - setWeight: 150",
+    ),
+    problems: ["strategy.canary.steps[2].setWeight: must be between 0 and 100 (slipway.yaml:10)"],
+  },
+  {
+    name: "replicas 0",
+    text: yaml(...BASE, "  replicas: 0"),
+    problems: ["app.replicas: must be a positive integer (slipway.yaml:4)"],
+  },
+  {
+    name: 'replicas "three"',
+    text: yaml(...BASE, "  replicas: three"),
+    problems: ["app.replicas: must be a positive integer (slipway.yaml:4)"],
+  },
+  {
+    name: "bad percentages",
+    text: yaml(
+      ...BASE,
+      "strategy:",
+      "  type: canary",
+      "  canary:",
+      "    steps: [ { setWeight: 10 } ]",
+      "    analysis:",
+      "      maxErrorRate: 1 percent",
+      "      compareToStable: 150%",
+    ),
+    problems: [
+      "strategy.canary.analysis.maxErrorRate: must be a percentage like 1% or 0.5% (slipway.yaml:9)",
+      "strategy.canary.analysis.compareToStable: must be between 0% and 100% (slipway.yaml:10)",
+    ],
+  },
+  {
+    name: "bad maxSurge",
+    text: yaml(...BASE, "strategy:", "  rolling: { maxSurge: lots }"),
+    problems: ["strategy.rolling.maxSurge: must be a whole number or a percentage like 25% (slipway.yaml:5)"],
+  },
+  {
+    name: "wrong strategy type",
+    text: yaml(...BASE, "strategy: { type: big-bang }"),
+    problems: ["strategy.type: must be one of rolling, blue-green, canary (slipway.yaml:4)"],
+  },
+  {
+    name: "missing name",
+    text: yaml("app:", "  command: node server.js"),
+    problems: ["name: is required (slipway.yaml:1)"],
+  },
+  {
+    name: "missing app.command",
+    text: yaml("name: hello", "app:", "  replicas: 2"),
+    problems: ["app.command: is required (slipway.yaml:2)"],
+  },
+  {
+    name: "probe with two checks",
+    text: yaml(...BASE, "health:", "  readiness: { http: /health, tcp: true }"),
+    problems: ["health.readiness: must have only one of http, tcp or exec (found http and tcp) (slipway.yaml:5)"],
+  },
+  {
+    name: "probe with no check",
+    text: yaml(...BASE, "health:", "  readiness: { interval: 2s }"),
+    problems: ["health.readiness: must have one of http, tcp or exec (slipway.yaml:5)"],
+  },
+  {
+    name: "probe values",
+    text: yaml(...BASE, "health:", "  startup:", "    http: { path: health, port: 0 }", "    failureThreshold: 0"),
+    problems: [
+      'health.startup.http.path: must be a path starting with "/" (slipway.yaml:6)',
+      "health.startup.http.port: must be a port number between 1 and 65535 (slipway.yaml:6)",
+      "health.startup.failureThreshold: must be a positive integer (slipway.yaml:7)",
+    ],
+  },
+  {
+    name: "liveness successThreshold 2",
+    text: yaml(...BASE, "health:", "  liveness: { http: /health, successThreshold: 2 }"),
+    problems: ["health.liveness.successThreshold: must be 1 for liveness probes (as in Kubernetes) (slipway.yaml:5)"],
+  },
+  {
+    name: "maxSurge 0 and maxUnavailable 0",
+    text: yaml(...BASE, "strategy:", "  rolling: { maxSurge: 0, maxUnavailable: 0 }"),
+    problems: ["strategy.rolling: maxSurge and maxUnavailable cannot both be 0, or no instance could ever be replaced (slipway.yaml:5)"],
+  },
+  {
+    name: "listen collision",
+    text: yaml(...BASE, "listen: 127.0.0.1:9000", "metrics: { listen: 9000 }"),
+    problems: ["metrics.listen: 0.0.0.0:9000 clashes with listen (127.0.0.1:9000); they must differ (slipway.yaml:5)"],
+  },
+  {
+    name: "preview listener collision",
+    text: yaml(...BASE, "listen: :8080", "strategy:", "  type: blue-green", "  blueGreen: { previewListen: 127.0.0.1:8080 }"),
+    problems: ["strategy.blueGreen.previewListen: 127.0.0.1:8080 clashes with listen (0.0.0.0:8080); they must differ (slipway.yaml:7)"],
+  },
+  {
+    name: "canary without steps",
+    text: yaml(...BASE, "strategy: { type: canary }"),
+    problems: ["strategy.canary: is required when strategy.type is canary (with at least one step) (slipway.yaml:4)"],
+  },
+  {
+    name: "canary steps that are not exactly one thing",
+    text: yaml(
+      ...BASE,
+      "strategy:",
+      "  type: canary",
+      "  canary:",
+      "    steps:",
+      "      - { setWeight: 10, pause: 5s }",
+      "      - {}",
+      "      - pause: soon",
+    ),
+    problems: [
+      "strategy.canary.steps[0]: must have only one of setWeight, pause or analysis (found setWeight and pause) (slipway.yaml:8)",
+      "strategy.canary.steps[1]: must have one of setWeight, pause or analysis (slipway.yaml:9)",
+      "strategy.canary.steps[2].pause: must be a duration like 30s, or {} to wait for `slipway promote` (slipway.yaml:10)",
+    ],
+  },
+  {
+    name: "blue-green without previewListen",
+    text: yaml(...BASE, "strategy: { type: blue-green }"),
+    problems: ["strategy.blueGreen.previewListen: is required when strategy.type is blue-green (slipway.yaml:4)"],
+  },
+  {
+    name: "platform not supported yet",
+    text: yaml(...BASE, "platform: kubernetes"),
+    problems: ['platform: "kubernetes" is not supported yet, only "process" for now (slipway.yaml:4)'],
+  },
+  {
+    name: "bad listen port",
+    text: yaml(...BASE, "listen: 127.0.0.1:70000"),
+    problems: ["listen: must have a port between 0 and 65535 (slipway.yaml:4)"],
+  },
+  {
+    name: "unterminated quote in command",
+    text: yaml("name: hello", "app:", '  command: node "server.js'),
+    problems: ["app.command: has an unterminated quote (slipway.yaml:3)"],
+  },
+  {
+    name: "bad checks and webhooks",
+    text: yaml(
+      ...BASE,
+      "strategy:",
+      "  blueGreen:",
+      "    previewListen: 8081",
+      "    prePromotion:",
+      "      - http: { path: /health, url: http://localhost/health }",
+      "      - run: ''",
+      "notify: { webhooks: [ { url: http://hooks, events: [deploy.exploded] } ] }",
+    ),
+    problems: [
+      "strategy.blueGreen.prePromotion[0].http: must have only one of url or path (found url and path) (slipway.yaml:8)",
+      "strategy.blueGreen.prePromotion[1].run: must not be empty (slipway.yaml:9)",
+      "notify.webhooks[0].events[0]: must be one of deploy.started, deploy.succeeded, deploy.failed, rollback.succeeded, canary.paused, canary.promoted (slipway.yaml:10)",
+    ],
+  },
+  {
+    name: "YAML syntax error",
+    text: yaml("name: hello", "app:", "  command: [node, server.js", "retain: 3"),
+    problems: ["YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ] (slipway.yaml:4)"],
+  },
+  {
+    name: "duplicate key",
+    text: yaml(...BASE, "name: again"),
+    problems: ["YAML syntax error: Map keys must be unique (slipway.yaml:4)"],
+  },
+  {
+    name: "not a mapping",
+    text: yaml("- name: hello"),
+    problems: ["must be a mapping of keys like name: and app: (slipway.yaml:1)"],
+  },
+  {
+    name: "several problems at once, in file order",
+    text: yaml("name: Hello World", "app:", "  command: []", "  replicas: -1", "retain: 0", "logs: { maxSize: huge, maxFile: 2 }"),
+    problems: [
+      "name: must be lowercase letters, digits and dashes, like hello-api (slipway.yaml:1)",
+      "app.command: must not be empty (slipway.yaml:3)",
+      "app.replicas: must be a positive integer (slipway.yaml:4)",
+      "retain: must be a positive integer (slipway.yaml:5)",
+      "logs.maxSize: must be a size like 512KB or 10MB, or a number of bytes (slipway.yaml:6)",
+      'logs.maxFile: unknown key, did you mean "maxFiles"? (slipway.yaml:6)',
+    ],
+  },
+  {
+    name: "problem in an environment that is not selected",
+    text: yaml(...BASE, "environments:", "  staging: { app: { replicas: 2 } }", "  production:", "    app: { replcas: 5 }"),
+    environment: "staging",
+    problems: ['environments.production.app.replcas: unknown key, did you mean "replicas"? (slipway.yaml:7)'],
+  },
+  {
+    name: "problem coming from the selected environment",
+    text: yaml(...BASE, "environments:", "  production:", "    app: { replicas: 0 }"),
+    environment: "production",
+    problems: ["environments.production.app.replicas: must be a positive integer (slipway.yaml:6)"],
+  },
+  {
+    name: "guard problem located in the selected environment",
+    text: yaml(...BASE, "environments:", "  production:", "    metrics: { listen: :8080 }"),
+    environment: "production",
+    problems: [
+      "environments.production.metrics.listen: 0.0.0.0:8080 clashes with listen (127.0.0.1:8080); they must differ (slipway.yaml:6)",
+    ],
+  },
+];
+
+describe("bad configs", () => {
+  it.each(BAD_CONFIGS)("$name", ({ text, environment, problems }) => {
+    const error = failure(() => parse(text, environment));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.details).toEqual(problems);
+    expect(error.message).toBe(`slipway.yaml has ${problems.length} problem${problems.length === 1 ? "" : "s"}`);
+    expect(error.hint).toBe("see docs/config.md for every key, its type and default");
+  });
+
+  it("rejects an unknown environment, listing the known ones", () => {
+    const text = yaml(...BASE, "environments:", "  staging: {}", "  production: {}");
+    const error = failure(() => parse(text, "prod"));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toBe('unknown environment "prod" (known: staging, production)');
+    expect(error.hint).toBe("pass one of: staging, production");
+    expect(failure(() => parse(yaml(...BASE), "prod")).message).toBe('unknown environment "prod" (slipway.yaml defines no environments)');
+  });
+});
+
+describe("good configs", () => {
+  it("fills every default", () => {
+    const { config, environments } = parse(yaml(...BASE));
+    const expected: Config = {
+      name: "hello",
+      platform: "process",
+      listen: { host: "127.0.0.1", port: 8080 },
+      app: {
+        command: ["node", "server.js"],
+        cwd: "/srv/hello",
+        replicas: 1,
+        env: {},
+        shutdown: { signal: "SIGTERM", timeout: 30_000 },
+      },
+      health: {},
+      strategy: { type: "rolling", rolling: { maxSurge: { count: 1 }, maxUnavailable: { count: 0 }, minReady: 0 } },
+      drain: { timeout: parseDuration(DEFAULT_DRAIN_TIMEOUT) },
+      progressDeadline: parseDuration(DEFAULT_PROGRESS_DEADLINE),
+      retain: 5,
+      logs: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
+    };
+    expect(config).toEqual(expected);
+    expect(environments).toEqual([]);
+  });
+
+  it("normalizes durations, sizes, percentages, probes, commands and env values", () => {
+    const { config } = loadConfig({ cwd: join(fixtures, "hello") });
+    expect(config.app).toEqual({
+      command: ["node", "my server.js", "--verbose"],
+      cwd: join(fixtures, "hello/app"),
+      replicas: 2,
+      env: { LOG_LEVEL: "debug", WORKERS: "4", DEBUG: "true" },
+      shutdown: { signal: "SIGINT", timeout: 10_000 },
+    });
+    expect(config.health).toEqual({
+      startup: {
+        check: { kind: "http", path: "/health" },
+        initialDelay: 0,
+        interval: 250,
+        timeout: 1000,
+        successThreshold: 1,
+        failureThreshold: 120,
+      },
+      readiness: { check: { kind: "tcp" }, initialDelay: 0, interval: 1000, timeout: 1000, successThreshold: 1, failureThreshold: 3 },
+      liveness: {
+        check: { kind: "exec", command: ["./check.sh", "--quick"] },
+        initialDelay: 0,
+        interval: 5000,
+        timeout: 1000,
+        successThreshold: 1,
+        failureThreshold: 3,
+      },
+    });
+    expect(config.strategy.rolling).toEqual({ maxSurge: { percent: 25 }, maxUnavailable: { count: 0 }, minReady: 90_000 });
+    expect(config.drain.timeout).toBe(45_000);
+    expect(config.progressDeadline).toBe(600_000);
+    expect(config.logs).toEqual({ maxSize: 524_288, maxFiles: 2 });
+    expect(config.metrics).toEqual({ listen: { host: "127.0.0.1", port: 9464 } });
+  });
+
+  it("normalizes canary, blue-green and notify sections (percentages become fractions)", () => {
+    const { config } = loadConfig({ cwd: fixtures, file: "full-canary.yaml" });
+    const { canary, blueGreen } = config.strategy;
+    expect(canary?.replicas).toEqual({ percent: 25 });
+    expect(canary?.stickiness).toBe("none");
+    expect(canary?.header).toBe(false);
+    expect(canary?.steps).toEqual([
+      { kind: "setWeight", weight: 10 },
+      { kind: "pause", duration: 30_000 },
+      { kind: "pause" },
+      { kind: "pause", duration: 120_000 },
+      {
+        kind: "analysis",
+        analysis: {
+          interval: 5000,
+          window: 60_000,
+          minRequests: 50,
+          maxErrorRate: 0.01,
+          maxLatency: { p99: 500 },
+          failureLimit: 0,
+          inconclusiveLimit: 3,
+          checks: [{ kind: "run", command: ["npm", "run", "smoke"] }],
+        },
+      },
+      { kind: "setWeight", weight: 100 },
+    ]);
+    expect(canary?.analysis).toEqual({
+      interval: 10_000,
+      window: 30_000,
+      minRequests: 20,
+      maxErrorRate: 0.005,
+      compareToStable: 0.005,
+      failureLimit: 2,
+      inconclusiveLimit: 3,
+      checks: [{ kind: "http", url: "https://shop.example/health", method: "HEAD", expectStatus: 204 }],
+    });
+    expect(blueGreen).toEqual({
+      previewListen: { host: "127.0.0.1", port: 8081 },
+      autoPromote: false,
+      scaleDownDelay: 300_000,
+      prePromotion: [
+        { kind: "http", path: "/health", method: "GET", expectStatus: 200 },
+        { kind: "run", command: ["npm", "run", "test:smoke"] },
+      ],
+      postPromotion: {
+        interval: 5000,
+        window: 30_000,
+        minRequests: 50,
+        maxErrorRate: 0.01,
+        failureLimit: 0,
+        inconclusiveLimit: 3,
+        checks: [],
+      },
+    });
+    expect(config.metrics).toEqual({ listen: { host: "127.0.0.1", port: 9464 } });
+    expect(config.notify?.webhooks).toEqual([
+      { url: "https://hooks.example/slipway", events: ["deploy.failed"] },
+      {
+        url: "https://hooks.example/all",
+        events: ["deploy.started", "deploy.succeeded", "deploy.failed", "rollback.succeeded", "canary.paused", "canary.promoted"],
+      },
+    ]);
+  });
+
+  it("merges the chosen environment deeply, replacing lists and removing null keys", () => {
+    const loaded = loadConfig({ cwd: join(fixtures, "hello"), environment: "production" });
+    expect(loaded.environments).toEqual(["staging", "production"]);
+    expect(loaded.config.app.command).toEqual(["node", "server.js"]);
+    expect(loaded.config.app.replicas).toBe(5);
+    expect(loaded.config.app.env).toEqual({ LOG_LEVEL: "info", WORKERS: "4", DEBUG: "true" });
+    expect(loaded.config.app.shutdown).toEqual({ signal: "SIGINT", timeout: 10_000 });
+    expect(loaded.config.health.readiness?.check).toEqual({ kind: "http", path: "/ready" });
+    expect(loaded.config.health.readiness?.interval).toBe(1000);
+    const staging = loadConfig({ cwd: join(fixtures, "hello"), environment: "staging" });
+    expect(staging.config.app.replicas).toBe(2);
+  });
+
+  it("returns a deep-frozen config", () => {
+    const { config } = loadConfig({ cwd: join(fixtures, "hello") });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.app.command)).toBe(true);
+    expect(Object.isFrozen(config.health.liveness?.check)).toBe(true);
+    expect(() => {
+      (config.app as { replicas: number }).replicas = 9;
+    }).toThrow(TypeError);
+  });
+
+  it("parses the hello example", () => {
+    const { config, environments } = loadConfig({ cwd: join(repo, "examples/hello") });
+    expect(config.name).toBe("hello");
+    expect(environments).toEqual(["production"]);
+  });
+});
+
+describe("loadConfig", () => {
+  it("finds slipway.yaml, then slipway.yml, and reports where it came from", () => {
+    const hello = loadConfig({ cwd: join(fixtures, "hello") });
+    expect(hello.file).toBe(join(fixtures, "hello/slipway.yaml"));
+    expect(hello.root).toBe(join(fixtures, "hello"));
+    const yml = loadConfig({ cwd: join(fixtures, "yml-only") });
+    expect(yml.file).toBe(join(fixtures, "yml-only/slipway.yml"));
+    expect(yml.config.app.cwd).toBe(join(fixtures, "yml-only"));
+  });
+
+  it("names the file relative to cwd in problems", () => {
+    const error = failure(() => loadConfig({ cwd: join(fixtures, "nested"), file: "deploy/canary-with-bad-steps.yaml" }));
+    expect(error.message).toBe("deploy/canary-with-bad-steps.yaml has 2 problems");
+    expect(error.details).toEqual([
+      "strategy.canary.steps[2].setWeight: must be between 0 and 100 (deploy/canary-with-bad-steps.yaml:12)",
+      "strategy.canary.steps[4].analysis.maxErrorRate: must be a percentage like 1% or 0.5% (deploy/canary-with-bad-steps.yaml:14)",
+    ]);
+  });
+
+  it("explains a missing file", () => {
+    const dir = join(fixtures, "nested");
+    const error = failure(() => loadConfig({ cwd: dir }));
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).toBe(`no slipway.yaml in ${dir}`);
+    expect(error.hint).toBe("create one (see docs/config.md) or pass -c FILE");
+    expect(failure(() => loadConfig({ cwd: dir, file: "nope.yaml" })).message).toBe(`no such config file: ${resolve(dir, "nope.yaml")}`);
+  });
+});
+
+describe("JSON Schema", () => {
+  const schema = configJsonSchema() as {
+    $schema: string;
+    title: string;
+    type: string;
+    required: string[];
+    additionalProperties: boolean;
+    properties: Record<string, { description?: string; properties?: Record<string, unknown>; required?: string[] }>;
+  };
+
+  it("describes the top-level keys for editors", () => {
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
+    expect(schema.title).toBe("slipway.yaml");
+    expect(schema.type).toBe("object");
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(["name", "app"]);
+    for (const key of ["name", "app", "health", "strategy", "environments"]) expect(schema.properties).toHaveProperty(key);
+    expect(Object.keys(schema.properties.app?.properties ?? {})).toEqual(["command", "cwd", "replicas", "env", "shutdown"]);
+    expect(schema.properties.app?.required).toEqual(["command"]);
+    expect(Object.keys(schema.properties.strategy?.properties ?? {})).toEqual(["type", "rolling", "canary", "blueGreen"]);
+  });
+
+  it("has a description on every property and nothing internal", () => {
+    const missing: string[] = [];
+    const visit = (node: unknown, path: string): void => {
+      if (typeof node !== "object" || node === null) return;
+      const record = node as Record<string, unknown>;
+      const properties = record["properties"] as Record<string, Record<string, unknown>> | undefined;
+      for (const [key, child] of Object.entries(properties ?? {})) {
+        if (typeof child["description"] !== "string") missing.push(`${path}${key}`);
+        visit(child, `${path}${key}.`);
+      }
+      for (const list of ["anyOf", "items", "additionalProperties"]) [record[list]].flat().forEach((child) => visit(child, path));
+    };
+    visit(schema, "");
+    expect(missing).toEqual([]);
+    const text = JSON.stringify(schema);
+    expect(text).not.toContain("x-doc-type");
+    expect(text).not.toContain(String(Number.MAX_SAFE_INTEGER));
+  });
+});
+
+describe("docs/config.md", () => {
+  it("matches the schema (regenerate with npm run build && node scripts/gen-config-docs.mjs)", () => {
+    expect(readFileSync(join(repo, "docs/config.md"), "utf8")).toBe(configReference());
+  });
+});
