@@ -54,7 +54,7 @@ describe("rolling deploy", () => {
   it("fails a release that never becomes ready within progressDeadline, keeps the old one serving, exit 1", async () => {
     // no startup probe: the new instances run but readiness never passes, so only the deadline ends the rollout
     project = await TestProject.create((port) =>
-      helloConfig(port).replace(/ {2}startup:.*\n/, "").replace("progressDeadline: 20s", "progressDeadline: 3s"),
+      helloConfig(port).replace(/ {2}(startup|liveness):.*\n/g, "").replace("progressDeadline: 20s", "progressDeadline: 3s"),
     );
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
 

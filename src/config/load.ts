@@ -33,6 +33,7 @@ export interface LoadedConfig extends ParsedConfigResult {
   root: string;
 }
 
+/** Where to find the config and which environment to apply. */
 export interface LoadConfigOptions {
   /** Config file, relative to `cwd`; default slipway.yaml (or slipway.yml) in `cwd`. */
   file?: string;
@@ -41,6 +42,7 @@ export interface LoadConfigOptions {
   environment?: string;
 }
 
+/** How to name and resolve config text that is already in memory. */
 export interface ParseConfigOptions {
   /** File name shown in problems, e.g. "slipway.yaml". */
   file: string;
@@ -94,6 +96,30 @@ function readYaml(text: string, file: string): { doc: Document; lines: LineCount
   }
 }
 
+function environmentProblems(rawEnvironments: unknown): Problem[] {
+  const result = environmentsSchema.safeParse(rawEnvironments, { error: humanErrors });
+  if (result.success) return [];
+  return problemsFromIssues(result.error.issues, environmentsSchema).map((problem) => ({
+    ...problem,
+    path: ["environments", ...problem.path],
+  }));
+}
+
+function ensureKnownEnvironment(environment: string | undefined, environments: string[], file: string): void {
+  if (environment === undefined || environments.includes(environment)) return;
+  const known = environments.length > 0 ? `known: ${environments.join(", ")}` : `${file} defines no environments`;
+  throw new SlipwayError("CONFIG_INVALID", `unknown environment "${environment}" (${known})`, {
+    hint: environments.length > 0 ? `pass one of: ${environments.join(", ")}` : "add it under environments: in the config",
+  });
+}
+
+function validate(merged: unknown, root: string): { config?: Config; problems: Problem[] } {
+  const result = baseSchema.safeParse(merged, { error: humanErrors });
+  if (!result.success) return { problems: problemsFromIssues(result.error.issues, baseSchema) };
+  const config = normalizeConfig(result.data, root);
+  return { config, problems: checkGuards(config) };
+}
+
 /**
  * Validates config text. Used by `loadConfig` and by the daemon, which
  * reparses the config text stored with a release. Throws `CONFIG_INVALID`
@@ -107,41 +133,20 @@ export function parseConfig(text: string, options: ParseConfigOptions): ParsedCo
   const { file, root, environment } = options;
   const { doc, lines, raw } = readYaml(text, file);
   if (!isMapping(raw)) fail(file, [renderProblem({ path: [], message: "must be a mapping of keys like name: and app:" }, file, 1)]);
-  const problems: Problem[] = [];
   const { environments: rawEnvironments, ...base } = raw;
-
-  const envResult = environmentsSchema.safeParse(rawEnvironments, { error: humanErrors });
-  if (!envResult.success) {
-    for (const problem of problemsFromIssues(envResult.error.issues, environmentsSchema)) {
-      problems.push({ ...problem, path: ["environments", ...problem.path] });
-    }
-  }
   const environments = isMapping(rawEnvironments) ? Object.keys(rawEnvironments) : [];
-  if (environment !== undefined && !environments.includes(environment)) {
-    const known = environments.length > 0 ? `known: ${environments.join(", ")}` : `${file} defines no environments`;
-    throw new SlipwayError("CONFIG_INVALID", `unknown environment "${environment}" (${known})`, {
-      hint: environments.length > 0 ? `pass one of: ${environments.join(", ")}` : "add it under environments: in the config",
-    });
-  }
+  ensureKnownEnvironment(environment, environments, file);
+
   const overlay = environment === undefined ? undefined : (rawEnvironments as Record<string, unknown>)[environment];
-  const merged = mergeOverlay(base, overlay ?? {});
+  const { config, problems } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root);
   // A problem at a path the overlay sets is shown (and located) in the overlay.
-  const locate = (problem: Problem): Problem =>
+  const inOverlay = (problem: Problem): Problem =>
     environment !== undefined && problem.path.length > 0 && pathExists(overlay, problem.path)
       ? { ...problem, path: ["environments", environment, ...problem.path] }
       : problem;
 
-  const result = baseSchema.safeParse(merged, { error: humanErrors });
-  let config: Config | undefined;
-  if (result.success) {
-    config = normalizeConfig(result.data, root);
-    problems.push(...checkGuards(config).map(locate));
-  } else {
-    problems.push(...problemsFromIssues(result.error.issues, baseSchema).map(locate));
-  }
-
-  const located = problems
-    .map((problem) => ({ problem, line: problem.line ?? lineOf(doc, lines, problem.path) }))
+  const located = [...environmentProblems(rawEnvironments), ...problems.map(inOverlay)]
+    .map((problem) => ({ problem, line: lineOf(doc, lines, problem.path) }))
     .sort((a, b) => a.line - b.line);
   const rendered = [...new Set(located.map(({ problem, line }) => renderProblem(problem, file, line)))];
   if (rendered.length > 0 || !config) fail(file, rendered);

@@ -5,12 +5,11 @@
  */
 import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
 
+/** One thing wrong with the config, before it is located in the file. */
 export interface Problem {
   /** Keys and list indexes from the top of the file; empty for the file itself. */
   path: (string | number)[];
   message: string;
-  /** 1-based line, when known before locating (YAML syntax errors). */
-  line?: number;
 }
 
 /**

@@ -77,7 +77,7 @@ export class Daemon {
         if (e.type !== "started") onEvent({ type: e.type, message: e.message });
       });
       monitor.start();
-      return monitor;
+      return { stop: () => monitor.stop(), detail: () => monitor.status().detail };
     };
     this.fleet = new Fleet({
       platform: this.platform,

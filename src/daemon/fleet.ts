@@ -15,6 +15,8 @@ export type HealthEvent =
 
 export interface HealthMonitor {
   stop(): void;
+  /** Why the instance is not ready yet (the holding probe's last result), "" when ready. */
+  detail(): string;
 }
 
 export type HealthFactory = (
@@ -167,6 +169,11 @@ export class Fleet {
     this.emit(inst, inst.state, "starting", `started pid ${running.pid} on port ${inst.spec.port}`);
     if (inst.state !== "starting") return;
     inst.monitor = this.o.createHealth(inst.spec, inst.health, (e) => this.onHealth(inst, e));
+  }
+
+  /** The most telling health line of an instance: the probe holding it back, else its last event. */
+  describe(inst: Instance): string {
+    return inst.monitor?.detail() || inst.lastMessage;
   }
 
   /** Sets whether instances may receive traffic, then updates the router. */

@@ -55,7 +55,7 @@ export function daemonStatus(s: {
       state: i.state,
       inRotation: i.inRotation && i.state === "ready",
       restarts: i.restarts,
-      health: i.lastMessage,
+      health: s.fleet.describe(i),
     })),
     traffic: s.router
       ? { listen: s.router.listen, targets: routes.flatMap((g) => g.targets.map((t) => t.id)), requests: s.router.stats.requests }

@@ -56,7 +56,7 @@ export async function converge(o: ConvergeOptions): Promise<void> {
         lastProgress = now;
       } else if (now - lastProgress > o.progressDeadline) {
         const stuck = fresh.find((i) => i.state !== "ready") ?? fresh[0];
-        const why = stuck ? `; ${stuck.id}: ${stuck.lastMessage}` : "";
+        const why = stuck ? `; ${stuck.id}: ${o.fleet.describe(stuck)}` : "";
         throw new RolloutFailure(`no progress within progressDeadline (${o.progressDeadline / 1000}s)${why}`, stuck?.id ?? null);
       }
 
