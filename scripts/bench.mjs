@@ -252,6 +252,7 @@ export async function throughputSection(options, results) {
   if (nginxBinary) subjects.push({ name: "nginx", ...(await startNginx(nginxBinary, backend.port)) });
   else console.log("note: nginx is not on PATH; skipping the nginx comparison (apt-get install nginx-light)");
   subjects.push({ name: "node http-proxy", ...(await startRole("http-proxy", [String(backend.port)])) });
+  subjects.push({ name: "bare node:http proxy", ...(await startRole("bare-proxy", [String(backend.port)])) });
 
   const rows = [];
   try {
@@ -292,34 +293,57 @@ export async function throughputSection(options, results) {
   };
 }
 
-/** Section 2: p99 latency the router adds at a fixed 1,000 req/s. */
+/**
+ * Section 2: latency the router adds at a fixed 1,000 req/s. Direct and
+ * routed runs alternate (3 rounds, 1 with --quick) and the medians are
+ * compared, so one noisy moment on a shared machine does not decide it.
+ */
 export async function addedLatencySection(options, results) {
   const backend = await startRole("backend");
   const router = await startRole("router", [String(backend.port)]);
-  const rows = [];
+  const rounds = options.quick ? 1 : 3;
+  const runs = { direct: [], "slipway router": [] };
   try {
-    for (const [name, port] of [
-      ["direct", backend.port],
-      ["slipway router", router.port],
-    ]) {
-      const url = `http://${HOST}:${port}/`;
-      await warm(url);
-      rows.push({ name, ...(await autocannon(url, { connections: 10, duration: options.duration, rate: FIXED_RATE })) });
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, port] of [
+        ["direct", backend.port],
+        ["slipway router", router.port],
+      ]) {
+        const url = `http://${HOST}:${port}/`;
+        if (round === 0) await warm(url);
+        runs[name].push(await autocannon(url, { connections: 10, duration: options.duration, rate: FIXED_RATE }));
+      }
     }
   } finally {
     await router.stop();
     await backend.stop();
   }
+  const rows = Object.entries(runs).map(([name, list]) => ({
+    name,
+    rps: median(list.map((r) => r.rps)),
+    p50: median(list.map((r) => r.p50)),
+    p99: median(list.map((r) => r.p99)),
+    p99s: list.map((r) => r.p99),
+    errors: list.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+  }));
   const [direct, routed] = rows;
-  console.log(`\nAdded latency at a fixed ${FIXED_RATE} req/s (10 connections, ${options.duration} s)`);
+  console.log(
+    `\nAdded latency at a fixed ${FIXED_RATE} req/s (10 connections, ${rounds} x ${options.duration} s each, medians; autocannon has 1 ms resolution)`,
+  );
   printTable(
-    ["", "req/s", "p50 ms", "p99 ms", "errors"],
-    rows.map((row) => [row.name, Math.round(row.rps), row.p50, row.p99, row.errors + row.non2xx]),
+    ["", "req/s", "p50 ms", "p99 ms", "p99 of each run", "errors"],
+    rows.map((row) => [row.name, Math.round(row.rps), row.p50, row.p99, row.p99s.join(", "), row.errors]),
   );
   const addedP50 = routed.p50 - direct.p50;
   const addedP99 = routed.p99 - direct.p99;
-  console.log(`router adds p50 ${addedP50.toFixed(2)} ms, p99 ${addedP99.toFixed(2)} ms`);
+  console.log(`router adds p50 ${addedP50} ms, p99 ${addedP99} ms`);
   results.addedLatency = { rows, addedP50, addedP99 };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Sections run by `main`, in order. */
@@ -336,6 +360,12 @@ export function printTable(header, rows) {
 
 export async function main(argv = process.argv.slice(2)) {
   const options = parseOptions(argv);
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(path.join(ROOT, "dist", "router", "router.js"))) {
+    console.error("dist/router/router.js is missing: run `npm run build` first (or `npm run bench`)");
+    process.exitCode = 1;
+    return {};
+  }
   const results = {};
   console.log(`Slipway bench (node ${process.version}, ${options.quick ? "quick" : "full"} run)`);
   for (const section of SECTIONS) await section(options, results);
@@ -371,6 +401,18 @@ async function runRole(role, args) {
       res?.end?.();
     });
     server = http.createServer((req, res) => proxy.web(req, res));
+  } else if (role === "bare-proxy") {
+    // The floor for any node:http proxy: no header rewriting, no retries, no drain.
+    const agent = new http.Agent({ keepAlive: true });
+    const port = Number(args[0]);
+    server = http.createServer((req, res) => {
+      const up = http.request({ host: HOST, port, method: req.method, path: req.url, headers: req.rawHeaders, agent }, (upRes) => {
+        res.writeHead(upRes.statusCode, upRes.rawHeaders);
+        upRes.pipe(res);
+      });
+      up.on("error", () => res.destroy());
+      up.end();
+    });
   } else {
     throw new Error(`unknown role ${role}`);
   }

@@ -96,7 +96,14 @@ function request(
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path ?? "/", headers: options.headers, agent: options.agent ?? false },
+      {
+        host: "127.0.0.1",
+        port,
+        method: options.method ?? "GET",
+        path: options.path ?? "/",
+        headers: options.headers,
+        agent: options.agent ?? false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -112,7 +119,15 @@ function request(
   });
 }
 
-const json = (reply: Reply) => JSON.parse(reply.text) as { backend: string; method: string; url: string; headers: Record<string, string>; rawHeaders: string[]; body: string };
+const json = (reply: Reply) =>
+  JSON.parse(reply.text) as {
+    backend: string;
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    rawHeaders: string[];
+    body: string;
+  };
 
 function keepAliveAgent(maxSockets = Infinity): http.Agent {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
@@ -166,7 +181,16 @@ describe("Router forwarding", () => {
 
   it("passes response status, repeated headers and body back, minus hop-by-hop", async () => {
     const a = await backend("a", (_req, res) => {
-      res.writeHead(418, "I'm a teapot", [["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"], ["X-Thing", "t"], ["Keep-Alive", "timeout=5"]].flat());
+      res.writeHead(
+        418,
+        "I'm a teapot",
+        [
+          ["Set-Cookie", "a=1"],
+          ["Set-Cookie", "b=2"],
+          ["X-Thing", "t"],
+          ["Keep-Alive", "timeout=5"],
+        ].flat(),
+      );
       res.end("short and stout");
     });
     const { router: r, port } = await router();
@@ -215,6 +239,80 @@ describe("Router forwarding", () => {
     for (let i = 0; i < 10; i++) expect((await request(port, { agent })).status).toBe(200);
     expect(a.sockets).toHaveLength(10);
     expect(new Set(a.sockets).size).toBe(1);
+  });
+
+  it("streams a request body as it is sent", async () => {
+    // The instance answers as soon as the first chunk arrives; the client
+    // only sends the rest once it saw that answer. A buffering proxy would deadlock.
+    const a = await backend("a", (req, res) => {
+      req.once("data", (first: Buffer) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write(`got ${first.toString()}\n`);
+        let rest = "";
+        req.on("data", (c: Buffer) => (rest += c.toString()));
+        req.on("end", () => res.end(`then ${rest}\n`));
+      });
+    });
+    const { router: r, port } = await router();
+    r.setGroups([group("r1", 1, a.target)]);
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { host: "127.0.0.1", port, method: "POST", path: "/upload", headers: { "transfer-encoding": "chunked" } },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            body += chunk;
+            if (body === "got one\n") req.end("two");
+          });
+          res.on("end", () => resolve(body));
+        },
+      );
+      req.on("error", reject);
+      req.write("one");
+    });
+    expect(text).toBe("got one\nthen two\n");
+  });
+
+  it("forwards an HTTP/1.0 request without Host, giving the instance its address", async () => {
+    const a = await backend("a");
+    const { router: r, port } = await router();
+    r.setGroups([group("r1", 1, a.target)]);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, "127.0.0.1", () => socket.write("GET /old HTTP/1.0\r\n\r\n"));
+      let data = "";
+      socket.on("data", (c: Buffer) => (data += c.toString()));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    const seen = JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe("/old");
+    expect(seen.headers["host"]).toBe(`127.0.0.1:${a.port}`);
+    expect(seen.headers["x-forwarded-host"]).toBeUndefined();
+  });
+
+  it("handles Expect: 100-continue", async () => {
+    const a = await backend("a");
+    const { router: r, port } = await router();
+    r.setGroups([group("r1", 1, a.target)]);
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const req = http.request(
+        { host: "127.0.0.1", port, method: "POST", headers: { expect: "100-continue", "content-length": "5" } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const body = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString() });
+          });
+        },
+      );
+      req.on("continue", () => req.end("hello"));
+      req.on("error", reject);
+    });
+    expect(reply.status).toBe(200);
+    expect(json(reply).body).toBe("hello");
   });
 
   it("round-trips a 10 MB body", async () => {
@@ -429,10 +527,20 @@ describe("Router retries", () => {
       const get = await request(port, { path: `/get/${i}` });
       expect(get.status).toBe(200);
       expect(json(get).url).toBe(`/get/${i}`);
-      const post = await request(port, { method: "POST", path: "/post", body: `body ${i}`, headers: { "content-length": String(`body ${i}`.length) } });
+      const post = await request(port, {
+        method: "POST",
+        path: "/post",
+        body: `body ${i}`,
+        headers: { "content-length": String(`body ${i}`.length) },
+      });
       expect(post.status).toBe(200);
       expect(json(post).body).toBe(`body ${i}`);
-      const chunked = await request(port, { method: "POST", path: "/chunked", body: `chunked ${i}`, headers: { "transfer-encoding": "chunked" } });
+      const chunked = await request(port, {
+        method: "POST",
+        path: "/chunked",
+        body: `chunked ${i}`,
+        headers: { "transfer-encoding": "chunked" },
+      });
       expect(chunked.status).toBe(200);
       expect(json(chunked).body).toBe(`chunked ${i}`);
     }
@@ -480,7 +588,9 @@ describe("Router retries", () => {
     const posts = [post, await request(port, { agent, method: "POST", path: "/reset", body: "x", headers: { "content-length": "1" } })];
     // One of the two went to `flaky` first (round-robin): that one is not replayed.
     expect(posts.map((p) => p.status).sort()).toEqual([200, 502]);
-    expect(posts.find((p) => p.status === 502)?.text).toMatch(/^slipway: instance "flaky" of "web" failed before responding \(ECONNRESET\)\n$/);
+    expect(posts.find((p) => p.status === 502)?.text).toMatch(
+      /^slipway: instance "flaky" of "web" failed before responding \(ECONNRESET\)\n$/,
+    );
   });
 });
 
@@ -538,6 +648,19 @@ describe("Router WebSockets", () => {
     const second = await open(port, "/");
     await until(() => second.messages.length === 1);
     expect(second.messages[0]).toBe("hello from b /");
+  });
+
+  it("skips a refused target for an upgrade", async () => {
+    const dead = await deadTarget("dead");
+    const a = await wsBackend("a");
+    const { router: r, port } = await router();
+    r.setGroups([group("r1", 1, dead, a.target)]);
+    for (let i = 0; i < 3; i++) {
+      const { messages } = await open(port, `/ws/${i}`);
+      await until(() => messages.length === 1);
+      expect(messages[0]).toBe(`hello from a /ws/${i}`);
+    }
+    expect(r.inFlight("dead")).toBe(0);
   });
 
   it("answers 503 to an upgrade when no target is ready", async () => {

@@ -116,13 +116,12 @@ function send(ex: Exchange): void {
 
 /** The request body is streamed only once connected, so a refused connection leaves it intact for a retry. */
 function onUpstreamSocket(this: Tagged<ClientRequest>, socket: Socket): void {
-  const ex = this[kExchange];
-  if (!socket.connecting) return startBody(ex, this);
-  const up = this;
-  socket.once("connect", () => startBody(ex, up));
+  if (socket.connecting) socket.once("connect", startBody.bind(null, this));
+  else startBody(this);
 }
 
-function startBody(ex: Exchange, up: ClientRequest): void {
+function startBody(up: Tagged<ClientRequest>): void {
+  const ex = up[kExchange];
   if (ex.upstream === up && !ex.finished) ex.req.pipe(up);
 }
 

@@ -44,11 +44,10 @@ export function reply(status: number, text: string, extra: readonly string[] = [
  * // 'slipway: no ready instance for "web" (all instances are starting, stopping or unhealthy)\n'
  */
 export function noTargetReply(name: string): Reply {
-  return reply(
-    503,
-    `slipway: no ready instance for "${name}" (all instances are starting, stopping or unhealthy)\n`,
-    ["retry-after", String(RETRY_AFTER_SECONDS)],
-  );
+  return reply(503, `slipway: no ready instance for "${name}" (all instances are starting, stopping or unhealthy)\n`, [
+    "retry-after",
+    String(RETRY_AFTER_SECONDS),
+  ]);
 }
 
 /**
@@ -59,8 +58,5 @@ export function noTargetReply(name: string): Reply {
  * badGatewayReply("web", "web-r3-1", "ECONNRESET").status; // 502
  */
 export function badGatewayReply(name: string, targetId: string, code: string): Reply {
-  return reply(
-    502,
-    `slipway: instance "${targetId}" of "${name}" failed before responding (${code})\n`,
-  );
+  return reply(502, `slipway: instance "${targetId}" of "${name}" failed before responding (${code})\n`);
 }
