@@ -48,7 +48,9 @@ try {
 } finally {
   try {
     execFileSync(process.execPath, [cli, "down"], { cwd: dir, stdio: "inherit" });
-  } catch {}
+  } catch {
+    // already down
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -11,7 +11,9 @@ afterEach(async () => {
 
 describe("CLI errors: one line plus a hint, exit 2, nothing changed", () => {
   it("a bad config stops deploy before anything happens", async () => {
-    project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replcas: 3").replace("minReady: 300ms", "minReady: soon"));
+    project = await TestProject.create((port) =>
+      helloConfig(port).replace("replicas: 3", "replcas: 3").replace("minReady: 300ms", "minReady: soon"),
+    );
     const r = await project.run("deploy");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
@@ -113,7 +115,10 @@ describe("daemon lifecycle", () => {
     const logs = await project.run("logs", "--release", "1");
     expect(logs.stdout).toMatch(/r1-1 \| hello v1 \(r1-1\) listening/);
     const deployJson = await project.run("deploy", "--version", "v2", "--json");
-    const lines = deployJson.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+    const lines = deployJson.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string });
     expect(lines.at(-1)).toMatchObject({ type: "result", result: { release: { id: 2, version: "v2" } } });
     expect(lines.some((l) => l.type === "event")).toBe(true);
   });

@@ -54,7 +54,9 @@ describe("rolling deploy", () => {
   it("fails a release that never becomes ready within progressDeadline, keeps the old one serving, exit 1", async () => {
     // no startup probe: the new instances run but readiness never passes, so only the deadline ends the rollout
     project = await TestProject.create((port) =>
-      helloConfig(port).replace(/ {2}(startup|liveness):.*\n/g, "").replace("progressDeadline: 20s", "progressDeadline: 3s"),
+      helloConfig(port)
+        .replace(/ {2}(startup|liveness):.*\n/g, "")
+        .replace("progressDeadline: 20s", "progressDeadline: 3s"),
     );
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
 
@@ -65,7 +67,9 @@ describe("rolling deploy", () => {
     const report = await load.stop();
 
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/error: release 2 \(v2\) failed: no progress within progressDeadline \(3s\); r2-1: readiness: GET \/health -> 503/);
+    expect(bad.stderr).toMatch(
+      /error: release 2 \(v2\) failed: no progress within progressDeadline \(3s\); r2-1: readiness: GET \/health -> 503/,
+    );
     expect(bad.stderr).toContain("release 1 (v1) still serves");
     expect(bad.stderr).toContain("last log lines of r2-1:");
     expect(bad.stderr).toContain("hello v2 (r2-1) listening");

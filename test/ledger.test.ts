@@ -16,7 +16,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const release = (version: string) => ({ version, configText: "name: x", configFile: "/x/slipway.yaml", environment: null, env: { A: "1" }, snapshot: "/s" });
+const release = (version: string) => ({
+  version,
+  configText: "name: x",
+  configFile: "/x/slipway.yaml",
+  environment: null,
+  env: { A: "1" },
+  snapshot: "/s",
+});
 
 describe("Ledger", () => {
   it("keeps releases, rollouts and events across reopen (a real SQLite file)", () => {

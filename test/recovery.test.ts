@@ -14,9 +14,7 @@ afterEach(async () => {
 });
 
 it("after SIGKILL of the daemon, a new one serves the last good release and the ledger lists every release", async () => {
-  project = await TestProject.create((port) =>
-    helloConfig(port).replace("minReady: 300ms", "minReady: 2s"),
-  );
+  project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
   expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
   const before = await project.json<Status>("status");

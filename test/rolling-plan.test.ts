@@ -9,13 +9,34 @@ describe("planRolling", () => {
     // replicas, surge, unavailable, [oldTotal, oldReady, newTotal, newAvailable], expected step
     ["first step with surge 1", 3, c(1), c(0), [3, 3, 0, 0], { start: 1, stopUnready: 0, stopReady: 0, done: false }],
     ["new one starting: wait", 3, c(1), c(0), [3, 3, 1, 0], { start: 0, stopUnready: 0, stopReady: 0, done: false }],
-    ["new one available: retire one old, start the next", 3, c(1), c(0), [3, 3, 1, 1], { start: 1, stopUnready: 0, stopReady: 1, done: false }],
+    [
+      "new one available: retire one old, start the next",
+      3,
+      c(1),
+      c(0),
+      [3, 3, 1, 1],
+      { start: 1, stopUnready: 0, stopReady: 1, done: false },
+    ],
     ["last old goes", 3, c(1), c(0), [1, 1, 3, 3], { start: 0, stopUnready: 0, stopReady: 1, done: false }],
     ["done", 3, c(1), c(0), [0, 0, 3, 3], { start: 0, stopUnready: 0, stopReady: 0, done: true }],
     ["first deploy: start all within surge", 3, c(1), c(0), [0, 0, 0, 0], { start: 3, stopUnready: 0, stopReady: 0, done: false }],
     ["unready old instances are stopped at once", 3, c(1), c(0), [3, 1, 0, 0], { start: 3, stopUnready: 2, stopReady: 0, done: false }],
-    ["maxUnavailable 1, no surge: stop one, start one", 3, c(0), c(1), [3, 3, 0, 0], { start: 1, stopUnready: 0, stopReady: 1, done: false }],
-    ["percentages: 50% of 4 surge, 25% unavailable", 4, p(50), p(25), [4, 4, 0, 0], { start: 3, stopUnready: 0, stopReady: 1, done: false }],
+    [
+      "maxUnavailable 1, no surge: stop one, start one",
+      3,
+      c(0),
+      c(1),
+      [3, 3, 0, 0],
+      { start: 1, stopUnready: 0, stopReady: 1, done: false },
+    ],
+    [
+      "percentages: 50% of 4 surge, 25% unavailable",
+      4,
+      p(50),
+      p(25),
+      [4, 4, 0, 0],
+      { start: 3, stopUnready: 0, stopReady: 1, done: false },
+    ],
     ["surge and unavailable both 0 act as surge 1", 2, c(0), c(0), [2, 2, 0, 0], { start: 1, stopUnready: 0, stopReady: 0, done: false }],
     ["scale up with the deploy", 5, c(1), c(0), [3, 3, 0, 0], { start: 3, stopUnready: 0, stopReady: 0, done: false }],
     ["scale down with the deploy", 1, c(1), c(0), [3, 3, 0, 0], { start: 1, stopUnready: 0, stopReady: 2, done: false }],
@@ -35,7 +56,10 @@ describe("planRolling", () => {
       let fresh = 0;
       let steps = 0;
       for (;;) {
-        const step = planRolling({ replicas, maxSurge: c(surge), maxUnavailable: c(unavailable) }, { oldTotal: old, oldReady: old, newTotal: fresh, newAvailable: fresh });
+        const step = planRolling(
+          { replicas, maxSurge: c(surge), maxUnavailable: c(unavailable) },
+          { oldTotal: old, oldReady: old, newTotal: fresh, newAvailable: fresh },
+        );
         if (step.done) break;
         old -= step.stopReady + step.stopUnready;
         expect(old + fresh).toBeGreaterThanOrEqual(replicas - unavailable);

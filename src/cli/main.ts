@@ -33,7 +33,13 @@ export function printError(err: unknown, debug: boolean): number {
     process.stderr.write(`hint: see slipway --help\n`);
     return 2;
   }
-  const e = err instanceof SlipwayError ? err : new SlipwayError("INTERNAL", err instanceof Error ? err.message : String(err), { hint: "rerun with --debug for details", cause: err });
+  const e =
+    err instanceof SlipwayError
+      ? err
+      : new SlipwayError("INTERNAL", err instanceof Error ? err.message : String(err), {
+          hint: "rerun with --debug for details",
+          cause: err,
+        });
   const lines = [`error: ${e.message}`, ...e.details.map((d) => `  ${d}`)];
   if (e.hint) lines.push(`hint: ${e.hint}`);
   if (debug && e.stack) lines.push(e.stack, ...(e.cause instanceof Error && e.cause.stack ? [`cause: ${e.cause.stack}`] : []));

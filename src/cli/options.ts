@@ -43,7 +43,8 @@ export function envOption(values: string[]): Record<string, string> {
 export function intOption(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new SlipwayError("USAGE", `${flag} ${value}: must be a whole number`, { hint: `e.g. ${flag} 3` });
+  if (!Number.isInteger(n) || n < 0)
+    throw new SlipwayError("USAGE", `${flag} ${value}: must be a whole number`, { hint: `e.g. ${flag} 3` });
   return n;
 }
 

@@ -71,6 +71,11 @@ export function trafficLine(s: DaemonStatus): string {
 
 export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const fmt = (r: string[]) => "  " + r.map((v, c) => v.padEnd(widths[c] ?? 0)).join("  ").trimEnd();
+  const fmt = (r: string[]) =>
+    "  " +
+    r
+      .map((v, c) => v.padEnd(widths[c] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [fmt(header), ...rows.map(fmt)];
 }

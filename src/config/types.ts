@@ -11,9 +11,7 @@ export type PlatformType = "process";
 export type IntOrPercent = { count: number } | { percent: number };
 
 export type ProbeCheck =
-  | { kind: "http"; path: string; port?: number }
-  | { kind: "tcp"; port?: number }
-  | { kind: "exec"; command: string[] };
+  { kind: "http"; path: string; port?: number } | { kind: "tcp"; port?: number } | { kind: "exec"; command: string[] };
 
 export interface ProbeSpec {
   check: ProbeCheck;

@@ -19,11 +19,7 @@ export interface HealthMonitor {
   detail(): string;
 }
 
-export type HealthFactory = (
-  spec: InstanceSpec,
-  health: HealthConfig,
-  onEvent: (event: HealthEvent) => void,
-) => HealthMonitor;
+export type HealthFactory = (spec: InstanceSpec, health: HealthConfig, onEvent: (event: HealthEvent) => void) => HealthMonitor;
 
 export interface Instance {
   readonly id: string;
@@ -108,7 +104,11 @@ export class Fleet {
   }
 
   /** Starts a new instance of a release. It joins rotation when ready if `inRotation`. */
-  async launch(spec: Omit<InstanceSpec, "port" | "env"> & { env: Record<string, string> }, health: HealthConfig, opts: { inRotation: boolean; restart: boolean }): Promise<Instance> {
+  async launch(
+    spec: Omit<InstanceSpec, "port" | "env"> & { env: Record<string, string> },
+    health: HealthConfig,
+    opts: { inRotation: boolean; restart: boolean },
+  ): Promise<Instance> {
     const port = await this.o.allocatePort(spec.host);
     const full: InstanceSpec = { ...spec, port, env: instanceEnv(spec, port) };
     const inst: Instance = {
@@ -149,7 +149,14 @@ export class Fleet {
       restartTimer: null,
     };
     this.instances.set(inst.id, inst);
-    this.o.ledger.upsertInstance({ id: spec.id, releaseId: spec.releaseId, pid, state: "starting", specJson: JSON.stringify(spec), startedAt: this.o.clock.now() });
+    this.o.ledger.upsertInstance({
+      id: spec.id,
+      releaseId: spec.releaseId,
+      pid,
+      state: "starting",
+      specJson: JSON.stringify(spec),
+      startedAt: this.o.clock.now(),
+    });
     this.emit(inst, "starting", "starting", `adopted pid ${pid} on port ${spec.port}`);
     inst.monitor = this.o.createHealth(spec, health, (e) => this.onHealth(inst, e));
     return inst;

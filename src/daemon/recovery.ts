@@ -50,7 +50,12 @@ export async function recoverState(ledger: Ledger, platform: Platform, fleet: Fl
     report.gone.length ? `gone: ${report.gone.join(", ")}` : null,
   ].filter(Boolean);
   if (summary.length) {
-    ledger.record({ type: "recovery", releaseId: current?.id ?? null, message: `daemon restarted: ${summary.join("; ")}`, data: { ...report } });
+    ledger.record({
+      type: "recovery",
+      releaseId: current?.id ?? null,
+      message: `daemon restarted: ${summary.join("; ")}`,
+      data: { ...report },
+    });
   }
   return report;
 }

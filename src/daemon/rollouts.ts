@@ -91,7 +91,11 @@ export class Rollouts {
         });
       }
       ledger.setSnapshot(created.id, dir);
-      ledger.record({ type: "release", releaseId: created.id, message: `release ${created.id} (${version}) created from ${config.app.cwd}` });
+      ledger.record({
+        type: "release",
+        releaseId: created.id,
+        message: `release ${created.id} (${version}) created from ${config.app.cwd}`,
+      });
       return this.run("deploy", ledger.release(created.id)!, config, req.holder);
     });
     return release;
@@ -126,14 +130,25 @@ export class Rollouts {
     const current = this.o.ledger.currentRelease();
     if (!current) return;
     const config = releaseConfig(current);
-    const rollout = this.o.ledger.startRollout({ kind: "recover", releaseId: current.id, fromReleaseId: current.id, strategy: "rolling", holder: "slipway daemon" });
+    const rollout = this.o.ledger.startRollout({
+      kind: "recover",
+      releaseId: current.id,
+      fromReleaseId: current.id,
+      strategy: "rolling",
+      holder: "slipway daemon",
+    });
     try {
-      await this.converge(current, config, rollout.id);
+      await this.converge(current, config);
       this.supervise(current.id);
       this.o.ledger.endRollout(rollout.id, "succeeded");
     } catch (err) {
       this.o.ledger.endRollout(rollout.id, "failed", (err as Error).message);
-      this.o.ledger.record({ type: "rollout", rolloutId: rollout.id, releaseId: current.id, message: `recovery failed: ${(err as Error).message}` });
+      this.o.ledger.record({
+        type: "rollout",
+        rolloutId: rollout.id,
+        releaseId: current.id,
+        message: `recovery failed: ${(err as Error).message}`,
+      });
     }
   }
 
@@ -147,7 +162,7 @@ export class Rollouts {
   }
 
   private async run(kind: RolloutKind, target: Release, config: Config, holder: string): Promise<RolloutResult> {
-    const { ledger, clock, fleet } = this.o;
+    const { ledger, clock } = this.o;
     const started = clock.now();
     const previous = ledger.currentRelease() ?? null;
     const rollout = ledger.startRollout({ kind, releaseId: target.id, fromReleaseId: previous?.id ?? null, strategy: "rolling", holder });
@@ -159,7 +174,7 @@ export class Rollouts {
     });
     await this.o.prepareRouter(config);
     try {
-      await this.converge(target, config, rollout.id);
+      await this.converge(target, config);
     } catch (err) {
       await this.undo(rollout.id, target, previous, err);
     }
@@ -168,7 +183,12 @@ export class Rollouts {
       ledger.endRollout(rollout.id, "succeeded");
     });
     this.supervise(target.id);
-    ledger.record({ type: "rollout", rolloutId: rollout.id, releaseId: target.id, message: `release ${target.id} (${target.version}) is live` });
+    ledger.record({
+      type: "rollout",
+      rolloutId: rollout.id,
+      releaseId: target.id,
+      message: `release ${target.id} (${target.version}) is live`,
+    });
     this.prune(config.retain);
     return {
       rolloutId: rollout.id,
@@ -184,12 +204,19 @@ export class Rollouts {
     const reason = err instanceof Error ? err.message : String(err);
     const instanceId = err instanceof RolloutFailure ? err.instanceId : null;
     const logTail = instanceId ? await platform.tail(instanceId, LOG_TAIL_LINES).catch(() => []) : [];
-    ledger.record({ type: "rollout", rolloutId, releaseId: target.id, instanceId, message: `rollout failed: ${reason}`, data: { logTail } });
+    ledger.record({
+      type: "rollout",
+      rolloutId,
+      releaseId: target.id,
+      instanceId,
+      message: `rollout failed: ${reason}`,
+      data: { logTail },
+    });
     await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, "rollout failed")));
     let rollbackNote = "nothing was serving before";
     if (previous && previous.id !== target.id) {
       try {
-        await this.converge(previous, releaseConfig(previous), rolloutId);
+        await this.converge(previous, releaseConfig(previous));
         this.supervise(previous.id);
         rollbackNote = `release ${previous.id} (${previous.version}) still serves`;
       } catch (again) {
@@ -210,8 +237,8 @@ export class Rollouts {
     });
   }
 
-  private async converge(release: Release, config: Config, rolloutId: number): Promise<void> {
-    const { fleet, clock, ledger } = this.o;
+  private async converge(release: Release, config: Config): Promise<void> {
+    const { fleet, clock } = this.o;
     await converge({
       fleet,
       clock,

@@ -1,15 +1,7 @@
 import Database from "better-sqlite3";
 import type { Clock } from "../clock.js";
 import { MIGRATIONS } from "./schema.js";
-import type {
-  InstanceRow,
-  LedgerEvent,
-  Release,
-  ReleaseStatus,
-  Rollout,
-  RolloutKind,
-  RolloutStatus,
-} from "./types.js";
+import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
 
 export interface NewRelease {
   version: string;
@@ -124,9 +116,7 @@ export class Ledger {
   previousGoodRelease(): Release | undefined {
     const current = this.currentReleaseId() ?? -1;
     const row = this.db
-      .prepare(
-        `SELECT * FROM releases WHERE id != ? AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1`,
-      )
+      .prepare(`SELECT * FROM releases WHERE id != ? AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1`)
       .get(current) as Row | undefined;
     return row ? toRelease(row) : undefined;
   }
@@ -155,17 +145,13 @@ export class Ledger {
   }
 
   endRollout(id: number, status: RolloutStatus, reason: string | null = null): void {
-    this.db
-      .prepare(`UPDATE rollouts SET status = ?, ended_at = ?, reason = ? WHERE id = ?`)
-      .run(status, this.clock.now(), reason, id);
+    this.db.prepare(`UPDATE rollouts SET status = ?, ended_at = ?, reason = ? WHERE id = ?`).run(status, this.clock.now(), reason, id);
   }
 
   record(e: NewEvent): LedgerEvent {
     const at = this.clock.now();
     const info = this.db
-      .prepare(
-        `INSERT INTO events (at, type, rollout_id, release_id, instance_id, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
+      .prepare(`INSERT INTO events (at, type, rollout_id, release_id, instance_id, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(at, e.type, e.rolloutId ?? null, e.releaseId ?? null, e.instanceId ?? null, e.message, e.data ? JSON.stringify(e.data) : null);
     const event: LedgerEvent = {
       id: Number(info.lastInsertRowid),
@@ -189,9 +175,7 @@ export class Ledger {
 
   events(filter: { rolloutId?: number; sinceId?: number; limit?: number } = {}): LedgerEvent[] {
     const rows = this.db
-      .prepare(
-        `SELECT * FROM events WHERE (? IS NULL OR rollout_id = ?) AND id > ? ORDER BY id DESC LIMIT ?`,
-      )
+      .prepare(`SELECT * FROM events WHERE (? IS NULL OR rollout_id = ?) AND id > ? ORDER BY id DESC LIMIT ?`)
       .all(filter.rolloutId ?? null, filter.rolloutId ?? null, filter.sinceId ?? 0, filter.limit ?? 1000) as Row[];
     return rows.reverse().map(toEvent);
   }

@@ -17,7 +17,9 @@ export function resolveVersion(explicit: string | undefined, appDir: string, now
 
 function git(cwd: string, args: string[]): string | undefined {
   try {
-    return execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).toString().trim();
+    return execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 })
+      .toString()
+      .trim();
   } catch {
     return undefined;
   }

@@ -13,7 +13,9 @@ export function registerConfigCommands(program: Command): void {
       const loaded = load(g);
       if (g.json) return void console.log(JSON.stringify({ valid: true, file: loaded.file, config: loaded.config }, null, 2));
       const env = g.environment ? ` (environment ${g.environment})` : "";
-      console.log(`${loaded.file} is valid${env}: ${loaded.config.name}, ${loaded.config.app.replicas} replica(s), ${loaded.config.strategy.type}`);
+      console.log(
+        `${loaded.file} is valid${env}: ${loaded.config.name}, ${loaded.config.app.replicas} replica(s), ${loaded.config.strategy.type}`,
+      );
     });
   config
     .command("schema")

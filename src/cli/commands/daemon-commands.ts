@@ -25,7 +25,8 @@ export function registerDaemonCommands(program: Command): void {
       console.log(handle.started ? `daemon started (pid ${handle.pid})` : `daemon already running (pid ${handle.pid})`);
       const r = status.recovery;
       if (handle.started && r) {
-        if (r.interruptedRollouts.length) console.log(`  rollout ${r.interruptedRollouts.join(", ")} was interrupted by the previous daemon's stop`);
+        if (r.interruptedRollouts.length)
+          console.log(`  rollout ${r.interruptedRollouts.join(", ")} was interrupted by the previous daemon's stop`);
         if (r.adopted.length) console.log(`  adopted running instances: ${r.adopted.join(", ")}`);
         if (r.stopped.length) console.log(`  stopped orphaned instances: ${r.stopped.join(", ")}`);
         if (r.gone.length) console.log(`  instances gone while no daemon ran: ${r.gone.join(", ")}`);

@@ -26,12 +26,17 @@ export function registerInfoCommands(program: Command): void {
       const s = await client(cmd).get<DaemonStatus>("/v1/status");
       if (cmd.optsWithGlobals<GlobalOptions>().json) return void console.log(JSON.stringify(s, null, 2));
       console.log(s.current ? `current release: ${s.current.id} (${s.current.version})` : "current release: none (nothing deployed yet)");
-      if (s.rollout) console.log(`rollout in progress: #${s.rollout.id} ${s.rollout.kind} to release ${s.rollout.release}, by ${s.rollout.holder} since ${clock(s.rollout.startedAt)}`);
+      if (s.rollout)
+        console.log(
+          `rollout in progress: #${s.rollout.id} ${s.rollout.kind} to release ${s.rollout.release}, by ${s.rollout.holder} since ${clock(s.rollout.startedAt)}`,
+        );
       console.log(trafficLine(s));
       console.log("");
       for (const line of instanceTable(s)) console.log(line);
       if (s.recovery && (s.recovery.adopted.length || s.recovery.stopped.length || s.recovery.interruptedRollouts.length)) {
-        console.log(`\nrecovered at ${clock(s.recovery.at)}: adopted ${s.recovery.adopted.length}, stopped ${s.recovery.stopped.length} orphan(s), interrupted rollouts: ${s.recovery.interruptedRollouts.join(", ") || "none"}`);
+        console.log(
+          `\nrecovered at ${clock(s.recovery.at)}: adopted ${s.recovery.adopted.length}, stopped ${s.recovery.stopped.length} orphan(s), interrupted rollouts: ${s.recovery.interruptedRollouts.join(", ") || "none"}`,
+        );
       }
     });
 
@@ -42,7 +47,14 @@ export function registerInfoCommands(program: Command): void {
       const list = await client(cmd).get<PublicRelease[]>("/v1/releases");
       if (cmd.optsWithGlobals<GlobalOptions>().json) return void console.log(JSON.stringify(list, null, 2));
       if (list.length === 0) return void console.log("no releases yet: run slipway deploy");
-      const rows = list.map((r) => [String(r.id), r.version, r.status, r.createdAt.replace("T", " ").slice(0, 19), r.runnable ? "" : "(pruned)", r.reason ?? ""]);
+      const rows = list.map((r) => [
+        String(r.id),
+        r.version,
+        r.status,
+        r.createdAt.replace("T", " ").slice(0, 19),
+        r.runnable ? "" : "(pruned)",
+        r.reason ?? "",
+      ]);
       for (const line of table(["ID", "VERSION", "STATUS", "CREATED (UTC)", "", "NOTE"], rows)) console.log(line);
     });
 

@@ -22,7 +22,9 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (opts: { version?: string; env: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       if (opts.strategy && !(STRATEGY_TYPES as readonly string[]).includes(opts.strategy)) {
-        throw new SlipwayError("USAGE", `--strategy ${opts.strategy}: unknown strategy`, { hint: `use one of ${STRATEGY_TYPES.join(", ")}` });
+        throw new SlipwayError("USAGE", `--strategy ${opts.strategy}: unknown strategy`, {
+          hint: `use one of ${STRATEGY_TYPES.join(", ")}`,
+        });
       }
       const loaded = load(g);
       const body = {
@@ -55,7 +57,9 @@ export function registerRolloutCommands(program: Command): void {
       const result = await run(client, "/v1/rollback", body, "Rolling back", g);
       if (!g.json) {
         const from = result.previous ? ` (was release ${result.previous.id} (${result.previous.version}))` : "";
-        console.log(`rolled back: release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s${from}`);
+        console.log(
+          `rolled back: release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s${from}`,
+        );
       }
     });
 }
@@ -76,6 +80,9 @@ async function run(client: ApiClient, path: string, body: object, title: string,
     if (g.json) (err as SlipwayError & { printed?: boolean }).printed = true;
     throw err;
   }
-  if (outcome?.type !== "result") throw new SlipwayError("DAEMON_UNAVAILABLE", "the daemon closed the connection before the rollout ended", { hint: "see slipway status and .slipway/daemon.log" });
+  if (outcome?.type !== "result")
+    throw new SlipwayError("DAEMON_UNAVAILABLE", "the daemon closed the connection before the rollout ended", {
+      hint: "see slipway status and .slipway/daemon.log",
+    });
   return outcome.result as unknown as RolloutResult;
 }
