@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
 import { helloConfig, TestProject, waitFor } from "./support/project.js";
@@ -130,5 +132,31 @@ describe("rolling deploy", () => {
     const missing = await project.run("rollback", "--to", "9");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe("error: release 9 does not exist\nhint: see slipway releases\n");
+  });
+
+  it("runs an old release from its snapshot after the source changed; retain prunes older snapshots", async () => {
+    project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replicas: 1") + "retain: 2\n");
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    const server = join(project.dir, "server.js");
+    writeFileSync(server, readFileSync(server, "utf8").replace('message: "hello"', 'message: "changed"'));
+    expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+    expect((await project.get("/")).body).toContain('"message":"changed"');
+    expect((await project.run("rollback")).code).toBe(0);
+    expect((await project.get("/")).body).toContain('"message":"hello","version":"v1"');
+
+    expect((await project.run("deploy", "--version", "v3")).code).toBe(0);
+    expect((await project.run("deploy", "--version", "v4")).code).toBe(0);
+    const releases = await project.json<{ id: number; runnable: boolean }[]>("releases");
+    expect(releases.map((r) => [r.id, r.runnable])).toEqual([
+      [4, true],
+      [3, true],
+      [2, false],
+      [1, false],
+    ]);
+    const pruned = await project.run("rollback", "--to", "1");
+    expect(pruned.code).toBe(2);
+    expect(pruned.stderr).toBe(
+      "error: release 1 has no snapshot left (pruned by retain)\nhint: raise retain in slipway.yaml to keep more releases runnable\n",
+    );
   });
 });

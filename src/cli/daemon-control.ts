@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ListenAddress } from "../config/types.js";
 import { statePaths } from "../daemon/paths.js";
@@ -53,7 +53,21 @@ export async function ensureDaemon(root: string, listen: ListenAddress | undefin
     const code = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
     if (code !== undefined) break;
   }
-  throw new SlipwayError("DAEMON_UNAVAILABLE", "the Slipway daemon did not start", {
+  const why = lastErrorLine(paths.daemonLog);
+  throw new SlipwayError("DAEMON_UNAVAILABLE", `the Slipway daemon did not start${why ? `: ${why}` : ""}`, {
     hint: `see ${paths.daemonLog}`,
   });
+}
+
+/** The daemon's own last error line (`error: ...`), to explain a failed start. */
+function lastErrorLine(logFile: string): string | undefined {
+  try {
+    const lines = readFileSync(logFile, "utf8").trimEnd().split("\n");
+    return lines
+      .reverse()
+      .find((l) => l.startsWith("error: "))
+      ?.slice("error: ".length);
+  } catch {
+    return undefined;
+  }
 }

@@ -91,15 +91,16 @@ export class Fleet {
   /** Resolves on the next instance change, or after `ms`. */
   waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      const clock = this.o.clock;
       const off = this.onChange(() => done());
-      const timer = this.o.clock.setTimeout(done, ms);
+      const timer = clock.setTimeout(done, ms);
       signal?.addEventListener("abort", done, { once: true });
       function done() {
         off();
+        clock.clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         resolve();
       }
-      void timer;
     });
   }
 

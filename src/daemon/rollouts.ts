@@ -5,7 +5,7 @@ import { SlipwayError } from "../errors.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { Platform } from "../platform/platform.js";
-import { pruneSnapshots, snapshotRelease } from "../release/snapshot.js";
+import { pruneReleaseDirs, snapshotRelease } from "../release/snapshot.js";
 import { resolveVersion } from "../release/version.js";
 import { converge } from "../rollout/rolling.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
@@ -273,6 +273,9 @@ export class Rollouts {
     const current = ledger.currentReleaseId();
     if (current !== null) keep.add(current);
     for (const i of this.o.fleet.list()) keep.add(i.releaseId);
-    for (const id of pruneSnapshots(paths.releases, keep)) ledger.setSnapshot(id, "");
+    for (const id of pruneReleaseDirs(paths.releases, (id) => keep.has(id))) ledger.setSnapshot(id, "");
+    // Logs go with the snapshots, but failed releases in between keep theirs (they explain the failure).
+    const oldest = Math.min(...keep);
+    pruneReleaseDirs(paths.logs, (id) => id >= oldest || keep.has(id));
   }
 }

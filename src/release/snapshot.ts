@@ -26,13 +26,13 @@ export function snapshotRelease(sourceDir: string, targetDir: string): void {
   }
 }
 
-/** Deletes snapshots of releases that are not in `keep`. */
-export function pruneSnapshots(releasesDir: string, keep: Set<number>): number[] {
+/** Deletes the per-release directories (`<dir>/<id>/`: snapshots, logs) of releases `keep` rejects. */
+export function pruneReleaseDirs(releasesDir: string, keep: (id: number) => boolean): number[] {
   if (!existsSync(releasesDir)) return [];
   const removed: number[] = [];
   for (const name of readdirSync(releasesDir)) {
     const id = Number(name);
-    if (Number.isInteger(id) && !keep.has(id)) {
+    if (Number.isInteger(id) && !keep(id)) {
       rmSync(join(releasesDir, name), { recursive: true, force: true });
       removed.push(id);
     }
