@@ -122,4 +122,30 @@ describe("daemon lifecycle", () => {
     expect(lines.at(-1)).toMatchObject({ type: "result", result: { release: { id: 2, version: "v2" } } });
     expect(lines.some((l) => l.type === "event")).toBe(true);
   });
+
+  it("down during a rollout interrupts it, stops every instance and leaves the current release as it was", async () => {
+    project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    const rollout = project.run("deploy", "--version", "v2");
+    await waitFor("a v2 instance", async () => {
+      const s = await project!.json<{ instances: { version: string }[] }>("status");
+      return s.instances.some((i) => i.version === "v2");
+    });
+    expect((await project.run("down")).code).toBe(0);
+    const r = await rollout;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("interrupted: the daemon is stopping");
+    expect(r.stderr).toContain("the daemon is stopping; the current release is unchanged");
+    expect((await project.run("up")).code).toBe(0);
+    const releases = await project.json<{ version: string; status: string }[]>("releases");
+    expect(releases.map((x) => [x.version, x.status])).toEqual([
+      ["v2", "failed"],
+      ["v1", "active"],
+    ]);
+    const served = await waitFor("v1 to serve again", async () => {
+      const res = await project!.get("/");
+      return res.status === 200 ? res.body : undefined;
+    });
+    expect(served).toContain('"version":"v1"');
+  });
 });

@@ -18,6 +18,9 @@ import { releaseConfig } from "./release-runtime.js";
 import { Rollouts } from "./rollouts.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
 
+/** How long shutdown waits for an interrupted rollout to unwind. */
+const STOP_WAIT_FOR_ROLLOUT = 30_000;
+
 export interface DaemonOptions {
   root: string;
   /** Router address when no release exists yet (from `slipway up`). */
@@ -133,6 +136,8 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.ledger.record({ type: "daemon", message: "daemon stopping: draining and stopping every instance" });
+      this.rollouts.abort();
+      await this.lock.acquire("slipway down", "shutdown", STOP_WAIT_FOR_ROLLOUT).catch(() => undefined);
       await this.fleet.retireAll("slipway down");
       this.fleet.close();
       await this.router?.close();

@@ -59,6 +59,8 @@ const LOG_TAIL_LINES = 15;
  */
 export class Rollouts {
   private readonly seq = new Map<number, number>();
+  /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: RolloutsOptions) {}
 
@@ -152,6 +154,11 @@ export class Rollouts {
     }
   }
 
+  /** Interrupts the running rollout (daemon shutdown); the current release stays as it is. */
+  abort(): void {
+    this.stopping.abort();
+  }
+
   private async withLock<T>(holder: string, what: string, waitLock: number | undefined, fn: () => Promise<T>): Promise<T> {
     const release = await this.o.lock.acquire(holder, what, waitLock ?? 0);
     try {
@@ -213,8 +220,9 @@ export class Rollouts {
       data: { logTail },
     });
     await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, "rollout failed")));
-    let rollbackNote = "nothing was serving before";
-    if (previous && previous.id !== target.id) {
+    const interrupted = this.stopping.signal.aborted;
+    let rollbackNote = interrupted ? "the daemon is stopping; the current release is unchanged" : "nothing was serving before";
+    if (previous && previous.id !== target.id && !interrupted) {
       try {
         await this.converge(previous, releaseConfig(previous));
         this.supervise(previous.id);
@@ -225,7 +233,7 @@ export class Rollouts {
     }
     ledger.transaction(() => {
       if (target.status === "pending") ledger.setReleaseStatus(target.id, "failed", reason);
-      ledger.endRollout(rolloutId, "rolled-back", reason);
+      ledger.endRollout(rolloutId, interrupted ? "interrupted" : "rolled-back", reason);
     });
     ledger.record({ type: "rollout", rolloutId, releaseId: previous?.id ?? null, message: `rolled back: ${rollbackNote}` });
     const details = [rollbackNote];
@@ -247,6 +255,7 @@ export class Rollouts {
       rolling: config.strategy.rolling,
       progressDeadline: config.progressDeadline,
       launch: () => this.launch(release, config),
+      signal: this.stopping.signal,
     });
   }
 
