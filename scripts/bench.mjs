@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { daemonMemorySection } from "./bench-daemon.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -241,7 +242,11 @@ async function warm(url) {
 
 /**
  * Section 1: throughput and latency at 50 connections, direct and through
- * each proxy.
+ * each proxy. Subjects alternate over `rounds` (3, or 1 with --quick) and
+ * each figure is the median, so a noisy moment on a shared machine does not
+ * decide a comparison. CPU µs/req (the server process's own CPU time per
+ * request) is the steadiest figure: it does not depend on how the machine's
+ * cores were shared during the run.
  */
 export async function throughputSection(options, results) {
   const backend = await startRole("backend");
@@ -254,43 +259,51 @@ export async function throughputSection(options, results) {
   subjects.push({ name: "node http-proxy", ...(await startRole("http-proxy", [String(backend.port)])) });
   subjects.push({ name: "bare node:http proxy", ...(await startRole("bare-proxy", [String(backend.port)])) });
 
-  const rows = [];
+  const rounds = options.quick ? 1 : 3;
+  const runs = new Map(subjects.map((subject) => [subject.name, []]));
   try {
-    for (const subject of subjects) {
-      const url = `http://${HOST}:${subject.port}/`;
-      await warm(url);
-      const pids = await processTree(subject.child.pid);
-      const r = await measured(pids, () => autocannon(url, { duration: options.duration }));
-      rows.push({ name: subject.name, ...r });
-      console.log(`  measured ${subject.name}: ${Math.round(r.rps)} req/s`);
+    for (let round = 0; round < rounds; round++) {
+      for (const subject of subjects) {
+        const url = `http://${HOST}:${subject.port}/`;
+        if (round === 0) await warm(url);
+        const pids = await processTree(subject.child.pid);
+        const r = await measured(pids, () => autocannon(url, { duration: options.duration }));
+        runs.get(subject.name).push(r);
+        console.log(`  round ${round + 1}/${rounds} ${subject.name}: ${Math.round(r.rps)} req/s`);
+      }
     }
   } finally {
     for (const subject of subjects) await subject.stop();
     await backend.stop();
   }
+  const rows = [...runs].map(([name, list]) => ({
+    name,
+    rps: median(list.map((r) => r.rps)),
+    p50: median(list.map((r) => r.p50)),
+    p99: median(list.map((r) => r.p99)),
+    cpuUsPerRequest: list.some((r) => r.cpuUsPerRequest === null) ? null : median(list.map((r) => r.cpuUsPerRequest)),
+    errors: list.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+    runs: list,
+  }));
   const find = (name) => rows.find((row) => row.name === name);
-  const router_ = find("slipway router");
-  const nginx = find("nginx");
-  const hp = find("node http-proxy");
-  console.log(`\nThroughput: ${CONNECTIONS} connections, ${options.duration} s, GET / -> 'hello'`);
-  console.log("(CPU µs/req: CPU time of the server process itself per request; for proxies, excluding the backend)");
+  const routed = find("slipway router");
+  const ratio = (row) => (row ? { rps: routed.rps / row.rps, cpu: row.cpuUsPerRequest / routed.cpuUsPerRequest } : null);
+  console.log(`\nThroughput: ${CONNECTIONS} connections, ${rounds} x ${options.duration} s each, GET / -> 'hello' (medians)`);
+  console.log("CPU µs/req: the server process's own CPU time per request (proxies: without the backend's)");
   printTable(
-    ["", "req/s", "p50 ms", "p99 ms", "errors", "CPU µs/req", "router req/s vs this"],
+    ["", "req/s", "p50 ms", "p99 ms", "errors", "CPU µs/req", "router req/s vs this", "router CPU efficiency vs this"],
     rows.map((row) => [
       row.name,
       Math.round(row.rps),
       row.p50,
       row.p99,
-      row.errors + row.non2xx,
+      row.errors,
       row.cpuUsPerRequest === null ? "n/a" : row.cpuUsPerRequest.toFixed(0),
-      row === router_ ? "" : `${(router_.rps / row.rps).toFixed(2)}x`,
+      row === routed ? "" : `${ratio(row).rps.toFixed(2)}x`,
+      row === routed || row.cpuUsPerRequest === null ? "" : `${ratio(row).cpu.toFixed(2)}x`,
     ]),
   );
-  results.throughput = {
-    rows,
-    routerVsNginx: nginx ? router_.rps / nginx.rps : null,
-    routerVsHttpProxy: hp ? router_.rps / hp.rps : null,
-  };
+  results.throughput = { rows, routerVsNginx: ratio(find("nginx")), routerVsHttpProxy: ratio(find("node http-proxy")) };
 }
 
 /**
@@ -347,7 +360,7 @@ function median(values) {
 }
 
 /** Sections run by `main`, in order. */
-export const SECTIONS = [throughputSection, addedLatencySection];
+export const SECTIONS = [throughputSection, addedLatencySection, daemonMemorySection];
 
 export function printTable(header, rows) {
   const cells = [header, ...rows].map((row) => row.map((cell) => String(cell)));

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Clock } from "../src/clock.js";
 import { systemClock } from "../src/clock.js";
 import { Ledger } from "../src/ledger/ledger.js";
+import { parseConfig } from "../src/config/load.js";
 
 let dir: string;
 let now = 1_000;
@@ -16,9 +17,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const configText = "name: x\napp: { command: node s.js, replicas: 2 }\n";
+const config = parseConfig(configText, { file: "slipway.yaml", root: "/x" }).config;
 const release = (version: string) => ({
   version,
-  configText: "name: x",
+  configText,
+  config,
   configFile: "/x/slipway.yaml",
   environment: null,
   env: { A: "1" },
@@ -37,7 +41,9 @@ describe("Ledger", () => {
     a.close();
 
     const b = Ledger.open(file, clock);
-    expect(b.currentRelease()).toMatchObject({ id: 1, version: "v1", status: "active", env: { A: "1" } });
+    expect(b.currentRelease()).toMatchObject({ id: 1, version: "v1", status: "active", env: { A: "1" }, configText });
+    expect(b.currentRelease()?.config).toEqual(config);
+    expect(b.currentRelease()?.config.app.replicas).toBe(2);
     expect(b.rollout(ro.id)).toMatchObject({ status: "succeeded", endedAt: 1_000 });
     expect(b.events({ rolloutId: ro.id }).map((e) => [e.type, e.message, e.data])).toEqual([["step", "hello", { n: 1 }]]);
     b.close();

@@ -39,8 +39,8 @@ export async function ensureDaemon(root: string, listen: ListenAddress | undefin
 
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const out = openSync(paths.daemonLog, "a");
-  const cli = fileURLToPath(new URL("./main.js", import.meta.url));
-  const args = [cli, "daemon", "--root", root, ...(listen ? ["--listen", `${listen.host}:${listen.port}`] : [])];
+  const entry = fileURLToPath(new URL("../daemon/main.js", import.meta.url));
+  const args = [entry, "--root", root, ...(listen ? ["--listen", `${listen.host}:${listen.port}`] : [])];
   const child = spawn(process.execPath, args, { cwd: root, detached: true, stdio: ["ignore", out, out], env: process.env });
   closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -165,7 +165,7 @@ export class Daemon {
   /** Binds the router to `listen`; on a new address, the old listener closes after the new one is up. */
   private async bindRouter(listen: ListenAddress): Promise<void> {
     if (this.router && this.routerAt?.host === listen.host && this.routerAt.port === listen.port) return;
-    const router = new Router({ listen });
+    const router = new Router({ listen, name: this.appName });
     await router.listen();
     router.setGroups(this.fleet.routes());
     const old = this.router;

@@ -1,5 +1,3 @@
-import { basename, dirname } from "node:path";
-import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
 import type { InstanceSpec } from "../platform/platform.js";
@@ -7,14 +5,9 @@ import type { InstanceSpec } from "../platform/platform.js";
 /** Instances listen on loopback; only the router faces clients. */
 export const INSTANCE_HOST = "127.0.0.1";
 
-/** The config a release was deployed with, parsed again from its stored text. */
+/** The normalized config a release was deployed with (validated by the CLI, stored in the ledger). */
 export function releaseConfig(release: Release): Config {
-  return parseStoredConfig(release.configText, release.configFile, release.environment ?? undefined);
-}
-
-/** Parses config text sent by the CLI or stored with a release; paths resolve from the file's directory. */
-export function parseStoredConfig(text: string, configFile: string, environment: string | undefined): Config {
-  return parseConfig(text, { file: basename(configFile), root: dirname(configFile), environment }).config;
+  return release.config;
 }
 
 /** The spec of instance `seq` of a release (PORT and SLIPWAY_* are added at launch). */

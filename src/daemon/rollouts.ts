@@ -12,9 +12,14 @@ import { RolloutFailure } from "../rollout/rollout-failure.js";
 import type { Fleet, Instance } from "./fleet.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
-import { instanceSpec, parseStoredConfig, releaseConfig } from "./release-runtime.js";
+import { instanceSpec, releaseConfig } from "./release-runtime.js";
 
+/**
+ * What `slipway deploy` sends. The CLI validates slipway.yaml (zod) and sends
+ * the normalized config with the text; the daemon does not load the schema.
+ */
 export interface DeployRequest {
+  config: Config;
   configText: string;
   configFile: string;
   environment?: string;
@@ -65,7 +70,7 @@ export class Rollouts {
   constructor(private readonly o: RolloutsOptions) {}
 
   async deploy(req: DeployRequest): Promise<RolloutResult> {
-    const config = parseStoredConfig(req.configText, req.configFile, req.environment);
+    const config = req.config;
     const strategy = req.strategy ?? config.strategy.type;
     if (strategy !== "rolling") {
       throw new SlipwayError("USAGE", `strategy "${strategy}" is not available yet`, { hint: "use strategy.type: rolling" });
@@ -77,6 +82,7 @@ export class Rollouts {
       const created = ledger.createRelease({
         version,
         configText: req.configText,
+        config,
         configFile: req.configFile,
         environment: req.environment ?? null,
         env,

@@ -1,11 +1,13 @@
 import Database from "better-sqlite3";
 import type { Clock } from "../clock.js";
+import type { Config } from "../config/types.js";
 import { MIGRATIONS } from "./schema.js";
 import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
 
 export interface NewRelease {
   version: string;
   configText: string;
+  config: Config;
   configFile: string;
   environment: string | null;
   env: Record<string, string>;
@@ -68,10 +70,19 @@ export class Ledger {
   createRelease(r: NewRelease): Release {
     const info = this.db
       .prepare(
-        `INSERT INTO releases (version, status, created_at, config_text, config_file, environment, env_json, snapshot)
-         VALUES (?, 'pending', ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO releases (version, status, created_at, config_text, config_json, config_file, environment, env_json, snapshot)
+         VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(r.version, this.clock.now(), r.configText, r.configFile, r.environment, JSON.stringify(r.env), r.snapshot);
+      .run(
+        r.version,
+        this.clock.now(),
+        r.configText,
+        JSON.stringify(r.config),
+        r.configFile,
+        r.environment,
+        JSON.stringify(r.env),
+        r.snapshot,
+      );
     return this.release(Number(info.lastInsertRowid))!;
   }
 
@@ -228,6 +239,7 @@ function toRelease(r: Row): Release {
     createdAt: r.created_at as number,
     activatedAt: (r.activated_at as number | null) ?? null,
     configText: r.config_text as string,
+    config: JSON.parse(r.config_json as string) as Config,
     configFile: r.config_file as string,
     environment: (r.environment as string | null) ?? null,
     env: JSON.parse(r.env_json as string) as Record<string, string>,

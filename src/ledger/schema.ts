@@ -7,6 +7,7 @@ export const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      activated_at INTEGER,
      config_text TEXT NOT NULL,
+     config_json TEXT NOT NULL,
      config_file TEXT NOT NULL,
      environment TEXT,
      env_json TEXT NOT NULL,

@@ -1,3 +1,5 @@
+import type { Config } from "../config/types.js";
+
 /** Rows of the ledger, as the rest of Slipway sees them. */
 export type ReleaseStatus = "pending" | "active" | "superseded" | "failed";
 export type RolloutKind = "deploy" | "rollback" | "recover";
@@ -9,7 +11,10 @@ export interface Release {
   status: ReleaseStatus;
   createdAt: number;
   activatedAt: number | null;
+  /** The slipway.yaml text as deployed. */
   configText: string;
+  /** The validated, normalized config (what the daemon runs). */
+  config: Config;
   configFile: string;
   environment: string | null;
   env: Record<string, string>;

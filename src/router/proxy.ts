@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
 import { badGatewayReply, type Reply } from "./replies.js";
-import type { GroupState, Pick, RoutingTable } from "./table.js";
+import type { GroupState, Choice, RoutingTable } from "./table.js";
 import type { TargetState } from "./target-pool.js";
 import type { ResponseSample } from "./types.js";
 
@@ -32,7 +32,7 @@ type Tagged<T> = T & { [kExchange]: Exchange };
  * module-level functions that find their exchange through a symbol on the
  * emitter, so the hot path creates no closures.
  */
-class Exchange implements Pick, RequestHead {
+class Exchange implements Choice, RequestHead {
   group: GroupState | null = null;
   target: TargetState | null = null;
   hasBody = false;

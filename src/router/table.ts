@@ -3,7 +3,7 @@ import type { TargetPool, TargetState } from "./target-pool.js";
 import type { RouteGroup } from "./types.js";
 
 /** Where a request goes; filled in place by the table (no allocation per pick). */
-export interface Pick {
+export interface Choice {
   group: GroupState | null;
   target: TargetState | null;
 }
@@ -43,7 +43,7 @@ export class GroupState implements WeightedSlot {
  *
  * @example
  * const table = RoutingTable.build([{ name: "r1", weight: 1, targets }], pool, null);
- * const pick: Pick = { group: null, target: null };
+ * const pick: Choice = { group: null, target: null };
  * if (table.pick(pick, undefined)) console.log(pick.group!.name, pick.target!.id);
  */
 export class RoutingTable {
@@ -82,7 +82,7 @@ export class RoutingTable {
    * Chooses a group (the one named by `route` if it has targets, else by
    * smooth weighted round-robin) and a target in it. False when none is ready.
    */
-  pick(into: Pick, route: string | undefined): boolean {
+  pick(into: Choice, route: string | undefined): boolean {
     let group: GroupState | undefined;
     if (route !== undefined) {
       group = this.byName.get(route);
@@ -105,7 +105,7 @@ export class RoutingTable {
    * Another target for a retry: first in the group of the same name, then in
    * any weighted group; never `skipA`/`skipB`. False when none is left.
    */
-  retry(into: Pick, skipA: TargetState | null, skipB: TargetState | null): boolean {
+  retry(into: Choice, skipA: TargetState | null, skipB: TargetState | null): boolean {
     const same = into.group === null ? undefined : this.byName.get(into.group.name);
     let target = same === undefined ? null : same.pickTarget(skipA, skipB);
     if (target !== null) {

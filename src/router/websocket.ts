@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
 import { MAX_ATTEMPTS, type ProxyContext } from "./proxy.js";
 import { badGatewayReply, type Reply } from "./replies.js";
-import type { GroupState, Pick } from "./table.js";
+import type { GroupState, Choice } from "./table.js";
 import type { TargetState } from "./target-pool.js";
 
 /**
@@ -25,7 +25,7 @@ export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, 
   else t.refuse(ctx.noTarget);
 }
 
-class Tunnel implements Pick, RequestHead {
+class Tunnel implements Choice, RequestHead {
   group: GroupState | null = null;
   target: TargetState | null = null;
   hasBody = false;

@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { parseAddress } from "../../config/address.js";
-import { Daemon } from "../../daemon/daemon.js";
 import { statePaths } from "../../daemon/paths.js";
 import type { DaemonStatus } from "../../daemon/status.js";
 import { existsSync } from "node:fs";
@@ -9,7 +7,7 @@ import { ApiClient } from "../client.js";
 import { ensureDaemon, pingDaemon } from "../daemon-control.js";
 import { load, projectRoot, type GlobalOptions } from "../options.js";
 
-/** `slipway up`, `slipway down` and the hidden `slipway daemon`. */
+/** `slipway up` and `slipway down` (the daemon itself is src/daemon/main.ts). */
 export function registerDaemonCommands(program: Command): void {
   program
     .command("up")
@@ -44,22 +42,5 @@ export function registerDaemonCommands(program: Command): void {
       if (pid === null) return void console.log(g.json ? JSON.stringify({ stopped: false }) : "no daemon running");
       await new ApiClient(statePaths(root).socket).post("/v1/down");
       console.log(g.json ? JSON.stringify({ stopped: true, pid }) : `daemon stopped (pid ${pid}); every instance drained and stopped`);
-    });
-
-  program
-    .command("daemon", { hidden: true })
-    .description("run the daemon in the foreground (slipway up starts it)")
-    .requiredOption("--root <dir>", "project root")
-    .option("--listen <address>", "router address until a release is deployed")
-    .action(async (opts: { root: string; listen?: string }) => {
-      const daemon = await Daemon.start({
-        root: opts.root,
-        listen: opts.listen ? parseAddress(opts.listen) : undefined,
-        onStopped: () => process.exit(0),
-      });
-      const shutdown = () => void daemon.stop();
-      process.on("SIGTERM", shutdown);
-      process.on("SIGINT", shutdown);
-      console.log(`slipway daemon ${process.pid} serving ${daemon.paths.socket}`);
     });
 }

@@ -28,6 +28,7 @@ export function registerRolloutCommands(program: Command): void {
       }
       const loaded = load(g);
       const body = {
+        config: loaded.config,
         configText: readFileSync(loaded.file, "utf8"),
         configFile: loaded.file,
         environment: g.environment,

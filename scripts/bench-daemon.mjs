@@ -1,0 +1,73 @@
+// Daemon memory with 30 instances: deploys examples/hello with 30 replicas on
+// the embedded default and reads the daemon's resident memory from /proc.
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = path.join(ROOT, "dist", "cli", "main.js");
+export const DAEMON_INSTANCES = 30;
+/** Target from the issue: the daemon stays under this with 30 instances. */
+export const DAEMON_MEMORY_TARGET_MB = 80;
+
+function slipway(cwd, ...args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`slipway ${args.join(" ")} exited ${code}: ${out}`))));
+  });
+}
+
+function memoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+/** Bench section: daemon RSS idle, after deploying 30 instances, and after a rolling redeploy of all 30. */
+export async function daemonMemorySection(_options, results) {
+  console.log(`\n## Daemon memory with ${DAEMON_INSTANCES} instances (target < ${DAEMON_MEMORY_TARGET_MB} MB)`);
+  const dir = mkdtempSync(path.join(tmpdir(), "slipway-bench-daemon-"));
+  try {
+    cpSync(path.join(ROOT, "examples", "hello"), dir, { recursive: true });
+    const config = readFileSync(path.join(dir, "slipway.yaml"), "utf8")
+      .replace("127.0.0.1:8080", "127.0.0.1:0")
+      .replace("replicas: 3", `replicas: ${DAEMON_INSTANCES}`)
+      .replace("minReady: 1s", "minReady: 0s")
+      .replace("maxSurge: 1", "maxSurge: 25%");
+    writeFileSync(path.join(dir, "slipway.yaml"), config);
+    await slipway(dir, "up");
+    const pid = Number(readFileSync(path.join(dir, ".slipway", "daemon.pid"), "utf8"));
+    const idle = memoryMb(pid);
+    await slipway(dir, "deploy", "--version", "v1");
+    await new Promise((r) => setTimeout(r, 2000));
+    const running = memoryMb(pid);
+    await slipway(dir, "deploy", "--version", "v2");
+    await new Promise((r) => setTimeout(r, 2000));
+    const redeployed = memoryMb(pid);
+    const rows = [
+      ["daemon idle, no instances", idle.rss.toFixed(1)],
+      [`${DAEMON_INSTANCES} instances running`, running.rss.toFixed(1)],
+      [`after rolling redeploy of all ${DAEMON_INSTANCES}`, redeployed.rss.toFixed(1)],
+      ["peak (VmHWM) over the run", redeployed.peak.toFixed(1)],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    for (const [label, mb] of rows) console.log(`${label.padEnd(width)}  ${mb.padStart(6)} MB RSS`);
+    const verdict = redeployed.rss < DAEMON_MEMORY_TARGET_MB ? "meets" : "misses";
+    console.log(`${verdict} the ${DAEMON_MEMORY_TARGET_MB} MB target with ${DAEMON_INSTANCES} instances`);
+    results.daemonMemory = {
+      instances: DAEMON_INSTANCES,
+      idleMb: idle.rss,
+      runningMb: running.rss,
+      redeployedMb: redeployed.rss,
+      peakMb: redeployed.peak,
+    };
+  } finally {
+    await slipway(dir, "down").catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

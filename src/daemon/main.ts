@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * The daemon's own entry point, started in the background by `slipway up` or
+ * `slipway deploy` (src/cli/daemon-control.ts). Kept apart from the CLI so
+ * the long-running process loads neither the config schema nor the CLI:
+ * node scripts/bench-daemon.mjs measures its memory.
+ *
+ *   node dist/daemon/main.js --root DIR [--listen HOST:PORT]
+ */
+import { parseArgs } from "node:util";
+import { parseAddress } from "../config/address.js";
+import { SlipwayError } from "../errors.js";
+import { Daemon } from "./daemon.js";
+
+try {
+  const { values } = parseArgs({ options: { root: { type: "string" }, listen: { type: "string" } } });
+  if (!values.root) throw new SlipwayError("USAGE", "--root DIR is required");
+  const daemon = await Daemon.start({
+    root: values.root,
+    listen: values.listen ? parseAddress(values.listen) : undefined,
+    onStopped: () => process.exit(0),
+  });
+  const shutdown = () => void daemon.stop();
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+  console.log(`slipway daemon ${process.pid} serving ${daemon.paths.socket}`);
+} catch (err) {
+  const e = err instanceof SlipwayError ? err : null;
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  if (e?.hint) console.error(`hint: ${e.hint}`);
+  if (!e && err instanceof Error) console.error(err.stack);
+  process.exit(1);
+}
