@@ -178,10 +178,16 @@ export class Daemon {
   private async listenApi(): Promise<void> {
     rmSync(this.paths.socket, { force: true });
     const server = createApiServer(this);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.paths.socket, () => resolve());
-    });
+    // The socket is created private (umask), not made private after the fact.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(this.paths.socket, () => resolve());
+      });
+    } finally {
+      process.umask(umask);
+    }
     chmodSync(this.paths.socket, 0o600);
     writeFileSync(this.paths.pidFile, String(process.pid));
     this.api = server;

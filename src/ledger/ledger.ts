@@ -4,15 +4,8 @@ import type { Config } from "../config/types.js";
 import { MIGRATIONS } from "./schema.js";
 import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
 
-export interface NewRelease {
-  version: string;
-  configText: string;
-  config: Config;
-  configFile: string;
-  environment: string | null;
-  env: Record<string, string>;
-  snapshot: string;
-}
+/** What a new release is created with; the ledger adds id, status and times. */
+export type NewRelease = Pick<Release, "version" | "configText" | "config" | "configFile" | "environment" | "env" | "snapshot">;
 
 export interface NewEvent {
   type: string;
