@@ -8,11 +8,20 @@
  * });
  */
 export type ErrorCode =
-  "CONFIG_INVALID" | "USAGE" | "LOCK_HELD" | "ROLLOUT_FAILED" | "DAEMON_UNAVAILABLE" | "NOT_FOUND" | "PLATFORM" | "INTERNAL";
+  | "CONFIG_INVALID"
+  | "USAGE"
+  | "INVALID_STATE"
+  | "LOCK_HELD"
+  | "ROLLOUT_FAILED"
+  | "DAEMON_UNAVAILABLE"
+  | "NOT_FOUND"
+  | "PLATFORM"
+  | "INTERNAL";
 
 /** CLI exit code for each error code: 1 rollout failed, 2 usage/config, 3 lock held. */
 export const EXIT_CODES: Record<ErrorCode, number> = {
   CONFIG_INVALID: 2,
+  INVALID_STATE: 2,
   USAGE: 2,
   LOCK_HELD: 3,
   ROLLOUT_FAILED: 1,

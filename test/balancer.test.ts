@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { leastInFlight, nextSmooth, type WeightedSlot } from "../src/router/balancer.js";
-import { requestHeaders, responseHeaders, type RequestHead } from "../src/router/headers.js";
+import { cohortOwner, cohortRanges, leastInFlight, nextSmooth, type WeightedSlot } from "../src/router/balancer.js";
+import { cohortFromCookie, cohortSetCookie, isToken, newCohort } from "../src/router/cohort.js";
+import { NO_SCAN, requestHeaders, responseHeaders, type RequestHead } from "../src/router/headers.js";
 
 function sequence(weights: number[], picks: number): string {
   const slots: WeightedSlot[] = weights.map((weight) => ({ weight, current: 0 }));
@@ -73,11 +74,125 @@ describe("leastInFlight", () => {
   });
 });
 
+describe("cohortRanges / cohortOwner (sticky buckets)", () => {
+  const slots = (...weights: [share: number, usable: boolean][]) =>
+    weights.map(([share, usable]) => ({ share, weight: usable ? share : 0 }));
+
+  it.each([
+    {
+      name: "canary 10 %",
+      slots: slots([10, true], [90, true]),
+      expected: [
+        { end: 1000, owner: 0 },
+        { end: 10_000, owner: 1 },
+      ],
+    },
+    {
+      name: "canary 50 %",
+      slots: slots([50, true], [50, true]),
+      expected: [
+        { end: 5000, owner: 0 },
+        { end: 10_000, owner: 1 },
+      ],
+    },
+    {
+      name: "weights 1:2:4 (rounded)",
+      slots: slots([1, true], [2, true], [4, true]),
+      expected: [
+        { end: 1429, owner: 0 },
+        { end: 4286, owner: 1 },
+        { end: 10_000, owner: 2 },
+      ],
+    },
+    { name: "a weight-0 group has no range", slots: slots([0, true], [3, true]), expected: [{ end: 10_000, owner: 1 }] },
+    {
+      name: "an empty group's range goes to the next usable one",
+      slots: slots([10, true], [10, false], [80, true]),
+      expected: [
+        { end: 1000, owner: 0 },
+        { end: 2000, owner: 2 },
+        { end: 10_000, owner: 2 },
+      ],
+    },
+    {
+      name: "an empty last group's range wraps to the first usable one",
+      slots: slots([50, true], [50, false]),
+      expected: [
+        { end: 5000, owner: 0 },
+        { end: 10_000, owner: 0 },
+      ],
+    },
+    { name: "nothing usable", slots: slots([50, false], [0, true]), expected: [{ end: 10_000, owner: -1 }] },
+    { name: "no weight at all", slots: slots([0, true]), expected: [] },
+  ])("$name", ({ slots, expected }) => {
+    expect(cohortRanges(slots, 10_000)).toEqual(expected);
+  });
+
+  it("is monotonic for a canary listed first: raising its weight only adds buckets", () => {
+    let previous = new Set<number>();
+    for (const canary of [0, 1, 5, 10, 25, 33, 50, 75, 99, 100]) {
+      const ranges = cohortRanges(slots([canary, true], [100 - canary, true]), 10_000);
+      const mine = new Set<number>();
+      for (let bucket = 0; bucket < 10_000; bucket++) if (cohortOwner(ranges, bucket) === 0) mine.add(bucket);
+      expect(mine.size).toBe(canary * 100);
+      for (const bucket of previous) expect(mine.has(bucket)).toBe(true);
+      previous = mine;
+    }
+  });
+
+  it("owns every bucket, and none outside", () => {
+    const ranges = cohortRanges(slots([3, true], [7, true]), 10_000);
+    expect(cohortOwner(ranges, 0)).toBe(0);
+    expect(cohortOwner(ranges, 2999)).toBe(0);
+    expect(cohortOwner(ranges, 3000)).toBe(1);
+    expect(cohortOwner(ranges, 9999)).toBe(1);
+    expect(cohortOwner(ranges, 10_000)).toBe(-1);
+  });
+});
+
+describe("cohort cookie", () => {
+  it.each([
+    ["slipway_cohort=42", 42],
+    ["theme=dark; slipway_cohort=0", 0],
+    ["a=1;slipway_cohort=9999;b=2", 9999],
+    ["slipway_cohort=12 ; b=2", 12],
+    ["xslipway_cohort=5; slipway_cohort=6", 6],
+    ["other=slipway_cohort=5", -1],
+    ["slipway_cohort=abc; slipway_cohort=7", 7],
+    ["slipway_cohort=10000", -1],
+    ["slipway_cohort=007", -1],
+    ["slipway_cohort=", -1],
+    ["slipway_cohort=1 2", -1],
+    ['slipway_cohort="12"', -1],
+    ["slipway_cohort", -1],
+    ["", -1],
+  ])("reads %j as %i", (header, bucket) => {
+    expect(cohortFromCookie(header, "slipway_cohort")).toBe(bucket);
+  });
+
+  it("builds the Set-Cookie value and gives a fresh cohort", () => {
+    expect(cohortSetCookie("slipway_cohort", 42)).toBe("slipway_cohort=42; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax");
+    const head = { cohort: -1 };
+    const value = newCohort(head, "c");
+    expect(head.cohort).toBeGreaterThanOrEqual(0);
+    expect(head.cohort).toBeLessThan(10_000);
+    expect(cohortFromCookie(value.split(";")[0] as string, "c")).toBe(head.cohort);
+  });
+
+  it("accepts only HTTP tokens as names", () => {
+    expect(isToken("X-Slipway-Route")).toBe(true);
+    expect(isToken("slipway_cohort")).toBe(true);
+    expect(isToken("")).toBe(false);
+    expect(isToken("a b")).toBe(false);
+    expect(isToken("a=b")).toBe(false);
+  });
+});
+
 /** Raw headers from readable pairs. */
 const raw = (pairs: [string, string][]): string[] => pairs.flat();
 
 describe("requestHeaders", () => {
-  const head = (): RequestHead => ({ hasBody: false, route: undefined, hostIndex: -1 });
+  const head = (): RequestHead => ({ hasBody: false, route: undefined, cohort: -1, hostIndex: -1 });
 
   it("drops hop-by-hop headers, including those named in Connection", () => {
     const h = head();
@@ -92,7 +207,7 @@ describe("requestHeaders", () => {
       ["Upgrade", "h2c"],
       ["Accept", "*/*"],
     ]);
-    expect(requestHeaders(input, "10.0.0.9", null, h, false)).toEqual(
+    expect(requestHeaders(input, "10.0.0.9", NO_SCAN, h, false)).toEqual(
       raw([
         ["Host", "a.test"],
         ["Accept", "*/*"],
@@ -112,7 +227,7 @@ describe("requestHeaders", () => {
       ["X-Forwarded-Proto", "https"],
       ["X-Forwarded-Host", "evil"],
     ]);
-    expect(requestHeaders(input, "3.3.3.3", null, head(), false)).toEqual(
+    expect(requestHeaders(input, "3.3.3.3", NO_SCAN, head(), false)).toEqual(
       raw([
         ["Host", "a.test"],
         ["x-forwarded-for", "1.1.1.1, 2.2.2.2, 3.3.3.3"],
@@ -130,7 +245,7 @@ describe("requestHeaders", () => {
         ["Transfer-Encoding", "chunked"],
       ]),
       undefined,
-      null,
+      NO_SCAN,
       h,
       false,
     );
@@ -143,7 +258,7 @@ describe("requestHeaders", () => {
         ["Content-Length", "0"],
       ]),
       undefined,
-      null,
+      NO_SCAN,
       h2,
       false,
     );
@@ -152,9 +267,29 @@ describe("requestHeaders", () => {
 
   it("reserves a Host slot when the client sent none, and finds the route header", () => {
     const h = head();
-    const out = requestHeaders(raw([["X-Slipway-Group", "canary"]]), "1.2.3.4", "x-slipway-group", h, false);
+    const out = requestHeaders(
+      raw([["X-Slipway-Group", "canary"]]),
+      "1.2.3.4",
+      { routeHeader: "x-slipway-group", stickyCookie: null },
+      h,
+      false,
+    );
     expect(h.route).toBe("canary");
     expect(out[h.hostIndex - 1]).toBe("host");
+  });
+
+  it("reads the cohort cookie only when stickiness is on, and forwards Cookie as sent", () => {
+    const input = raw([
+      ["Host", "a"],
+      ["Cookie", "theme=dark; slipway_cohort=321"],
+      ["X-Slipway-Route", " canary "],
+    ]);
+    const off = head();
+    expect(requestHeaders(input, undefined, NO_SCAN, off, false).slice(0, 6)).toEqual(input);
+    expect(off).toMatchObject({ cohort: -1, route: undefined });
+    const on = head();
+    requestHeaders(input, undefined, { routeHeader: "x-slipway-route", stickyCookie: "slipway_cohort" }, on, false);
+    expect(on).toMatchObject({ cohort: 321, route: "canary" });
   });
 
   it("keeps Connection: Upgrade for upgrades", () => {
@@ -163,7 +298,7 @@ describe("requestHeaders", () => {
       ["Connection", "Upgrade"],
       ["Upgrade", "websocket"],
     ]);
-    expect(requestHeaders(input, undefined, null, head(), true).slice(-4)).toEqual(["connection", "Upgrade", "upgrade", "websocket"]);
+    expect(requestHeaders(input, undefined, NO_SCAN, head(), true).slice(-4)).toEqual(["connection", "Upgrade", "upgrade", "websocket"]);
   });
 });
 

@@ -272,8 +272,67 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     problems: [
       "strategy.blueGreen.prePromotion[0].http: must have only one of url or path (found url and path) (slipway.yaml:8)",
       "strategy.blueGreen.prePromotion[1].run: must not be empty (slipway.yaml:9)",
-      "notify.webhooks[0].events[0]: must be one of deploy.started, deploy.succeeded, deploy.failed, rollback.succeeded, canary.paused, canary.promoted (slipway.yaml:10)",
+      "notify.webhooks[0].events[0]: must be one of rollout.started, rollout.step, rollout.paused, rollout.promoted, rollout.succeeded, rollout.failed, rollout.aborted, rollout.rolled-back (slipway.yaml:10)",
     ],
+  },
+  {
+    name: "bad check fields, and a check-level timeout beside http",
+    text: yaml(
+      ...BASE,
+      "strategy:",
+      "  blueGreen:",
+      "    previewListen: 8081",
+      "    prePromotion:",
+      "      - { http: { path: /health, expectStatus: 99, expectBody: '' }, timeout: 5s }",
+      "      - { run: [], timeout: soon }",
+      "      - run: '   '",
+    ),
+    problems: [
+      "strategy.blueGreen.prePromotion[0].http.expectStatus: must be an HTTP status code (slipway.yaml:8)",
+      "strategy.blueGreen.prePromotion[0].http.expectBody: must not be empty (slipway.yaml:8)",
+      "strategy.blueGreen.prePromotion[0].timeout: applies to run checks only; put an http check's timeout inside http (slipway.yaml:8)",
+      "strategy.blueGreen.prePromotion[1].run: must not be empty (slipway.yaml:9)",
+      "strategy.blueGreen.prePromotion[1].timeout: must be a duration like 500ms, 2s or 5m (slipway.yaml:9)",
+      "strategy.blueGreen.prePromotion[2].run: must not be empty (slipway.yaml:10)",
+    ],
+  },
+  {
+    name: "bad hooks",
+    text: yaml(...BASE, "hooks:", "  preDepoly: ./migrate", "  postDeploy: ''", "  prePromote: { run: x }", "  timeout: ages"),
+    problems: [
+      'hooks.preDepoly: unknown key, did you mean "preDeploy"? (slipway.yaml:5)',
+      "hooks.postDeploy: must not be empty (slipway.yaml:6)",
+      "hooks.prePromote: must be a command: a string or a list of strings (slipway.yaml:7)",
+      "hooks.timeout: must be a duration like 500ms, 2s or 5m (slipway.yaml:8)",
+    ],
+  },
+  {
+    name: "bad webhooks, each with its own problem",
+    text: yaml(
+      ...BASE,
+      "notify:",
+      "  webhooks:",
+      "    - 5",
+      "    - ftp://hooks.example",
+      "    - { url: http://hooks.example, events: [] }",
+      "    - { url: http://hooks.example, evnts: [rollout.failed] }",
+      "    - { url: hooks.example, events: [rollout.done] }",
+      "  timeout: forever",
+    ),
+    problems: [
+      "notify.webhooks[0]: must be an http(s) URL, or a mapping with url and events (slipway.yaml:6)",
+      "notify.webhooks[1]: must be an http:// or https:// URL (slipway.yaml:7)",
+      "notify.webhooks[2].events: must list at least one event (leave events out for all) (slipway.yaml:8)",
+      'notify.webhooks[3].evnts: unknown key, did you mean "events"? (slipway.yaml:9)',
+      "notify.webhooks[4].url: must be an http:// or https:// URL (slipway.yaml:10)",
+      "notify.webhooks[4].events[0]: must be one of rollout.started, rollout.step, rollout.paused, rollout.promoted, rollout.succeeded, rollout.failed, rollout.aborted, rollout.rolled-back (slipway.yaml:10)",
+      "notify.timeout: must be a duration like 500ms, 2s or 5m (slipway.yaml:11)",
+    ],
+  },
+  {
+    name: "a pause mapping reports its own field",
+    text: yaml(...BASE, "strategy:", "  type: canary", "  canary:", "    steps:", "      - pause: { duration: soon }"),
+    problems: ["strategy.canary.steps[0].pause.duration: must be a duration like 500ms, 2s or 5m (slipway.yaml:8)"],
   },
   {
     name: "YAML syntax error",
@@ -363,9 +422,55 @@ describe("good configs", () => {
       progressDeadline: parseDuration(DEFAULT_PROGRESS_DEADLINE),
       retain: 5,
       logs: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
+      hooks: { timeout: 300_000 },
+      notify: { webhooks: [], timeout: 5_000 },
     };
     expect(config).toEqual(expected);
     expect(environments).toEqual([]);
+  });
+
+  it("fills blue-green, check, hooks and notify defaults", () => {
+    const { config } = parse(
+      yaml(
+        ...BASE,
+        "strategy:",
+        "  type: blue-green",
+        "  blueGreen:",
+        "    previewListen: 8081",
+        "    prePromotion:",
+        "      - http: { path: /health }",
+        "      - run: curl -fsS $SLIPWAY_PREVIEW_URL/ready",
+        "      - run: [./smoke, --fast]",
+        "hooks: { postDeploy: ./notify-team.sh done }",
+        "notify: { webhooks: [https://hooks.example/a] }",
+      ),
+    );
+    const blueGreen = config.strategy.blueGreen;
+    expect(blueGreen?.scaleDownDelay).toBe(300_000);
+    expect(blueGreen?.autoPromote).toBe(true);
+    expect(blueGreen?.prePromotion).toStrictEqual([
+      { kind: "http", path: "/health", method: "GET", timeout: 10_000 },
+      { kind: "run", command: ["sh", "-c", "curl -fsS $SLIPWAY_PREVIEW_URL/ready"], timeout: 300_000 },
+      { kind: "run", command: ["./smoke", "--fast"], timeout: 300_000 },
+    ]);
+    expect(config.hooks).toStrictEqual({ postDeploy: ["./notify-team.sh", "done"], timeout: 300_000 });
+    expect(config.notify).toStrictEqual({ webhooks: [{ url: "https://hooks.example/a", events: "all" }], timeout: 5_000 });
+  });
+
+  it("lets an environment change or remove hooks and webhooks", () => {
+    const text = yaml(
+      ...BASE,
+      "hooks: { preDeploy: ./migrate, postDeploy: ./announce }",
+      "notify: { webhooks: [https://hooks.example/a] }",
+      "environments:",
+      "  staging:",
+      "    hooks: { postDeploy: null, timeout: 30s }",
+      "    notify: { webhooks: [] }",
+    );
+    expect(parse(text).config.hooks).toEqual({ preDeploy: ["./migrate"], postDeploy: ["./announce"], timeout: 300_000 });
+    const staging = parse(text, "staging").config;
+    expect(staging.hooks).toStrictEqual({ preDeploy: ["./migrate"], timeout: 30_000 });
+    expect(staging.notify.webhooks).toEqual([]);
   });
 
   it("normalizes durations, sizes, percentages, probes, commands and env values", () => {
@@ -403,7 +508,7 @@ describe("good configs", () => {
     expect(config.metrics).toEqual({ listen: { host: "127.0.0.1", port: 9464 } });
   });
 
-  it("normalizes canary, blue-green and notify sections (percentages become fractions)", () => {
+  it("normalizes canary, blue-green, hooks and notify sections (percentages become fractions)", () => {
     const { config } = loadConfig({ cwd: fixtures, file: "full-canary.yaml" });
     const { canary, blueGreen } = config.strategy;
     expect(canary?.replicas).toEqual({ percent: 25 });
@@ -424,7 +529,7 @@ describe("good configs", () => {
           maxLatency: { p99: 500 },
           failureLimit: 0,
           inconclusiveLimit: 3,
-          checks: [{ kind: "run", command: ["npm", "run", "smoke"] }],
+          checks: [{ kind: "run", command: ["sh", "-c", "npm run smoke"], timeout: 300_000 }],
         },
       },
       { kind: "setWeight", weight: 100 },
@@ -437,15 +542,16 @@ describe("good configs", () => {
       compareToStable: 0.005,
       failureLimit: 2,
       inconclusiveLimit: 3,
-      checks: [{ kind: "http", url: "https://shop.example/health", method: "HEAD", expectStatus: 204 }],
+      checks: [{ kind: "http", url: "https://shop.example/health", method: "HEAD", expectStatus: 204, timeout: 2_000 }],
     });
     expect(blueGreen).toEqual({
       previewListen: { host: "127.0.0.1", port: 8081 },
       autoPromote: false,
-      scaleDownDelay: 300_000,
+      scaleDownDelay: 600_000,
       prePromotion: [
-        { kind: "http", path: "/health", method: "GET", expectStatus: 200 },
-        { kind: "run", command: ["npm", "run", "test:smoke"] },
+        { kind: "http", path: "/health", method: "GET", expectStatus: 200, expectBody: '"ok":true', timeout: 10_000 },
+        { kind: "run", command: ["sh", "-c", "npm run test:smoke | tee smoke.log"], timeout: 600_000 },
+        { kind: "run", command: ["node", "smoke.js", "--quick"], timeout: 300_000 },
       ],
       postPromotion: {
         interval: 5000,
@@ -458,13 +564,19 @@ describe("good configs", () => {
       },
     });
     expect(config.metrics).toEqual({ listen: { host: "127.0.0.1", port: 9464 } });
-    expect(config.notify?.webhooks).toEqual([
-      { url: "https://hooks.example/slipway", events: ["deploy.failed"] },
-      {
-        url: "https://hooks.example/all",
-        events: ["deploy.started", "deploy.succeeded", "deploy.failed", "rollback.succeeded", "canary.paused", "canary.promoted"],
-      },
-    ]);
+    expect(config.hooks).toEqual({
+      preDeploy: ["npm", "run", "migrate", "--", "--to", "latest"],
+      postRollback: ["node", "scripts/page.js", "on call"],
+      timeout: 120_000,
+    });
+    expect(config.notify).toEqual({
+      webhooks: [
+        { url: "https://hooks.example/slipway", events: ["rollout.failed", "rollout.rolled-back"] },
+        { url: "https://hooks.example/all", events: "all" },
+        { url: "https://hooks.slack.example/T000/B000/XXX", events: "all" },
+      ],
+      timeout: 2_000,
+    });
   });
 
   it("merges the chosen environment deeply, replacing lists and removing null keys", () => {
@@ -546,6 +658,14 @@ describe("JSON Schema", () => {
     expect(Object.keys(schema.properties.app?.properties ?? {})).toEqual(["command", "cwd", "replicas", "env", "shutdown"]);
     expect(schema.properties.app?.required).toEqual(["command"]);
     expect(Object.keys(schema.properties.strategy?.properties ?? {})).toEqual(["type", "rolling", "canary", "blueGreen"]);
+    expect(Object.keys(schema.properties.hooks?.properties ?? {})).toEqual([
+      "preDeploy",
+      "prePromote",
+      "postDeploy",
+      "postRollback",
+      "timeout",
+    ]);
+    expect(Object.keys(schema.properties.notify?.properties ?? {})).toEqual(["webhooks", "timeout"]);
   });
 
   it("has a description on every property and nothing internal", () => {

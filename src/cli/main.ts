@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { SlipwayError } from "../errors.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
+import { registerControlCommands } from "./commands/control-commands.js";
 import { registerDaemonCommands } from "./commands/daemon-commands.js";
 import { registerInfoCommands } from "./commands/info-commands.js";
 import { registerRolloutCommands } from "./commands/rollout-commands.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDaemonCommands(program);
   registerRolloutCommands(program);
+  registerControlCommands(program);
   registerInfoCommands(program);
   registerConfigCommands(program);
   return program;

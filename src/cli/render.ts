@@ -44,7 +44,7 @@ export class ProgressView {
 
   private frame(): string {
     const lines = [this.title, ""];
-    if (this.status) lines.push(...instanceTable(this.status), "", trafficLine(this.status), "");
+    if (this.status) lines.push(...statusLines(this.status), "");
     lines.push(...this.recent);
     return lines.join("\n");
   }
@@ -66,7 +66,37 @@ export function instanceTable(s: DaemonStatus): string[] {
 export function trafficLine(s: DaemonStatus): string {
   if (!s.traffic) return "router: not listening";
   const { host, port } = s.traffic.listen;
-  return `router http://${host}:${port} -> ${s.traffic.targets.length ? s.traffic.targets.join(", ") : "nothing ready (503)"}`;
+  if (!s.traffic.targets.length) return `router http://${host}:${port} -> nothing ready (503)`;
+  const groups = s.traffic.groups.filter((g) => g.targets.length || g.weight);
+  const split = groups.length > 1 ? groups.map((g) => `${g.name} ${g.weight}%: ${g.targets.join(", ") || "-"}`).join(" | ") : s.traffic.targets.join(", ");
+  return `router http://${host}:${port} -> ${split}`;
+}
+
+/** The whole of `slipway status`: release, rollout with steps and analysis, traffic, instances. */
+export function statusLines(s: DaemonStatus): string[] {
+  const lines = [s.current ? `current release: ${s.current.id} (${s.current.version})` : "current release: none (nothing deployed yet)"];
+  const r = s.rollout;
+  if (r) {
+    lines.push(`rollout #${r.id}: ${r.kind} to release ${r.release} (${r.version}), ${r.strategy}, ${r.phase}, by ${r.holder} since ${clock(r.startedAt)}`);
+    if (r.step) lines.push(`  step ${r.step.index}/${r.step.total}: ${r.step.description}${r.weight !== null ? `, canary weight ${r.weight}%` : ""}`);
+    if (r.pausedReason) lines.push(`  paused: ${r.pausedReason}`);
+    if (r.previewUrl) lines.push(`  preview: ${r.previewUrl}`);
+    if (r.analysis) {
+      const a = r.analysis;
+      lines.push(`  ${a.label} #${a.n}: ${a.verdict} (failures ${a.failures}, inconclusive ${a.inconclusives})`);
+      for (const reason of a.reasons) lines.push(`    ${reason}`);
+    }
+  }
+  if (s.standby) lines.push(`standby: release ${s.standby.release} (${s.standby.version}) until ${clock(s.standby.until)}; slipway rollback switches back at once`);
+  lines.push(trafficLine(s), "", ...instanceTable(s));
+  const rec = s.recovery;
+  if (rec && (rec.adopted.length || rec.stopped.length || rec.interruptedRollouts.length)) {
+    lines.push(
+      "",
+      `recovered at ${clock(rec.at)}: adopted ${rec.adopted.length}, stopped ${rec.stopped.length} orphan(s), interrupted rollouts: ${rec.interruptedRollouts.join(", ") || "none"}`,
+    );
+  }
+  return lines;
 }
 
 export function table(header: string[], rows: string[][]): string[] {

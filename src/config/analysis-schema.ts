@@ -1,36 +1,70 @@
 /**
  * Gates shared by canary and blue-green: metric analysis (error rate,
  * latency, comparison with the stable release) and checks (an HTTP request or
- * a command). Percentages normalize to fractions: `1%` becomes 0.01.
+ * a command, run by src/checks/). Percentages normalize to fractions: `1%`
+ * becomes 0.01.
  */
 import { z } from "zod";
 import * as d from "./defaults.js";
-import { command, duration, exactlyOne, httpUrl, percent, says, typed, urlPath, wholeNumber } from "./fields.js";
+import { duration, exactlyOne, httpUrl, percent, says, shellCommand, typed, urlPath, wholeNumber } from "./fields.js";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+const status = says("must be an HTTP status code");
 
 const httpRequest = z
   .strictObject({
     url: httpUrl().optional().describe("Absolute http(s) URL to request. Give either url or path."),
-    path: urlPath().optional().describe("Path requested from the new release, e.g. /health. Give either url or path."),
+    path: urlPath()
+      .optional()
+      .describe("Path requested from the new release (the preview listener in blue-green), e.g. /health. Give either url or path."),
     method: z.enum(METHODS).default(d.DEFAULT_CHECK_METHOD).describe("HTTP method."),
     expectStatus: z
-      .int(says("must be an HTTP status code"))
-      .min(100, says("must be an HTTP status code"))
-      .max(599, says("must be an HTTP status code"))
-      .default(d.DEFAULT_CHECK_EXPECT_STATUS)
-      .describe("Status code that counts as a pass."),
+      .int(status)
+      .min(100, status)
+      .max(599, status)
+      .optional()
+      .describe("Status code that counts as a pass; any 2xx when unset."),
+    expectBody: z
+      .string(says("must be a string"))
+      .min(1, says("must not be empty"))
+      .optional()
+      .describe("Text the response body must contain."),
+    timeout: duration().prefault(d.DEFAULT_HTTP_CHECK_TIMEOUT).describe("The whole request, body included, must finish within this."),
   })
   .superRefine(...exactlyOne(["url", "path"]));
 
-/** One check: `{ http: {...} }` or `{ run: "command" }`. */
+/** A check-level `timeout` belongs to run checks; an http check has its own inside `http`. */
+function timeoutOnlyForRun(value: { http?: unknown; timeout?: unknown }, ctx: z.RefinementCtx<unknown>): void {
+  if (value.http === undefined || value.timeout === undefined) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["timeout"],
+    message: "applies to run checks only; put an http check's timeout inside http",
+    input: value.timeout,
+  });
+}
+
+/** One check: `{ http: {...} }` or `{ run: "command", timeout? }`. */
 export const checkSchema = typed(
   z
     .strictObject({
-      http: httpRequest.optional().describe("Passes when the request answers with expectStatus."),
-      run: command().optional().describe("Passes when the command exits 0. Split into words; no shell is run."),
+      http: httpRequest
+        .optional()
+        .describe(
+          "Passes when the answer has expectStatus (any 2xx when unset) and a body containing expectBody. Redirects are not followed.",
+        ),
+      run: shellCommand()
+        .optional()
+        .describe(
+          "Passes when the command exits 0. A string runs with `sh -c` (pipes, && and $VARS work); a list of words runs without a shell. Runs in the release's directory with $SLIPWAY_PREVIEW_URL set.",
+        ),
+      timeout: duration()
+        .optional()
+        .describe(`Run checks only: the command's whole process group is killed after this long. Default ${d.DEFAULT_RUN_CHECK_TIMEOUT}.`),
     })
-    .superRefine(...exactlyOne(["http", "run"])),
+    .superRefine(...exactlyOne(["http", "run"]))
+    .superRefine(timeoutOnlyForRun),
   "check",
 );
 

@@ -37,10 +37,11 @@ export const DEFAULT_ANALYSIS_FAILURE_LIMIT = 0;
 export const DEFAULT_ANALYSIS_INCONCLUSIVE_LIMIT = 3;
 
 export const DEFAULT_CHECK_METHOD = "GET";
-export const DEFAULT_CHECK_EXPECT_STATUS = 200;
+export const DEFAULT_HTTP_CHECK_TIMEOUT = "10s";
+export const DEFAULT_RUN_CHECK_TIMEOUT = "5m";
 
 export const DEFAULT_AUTO_PROMOTE = true;
-export const DEFAULT_SCALE_DOWN_DELAY = "30s";
+export const DEFAULT_SCALE_DOWN_DELAY = "5m";
 
 export const DEFAULT_DRAIN_TIMEOUT = "30s";
 export const DEFAULT_PROGRESS_DEADLINE = "5m";
@@ -48,3 +49,6 @@ export const DEFAULT_RETAIN = 5;
 export const DEFAULT_LOG_MAX_SIZE = "10MB";
 export const DEFAULT_LOG_MAX_FILES = 5;
 export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9464";
+
+export const DEFAULT_HOOK_TIMEOUT = "5m";
+export const DEFAULT_NOTIFY_TIMEOUT = "5s";

@@ -116,6 +116,27 @@ export function command() {
   );
 }
 
+/** The shell a string `shellCommand()` runs with. */
+export const SHELL = ["sh", "-c"] as const;
+
+/**
+ * A string run by the shell (`sh -c`, so pipes, `&&` and `$VARS` work) or a
+ * list of words run without one -> argv.
+ */
+export function shellCommand() {
+  const msg = says("must be a command: a string (run with sh -c) or a list of strings");
+  const empty = says("must not be empty");
+  const input = z.union([z.string(msg), z.array(z.string(says("must be a string"))).min(1, empty)], msg);
+  return typed(
+    input.transform((value, ctx) => {
+      if (typeof value !== "string") return value;
+      if (value.trim() === "") ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
+      return [...SHELL, value];
+    }),
+    "shell command",
+  );
+}
+
 /** An integer >= 1. */
 export function positiveInt() {
   const msg = says("must be a positive integer");

@@ -46,6 +46,25 @@ export const humanErrors: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
+/** True when a union option refused the input outright (wrong type or value), not one of its fields. */
+function refused(errors: readonly z.core.$ZodIssue[]): boolean {
+  return errors.some((e) => e.path.length === 0 && ["invalid_type", "invalid_value", "invalid_union"].includes(e.code));
+}
+
+/**
+ * When a mapping fails a union (e.g. `url | {url, events}`) and only one
+ * option takes mappings, that option's own problems, with full paths; so
+ * `events[0]: must be one of ...` rather than the union's summary.
+ */
+function mappingOptionIssues(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue[] | undefined {
+  const inputNotMapping = issue.errors.some((errors) =>
+    errors.some((e) => e.path.length === 0 && e.code === "invalid_type" && e.expected === "object"),
+  );
+  const taking = issue.errors.filter((errors) => !refused(errors));
+  if (inputNotMapping || taking.length !== 1) return undefined;
+  return (taking[0] ?? []).map((e) => ({ ...e, path: [...issue.path, ...e.path] }));
+}
+
 /**
  * One problem per zod issue, with an unknown-keys issue split into one
  * problem per key (with a did-you-mean from the keys `schema` allows there).
@@ -53,6 +72,8 @@ export const humanErrors: z.core.$ZodErrorMap = (issue) => {
 export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], schema: z.core.$ZodType): Problem[] {
   return issues.flatMap((issue): Problem[] => {
     const path = issue.path.filter((key): key is string | number => typeof key !== "symbol");
+    const inner = issue.code === "invalid_union" ? mappingOptionIssues(issue) : undefined;
+    if (inner) return problemsFromIssues(inner, schema);
     if (issue.code !== "unrecognized_keys") return [{ path, message: issue.message }];
     const known = keysAt(schema, path);
     return issue.keys.map((key) => {

@@ -4,9 +4,20 @@
  * probes and steps become tagged unions and paths become absolute.
  */
 import { resolve } from "node:path";
+import { DEFAULT_RUN_CHECK_TIMEOUT } from "./defaults.js";
+import { parseDuration } from "./duration.js";
 import type { ParsedConfig } from "./schema.js";
-import { NOTIFY_EVENTS } from "./schema.js";
-import type { AnalysisConfig, BlueGreenConfig, CanaryConfig, CanaryStep, CheckSpec, Config, ProbeCheck, ProbeSpec } from "./types.js";
+import type {
+  AnalysisConfig,
+  BlueGreenConfig,
+  CanaryConfig,
+  CanaryStep,
+  CheckSpec,
+  Config,
+  NotifyConfig,
+  ProbeCheck,
+  ProbeSpec,
+} from "./types.js";
 
 type Parsed = ParsedConfig;
 type RawProbe = NonNullable<Parsed["health"]["readiness"]>;
@@ -30,7 +41,8 @@ function probe(raw: RawProbe | undefined): ProbeSpec | undefined {
 }
 
 function check(raw: RawCheck): CheckSpec {
-  return raw.http ? { kind: "http", ...raw.http } : { kind: "run", command: raw.run ?? [] };
+  if (raw.http) return { kind: "http", ...raw.http };
+  return { kind: "run", command: raw.run ?? [], timeout: raw.timeout ?? parseDuration(DEFAULT_RUN_CHECK_TIMEOUT) };
 }
 
 function analysis(raw: RawAnalysis): AnalysisConfig {
@@ -63,12 +75,19 @@ function strategy(raw: Parsed["strategy"]): Config["strategy"] {
   };
 }
 
+function notifyConfig(raw: Parsed["notify"]): NotifyConfig {
+  const webhooks = raw.webhooks.map((hook) =>
+    typeof hook === "string" ? { url: hook, events: "all" as const } : { url: hook.url, events: hook.events ?? ("all" as const) },
+  );
+  return { webhooks, timeout: raw.timeout };
+}
+
 /**
  * Builds the `Config` from a successful parse. `root` is the directory of the
  * config file; relative paths resolve against it.
  */
 export function normalizeConfig(parsed: Parsed, root: string): Config {
-  const { health, app, notify } = parsed;
+  const { health, app } = parsed;
   return {
     name: parsed.name,
     platform: parsed.platform,
@@ -89,8 +108,7 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     retain: parsed.retain,
     logs: parsed.logs,
     ...(parsed.metrics && { metrics: parsed.metrics }),
-    ...(notify && {
-      notify: { webhooks: notify.webhooks.map((hook) => ({ url: hook.url, events: hook.events ?? [...NOTIFY_EVENTS] })) },
-    }),
+    hooks: parsed.hooks,
+    notify: notifyConfig(parsed.notify),
   };
 }

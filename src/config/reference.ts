@@ -46,13 +46,15 @@ health:
 | integer or percent | a count (\`1\`) or a percentage of app.replicas (\`25%\`) | \`{ count }\` or \`{ percent }\` |
 | address | \`host:port\`, \`[::1]:port\`, \`:port\` or a port; no host means all interfaces | \`{ host, port }\` |
 | command | a list of words, or one string split like a shell would (quotes respected; no shell runs) | a list of words |
+| shell command | a string run with \`sh -c\` (pipes, \`&&\`, \`$VARS\` work), or a list of words run without a shell | a list of words (\`["sh", "-c", string]\` for a string) |
 `;
 
 /** Types documented once in their own section and linked from every use. */
 const SHARED: Record<string, string> = {
   probe: "A health probe: exactly one of `http`, `tcp` or `exec`, plus timing and thresholds.",
   analysis: "Metric analysis of the new release, measured every `interval` over the trailing `window`. Absent thresholds are not checked.",
-  check: "A check against the new release: exactly one of `http` or `run`. Checks run in order and all must pass.",
+  check:
+    "A check against the new release: exactly one of `http` or `run`. Checks run in order and all must pass. See docs/hooks-and-notifications.md.",
 };
 
 function escape(text: string): string {
@@ -104,7 +106,7 @@ class Table {
         return;
       }
     }
-    if (node.items?.properties) this.children(`${path}[]`, node.items);
+    for (const item of [node.items, ...(node.items?.anyOf ?? [])]) if (item?.properties) this.children(`${path}[]`, item);
     for (const object of [node, ...(node.anyOf ?? [])]) if (object.properties) this.children(path, object);
   }
 
@@ -131,6 +133,8 @@ environments:
 \`\`\`
 
 Every environment is checked for unknown keys and bad values, even when not selected.`,
+  hooks: "What each hook receives and when a failing hook stops a rollout: docs/hooks-and-notifications.md.",
+  notify: "The JSON body and its Slack-compatible `text`: docs/hooks-and-notifications.md.",
 };
 
 function section(title: string, about: string, table: Table): string {

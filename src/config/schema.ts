@@ -8,27 +8,18 @@
  */
 import { z } from "zod";
 import * as d from "./defaults.js";
-import { address, command, duration, httpUrl, positiveInt, says, size, typed } from "./fields.js";
+import { address, command, duration, positiveInt, says, size, typed } from "./fields.js";
 import { healthSchema } from "./health-schema.js";
+import { hooksSchema } from "./hooks-schema.js";
+import { notifySchema } from "./notify-schema.js";
 import { overlaySchemaOf } from "./overlay.js";
 import { strategySchema } from "./strategy-schema.js";
-import type { NotifyEvent } from "./types.js";
 
 export * from "./defaults.js";
-export { STRATEGY_TYPES } from "./types.js";
+export { HOOK_NAMES, NOTIFY_EVENTS, STRATEGY_TYPES } from "./types.js";
 
 /** Platforms that are planned but not implemented yet. */
 export const FUTURE_PLATFORMS = ["docker", "swarm", "kubernetes"] as const;
-
-/** Events a webhook can subscribe to. */
-export const NOTIFY_EVENTS = [
-  "deploy.started",
-  "deploy.succeeded",
-  "deploy.failed",
-  "rollback.succeeded",
-  "canary.paused",
-  "canary.promoted",
-] as const satisfies readonly NotifyEvent[];
 
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"] as const;
 
@@ -64,16 +55,6 @@ const appSchema = z
       .describe("How instances are stopped."),
   })
   .describe("The app to run.");
-
-const webhookSchema = z
-  .strictObject({
-    url: httpUrl().describe("URL receiving a JSON POST per event."),
-    events: z
-      .array(z.enum(NOTIFY_EVENTS))
-      .optional()
-      .describe(`Events to send (all when unset): ${NOTIFY_EVENTS.join(", ")}.`),
-  })
-  .describe("A webhook.");
 
 /** The base config: everything but `environments`. */
 export const baseShape = {
@@ -116,12 +97,8 @@ export const baseShape = {
     })
     .optional()
     .describe("Serve Prometheus metrics. Off unless set."),
-  notify: z
-    .strictObject({
-      webhooks: z.array(webhookSchema, says("must be a list of webhooks")).default([]).describe("Webhooks called on deploy events."),
-    })
-    .optional()
-    .describe("Notifications. Off unless set."),
+  hooks: hooksSchema,
+  notify: notifySchema,
 };
 
 /** The base schema (no environments): what an environment overlay is merged into and validated against. */

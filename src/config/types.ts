@@ -67,16 +67,21 @@ export interface Config {
   logs: { maxSize: number; maxFiles: number };
   /** Prometheus-style metrics endpoint; absent unless configured. */
   metrics?: MetricsConfig;
-  /** Webhook notifications; absent unless configured. */
-  notify?: NotifyConfig;
+  /** Commands run around a rollout; always present (no hooks: only `timeout`). */
+  hooks: HooksConfig;
+  /** Webhook notifications; always present (no webhooks: an empty list). */
+  notify: NotifyConfig;
 }
 
 /**
- * A gate run against a new release. `http` has exactly one of `path`
- * (requested from the new release) or `url` (any absolute http(s) URL).
+ * A gate run against a new release (src/checks/check-runner.ts). `http` has
+ * exactly one of `path` (requested from the new release) or `url` (any
+ * absolute http(s) URL); without `expectStatus` any 2xx passes. A `run`
+ * command given as a string in YAML is `["sh", "-c", string]`. `timeout` is ms.
  */
 export type CheckSpec =
-  { kind: "http"; path?: string; url?: string; method: string; expectStatus: number } | { kind: "run"; command: string[] };
+  | { kind: "http"; path?: string; url?: string; method: string; expectStatus?: number; expectBody?: string; timeout: number }
+  | { kind: "run"; command: string[]; timeout: number };
 
 /**
  * Metric thresholds judged over a sliding window. Durations are ms;
@@ -125,10 +130,40 @@ export interface MetricsConfig {
   listen: ListenAddress;
 }
 
-export type NotifyEvent =
-  "deploy.started" | "deploy.succeeded" | "deploy.failed" | "rollback.succeeded" | "canary.paused" | "canary.promoted";
+/** Events a webhook can subscribe to, in the order a rollout meets them. */
+export const NOTIFY_EVENTS = [
+  "rollout.started",
+  "rollout.step",
+  "rollout.paused",
+  "rollout.promoted",
+  "rollout.succeeded",
+  "rollout.failed",
+  "rollout.aborted",
+  "rollout.rolled-back",
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+export interface WebhookConfig {
+  url: string;
+  /** The events this webhook receives; "all" when `events` is unset in YAML. */
+  events: NotifyEvent[] | "all";
+}
 
 export interface NotifyConfig {
-  /** Each webhook lists the events it receives (all events when unset in YAML). */
-  webhooks: { url: string; events: NotifyEvent[] }[];
+  webhooks: WebhookConfig[];
+  /** Hard limit for one POST, in ms. */
+  timeout: number;
+}
+
+/** The hook points, in the order a rollout meets them (postRollback only on failure). */
+export const HOOK_NAMES = ["preDeploy", "prePromote", "postDeploy", "postRollback"] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+/** Commands (argv, never a shell) run at hook points; an absent hook is skipped. `timeout` is ms, per hook. */
+export interface HooksConfig {
+  preDeploy?: string[];
+  postDeploy?: string[];
+  prePromote?: string[];
+  postRollback?: string[];
+  timeout: number;
 }

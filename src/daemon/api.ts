@@ -47,6 +47,21 @@ async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse)
         return daemon.rollouts.rollback(body);
       });
     }
+    case "POST /v1/retry": {
+      const body = (await readJson(req)) as Parameters<Daemon["rollouts"]["retry"]>[0];
+      return stream(daemon, res, async () => {
+        await daemon.recovered;
+        return daemon.rollouts.retry(body);
+      });
+    }
+    case "POST /v1/promote":
+    case "POST /v1/abort":
+    case "POST /v1/pause":
+    case "POST /v1/resume": {
+      const body = (await readJson(req)) as { full?: boolean; holder: string };
+      const action = url.pathname.slice("/v1/".length) as "promote" | "abort" | "pause" | "resume";
+      return sendJson(res, 200, daemon.rollouts.control(action, body));
+    }
     case "POST /v1/down":
       await daemon.stop();
       return sendJson(res, 200, { stopped: true });
@@ -55,21 +70,41 @@ async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse)
   }
 }
 
+/**
+ * Streams a rollout: events, status snapshots, then the result or the error.
+ * A rollout that pauses for a human ends the stream with a "paused" result
+ * (the rollout goes on in the daemon; `slipway promote` / `abort` continue it).
+ */
 async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<object>): Promise<void> {
   res.writeHead(200, { "content-type": "application/x-ndjson" });
-  const send = (m: ProgressMessage) => res.write(JSON.stringify(m) + "\n");
-  const off = daemon.ledger.onRecord((event) => send({ type: "event", event }));
-  const timer = setInterval(() => send({ type: "status", status: daemon.status() }), STATUS_EVERY);
-  try {
-    const result = await op();
+  let open = true;
+  const send = (m: ProgressMessage) => open && res.write(JSON.stringify(m) + "\n");
+  const finish = (m: ProgressMessage) => {
+    if (!open) return;
     send({ type: "status", status: daemon.status() });
-    send({ type: "result", result: result as Record<string, unknown> });
-  } catch (err) {
-    send({ type: "error", error: toSlipwayError(err).toJSON() });
-  } finally {
+    send(m);
+    open = false;
     off();
     clearInterval(timer);
     res.end();
+  };
+  const off = daemon.ledger.onRecord((event) => {
+    send({ type: "event", event });
+    if (event.type === "rollout.paused") {
+      finish({ type: "result", result: { paused: true, rolloutId: event.rolloutId, reason: event.message } });
+    }
+  });
+  const timer = setInterval(() => send({ type: "status", status: daemon.status() }), STATUS_EVERY);
+  res.on("close", () => {
+    open = false;
+    off();
+    clearInterval(timer);
+  });
+  try {
+    const result = await op();
+    finish({ type: "result", result: result as Record<string, unknown> });
+  } catch (err) {
+    finish({ type: "error", error: toSlipwayError(err).toJSON() });
   }
 }
 

@@ -8,7 +8,9 @@ import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { freePort } from "../platform/process/port.js";
 import { InstanceHealth } from "../probe/instance-health.js";
 import { Router } from "../router/router.js";
-import type { RouteGroup } from "../router/types.js";
+import type { ResponseSample, RouteGroup } from "../router/types.js";
+import { TrafficRecorder } from "../analysis/traffic-recorder.js";
+import { MetricsExporter } from "../metrics/prometheus.js";
 import { createApiServer } from "./api.js";
 import { Fleet, type HealthFactory } from "./fleet.js";
 import { DeployLock } from "./lock.js";
@@ -17,6 +19,14 @@ import { recoverState, type RecoveryReport } from "./recovery.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts } from "./rollouts.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
+
+/** The cookie that keeps a client on one side of a canary (`canary.stickiness: cookie`). */
+export const COHORT_COOKIE = "slipway_cohort";
+
+/** Where to connect for an address the router listens on. */
+function connectHost(host: string): string {
+  return host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+}
 
 /** How long shutdown waits for an interrupted rollout to unwind. */
 const STOP_WAIT_FOR_ROLLOUT = 30_000;
@@ -47,6 +57,10 @@ export class Daemon {
   /** Settles once the current release is back to full size after a start. */
   recovered: Promise<void> = Promise.resolve();
   private router: Router | null = null;
+  readonly recorder: TrafficRecorder;
+  private metrics: MetricsExporter | null = null;
+  private metricsAt: ListenAddress | null = null;
+  private routeOptions: Parameters<Router["configure"]>[0] = { headerRoute: null, stickiness: null };
   private routerAt: ListenAddress | null = null;
   private drainTimeout = 30_000;
   private appName = "app";
@@ -62,6 +76,7 @@ export class Daemon {
     this.paths = statePaths(options.root);
     mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
     this.ledger = Ledger.open(this.paths.ledger, this.clock);
+    this.recorder = new TrafficRecorder({ clock: this.clock });
     const current = this.ledger.currentRelease();
     const config = current ? releaseConfig(current) : null;
     this.platform = new ProcessPlatform({
@@ -103,7 +118,10 @@ export class Daemon {
       platform: this.platform,
       clock: this.clock,
       lock: this.lock,
+      recorder: this.recorder,
       prepareRouter: (c) => this.prepareRouter(c),
+      publicUrl: () => (this.routerAt ? `http://${connectHost(this.routerAt.host)}:${this.routerAt.port}` : ""),
+      onStateChange: () => this.updateMetrics(),
     });
     if (config) this.applyConfig(config);
   }
@@ -124,6 +142,7 @@ export class Daemon {
     return daemonStatus({
       ledger: this.ledger,
       fleet: this.fleet,
+      rollouts: this.rollouts,
       lock: this.lock.info,
       router: this.router ? { listen: this.routerAt!, stats: this.router.stats() } : null,
       recovery: this.recovery,
@@ -141,6 +160,7 @@ export class Daemon {
       await this.fleet.retireAll("slipway down");
       this.fleet.close();
       await this.router?.close();
+      await this.metrics?.close();
       this.api?.close();
       rmSync(this.paths.socket, { force: true });
       rmSync(this.paths.pidFile, { force: true });
@@ -157,15 +177,62 @@ export class Daemon {
     this.appName = config.name;
   }
 
+  /** Router address, canary routing options and the metrics listener, as a release's config says. */
   private async prepareRouter(config: Config): Promise<void> {
     this.applyConfig(config);
     await this.bindRouter(config.listen);
+    const canary = config.strategy.canary;
+    this.routeOptions = {
+      headerRoute: canary && canary.header !== false ? { header: canary.header } : null,
+      stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
+    };
+    this.router?.configure(this.routeOptions);
+    await this.bindMetrics(config.metrics?.listen ?? null);
+  }
+
+  /** Serves Prometheus metrics on `metrics.listen` (never on the app's port). */
+  private async bindMetrics(listen: ListenAddress | null): Promise<void> {
+    const same = this.metricsAt && listen && this.metricsAt.host === listen.host && this.metricsAt.port === listen.port;
+    if (same || (!listen && !this.metrics)) return;
+    await this.metrics?.close();
+    this.metrics = null;
+    this.metricsAt = null;
+    if (!listen) return;
+    const exporter = new MetricsExporter();
+    await exporter.listen(listen);
+    this.metrics = exporter;
+    this.metricsAt = listen;
+    this.updateMetrics();
+  }
+
+  /** One router sample: the analysis recorder and Prometheus, by release. */
+  private onSample(s: ResponseSample): void {
+    if (!s.target) return;
+    const release = this.fleet.releaseOf(s.target);
+    if (release === undefined) return;
+    this.recorder.record(release, s.status, s.durationMs);
+    this.metrics?.observe(release, s.status, s.durationMs);
+  }
+
+  private updateMetrics(): void {
+    if (!this.metrics) return;
+    const weights: Record<string, number> = {};
+    const split = this.fleet.currentSplit;
+    const current = this.ledger.currentReleaseId();
+    if (split) {
+      weights[String(split.canaryRelease)] = split.weight;
+      if (current !== null && current !== split.canaryRelease) weights[String(current)] = 100 - split.weight;
+    } else if (current !== null) weights[String(current)] = 100;
+    this.metrics.setWeights(weights);
+    const active = this.rollouts.active;
+    this.metrics.setRolloutState(active ? { release: active.release.id, strategy: active.strategy, phase: active.control.state.phase } : null);
   }
 
   /** Binds the router to `listen`; on a new address, the old listener closes after the new one is up. */
   private async bindRouter(listen: ListenAddress): Promise<void> {
     if (this.router && this.routerAt?.host === listen.host && this.routerAt.port === listen.port) return;
-    const router = new Router({ listen, name: this.appName });
+    const router = new Router({ listen, name: this.appName, onResponse: (s) => this.onSample(s) });
+    router.configure(this.routeOptions);
     await router.listen();
     router.setGroups(this.fleet.routes());
     const old = this.router;

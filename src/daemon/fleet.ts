@@ -64,6 +64,7 @@ export interface InstanceChange {
  */
 export class Fleet {
   private readonly instances = new Map<string, Instance>();
+  private split: { canaryRelease: number; weight: number } | null = null;
   private readonly listeners = new Set<(change: InstanceChange) => void>();
   private readonly unsubscribeExit: () => void;
 
@@ -218,12 +219,52 @@ export class Fleet {
     }
   }
 
-  /** The routing table: one group with every ready instance in rotation. */
+  /**
+   * The routing table. Normally one group with every ready instance in
+   * rotation; during a canary, a "canary" group (listed first, for cookie
+   * stickiness) with the canary release's share, and a "stable" group.
+   */
   routes(): RouteGroup[] {
-    const targets = this.list()
-      .filter((i) => i.inRotation && i.state === "ready")
+    const serving = this.list().filter((i) => i.inRotation && i.state === "ready");
+    const target = (i: Instance) => ({ id: i.id, host: i.spec.host, port: i.spec.port });
+    if (!this.split) return [{ name: this.o.groupName(), weight: 1, targets: serving.map(target) }];
+    const { canaryRelease, weight } = this.split;
+    return [
+      { name: "canary", weight, targets: serving.filter((i) => i.releaseId === canaryRelease).map(target) },
+      { name: "stable", weight: 100 - weight, targets: serving.filter((i) => i.releaseId !== canaryRelease).map(target) },
+    ];
+  }
+
+  /** Splits traffic between a canary release (weight in percent) and the rest; null ends the split. */
+  setSplit(split: { canaryRelease: number; weight: number } | null): void {
+    this.split = split;
+    this.syncRoutes();
+  }
+
+  get currentSplit(): { canaryRelease: number; weight: number } | null {
+    return this.split;
+  }
+
+  /** Atomically moves all traffic to one release: its instances join rotation, every other leaves (and drains). */
+  switchTo(releaseId: number): void {
+    for (const i of this.list()) i.inRotation = i.releaseId === releaseId;
+    this.split = null;
+    this.syncRoutes();
+  }
+
+  /** Ready instances of a release (for a preview listener). */
+  readyTargets(releaseId: number): { id: string; host: string; port: number }[] {
+    return this.ofRelease(releaseId)
+      .filter((i) => i.state === "ready")
       .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
-    return [{ name: this.o.groupName(), weight: 1, targets }];
+  }
+
+  /** The release an instance belongs to (router samples name instances). */
+  releaseOf(instanceId: string): number | undefined {
+    const known = this.instances.get(instanceId)?.releaseId;
+    if (known !== undefined) return known;
+    const m = /^r(\d+)-/.exec(instanceId);
+    return m ? Number(m[1]) : undefined;
   }
 
   syncRoutes(): void {

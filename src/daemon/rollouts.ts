@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import type { AnalysisTick } from "../analysis/analysis-run.js";
+import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import type { Clock } from "../clock.js";
 import type { Config, StrategyType } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
@@ -7,12 +9,17 @@ import type { Release, RolloutKind } from "../ledger/types.js";
 import type { Platform } from "../platform/platform.js";
 import { pruneReleaseDirs, snapshotRelease } from "../release/snapshot.js";
 import { resolveVersion } from "../release/version.js";
+import { runBlueGreen } from "../rollout/blue-green.js";
+import { runCanary } from "../rollout/canary.js";
+import { RolloutControl, type ControlState } from "../rollout/control.js";
 import { converge } from "../rollout/rolling.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
 import type { Fleet, Instance } from "./fleet.js";
+import { Journal } from "./journal.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
+import { hook, strategyRuntime } from "./strategy-runtime.js";
 
 /**
  * What `slipway deploy` sends. The CLI validates slipway.yaml (zod) and sends
@@ -40,7 +47,21 @@ export interface RolloutResult {
   rolloutId: number;
   release: { id: number; version: string };
   previous: { id: number; version: string } | null;
+  strategy: string;
   durationMs: number;
+  /** How a rollback moved traffic: "switch" (standby instances, no process start) or "rolling". */
+  via?: "switch" | "rolling";
+}
+
+/** The rollout in progress, as status and the promote/abort/pause/resume commands see it. */
+export interface ActiveRollout {
+  id: number;
+  kind: RolloutKind;
+  strategy: string;
+  release: { id: number; version: string };
+  previous: { id: number; version: string } | null;
+  control: RolloutControl;
+  analysis: { label: string; tick: AnalysisTick } | null;
 }
 
 export interface RolloutsOptions {
@@ -50,8 +71,12 @@ export interface RolloutsOptions {
   platform: Platform;
   clock: Clock;
   lock: DeployLock;
-  /** Makes sure the router listens where `config` says. */
+  recorder: TrafficRecorder;
+  /** Makes sure the router listens and routes as `config` says. */
   prepareRouter: (config: Config) => Promise<void>;
+  publicUrl: () => string;
+  /** Told when the rollout state changes (metrics). */
+  onStateChange?: () => void;
 }
 
 /** Lines of the failing instance's log shown with a failed rollout. */
@@ -60,23 +85,24 @@ const LOG_TAIL_LINES = 15;
 /**
  * Deploys and rollbacks as transactions: the new release gets healthy
  * instances before it takes traffic, and every failure path ends with the
- * last good release serving.
+ * last good release serving. Runs the rolling, canary and blue-green
+ * strategies and takes the human commands (promote, abort, pause, resume).
  */
 export class Rollouts {
   private readonly seq = new Map<number, number>();
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
+  active: ActiveRollout | null = null;
+  standby: { release: number; version: string; until: number; timer: unknown } | null = null;
 
   constructor(private readonly o: RolloutsOptions) {}
 
   async deploy(req: DeployRequest): Promise<RolloutResult> {
     const config = req.config;
     const strategy = req.strategy ?? config.strategy.type;
-    if (strategy !== "rolling") {
-      throw new SlipwayError("USAGE", `strategy "${strategy}" is not available yet`, { hint: "use strategy.type: rolling" });
-    }
+    requireStrategyConfig(config, strategy);
     const env = { ...config.app.env, ...(req.env ?? {}) };
-    const release = await this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
+    return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
       const { ledger, paths, clock } = this.o;
       const version = resolveVersion(req.version, config.app.cwd, clock.now());
       const created = ledger.createRelease({
@@ -99,17 +125,36 @@ export class Rollouts {
         });
       }
       ledger.setSnapshot(created.id, dir);
-      ledger.record({
-        type: "release",
-        releaseId: created.id,
-        message: `release ${created.id} (${version}) created from ${config.app.cwd}`,
-      });
-      return this.run("deploy", ledger.release(created.id)!, config, req.holder);
+      ledger.record({ type: "release", releaseId: created.id, message: `release ${created.id} (${version}) created from ${config.app.cwd}` });
+      return this.run("deploy", ledger.release(created.id)!, config, req.holder, strategy);
     });
-    return release;
+  }
+
+  /** Deploys the latest release again after it failed or was aborted (no config edits needed). */
+  async retry(req: { holder: string; strategy?: StrategyType; waitLock?: number }): Promise<RolloutResult> {
+    return this.withLock(req.holder, "retry", req.waitLock, async () => {
+      const latest = this.o.ledger.releases()[0];
+      if (!latest || (latest.status !== "failed" && latest.status !== "aborted")) {
+        throw new SlipwayError("INVALID_STATE", "nothing to retry: the latest release did not fail or get aborted", {
+          hint: "slipway deploy starts a new release",
+        });
+      }
+      if (!latest.snapshot || !existsSync(latest.snapshot)) {
+        throw new SlipwayError("NOT_FOUND", `release ${latest.id} has no snapshot left`, { hint: "run slipway deploy" });
+      }
+      const strategy = req.strategy ?? latest.config.strategy.type;
+      requireStrategyConfig(latest.config, strategy);
+      this.o.ledger.setReleaseStatus(latest.id, "pending");
+      return this.run("deploy", { ...latest, status: "pending" }, latest.config, req.holder, strategy);
+    });
   }
 
   async rollback(req: RollbackRequest): Promise<RolloutResult> {
+    if (this.active) {
+      throw new SlipwayError("LOCK_HELD", `rollout ${this.active.id} (${this.active.strategy} to release ${this.active.release.id}) is in progress`, {
+        hint: "slipway abort stops it and sends traffic back to the stable release",
+      });
+    }
     return this.withLock(req.holder, "rollback", req.waitLock, async () => {
       const { ledger } = this.o;
       const current = ledger.currentRelease();
@@ -124,13 +169,42 @@ export class Rollouts {
           hint: "pass --to ID with another release (see slipway releases)",
         });
       }
+      const standby = this.o.fleet.ofRelease(target.id).filter((i) => i.state === "ready");
+      if (current && standby.length >= target.config.app.replicas) return this.switchBack(target, current, req.holder);
       if (!target.snapshot || !existsSync(target.snapshot)) {
         throw new SlipwayError("NOT_FOUND", `release ${target.id} has no snapshot left (pruned by retain)`, {
           hint: "raise retain in slipway.yaml to keep more releases runnable",
         });
       }
-      return this.run("rollback", target, releaseConfig(target), req.holder);
+      return this.run("rollback", target, releaseConfig(target), req.holder, "rolling");
     });
+  }
+
+  /** `slipway promote [--full]`, `abort`, `pause`, `resume`: act on the rollout in progress. */
+  control(action: "promote" | "abort" | "pause" | "resume", opts: { full?: boolean; holder: string }): ControlState & { rollout: number } {
+    const active = this.active;
+    if (!active) {
+      throw new SlipwayError("INVALID_STATE", `no rollout in progress: nothing to ${action}`, { hint: "see slipway status" });
+    }
+    const c = active.control;
+    const progressive = active.strategy !== "rolling";
+    if (action === "abort") {
+      c.fail(new RolloutFailure(`aborted by ${opts.holder}`, null, "aborted"));
+    } else if (!progressive) {
+      throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is a rolling rollout: ${action} applies to canary and blue-green`, {
+        hint: "slipway abort stops it",
+      });
+    } else if (action === "promote") {
+      c.promote(Boolean(opts.full));
+    } else if (action === "pause") {
+      if (c.state.phase === "paused") throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is already paused`, { hint: "slipway resume continues it" });
+      c.pause(`paused by ${opts.holder}`);
+    } else {
+      if (c.state.phase !== "paused") throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is not paused`, { hint: "see slipway status" });
+      c.resume();
+    }
+    this.o.ledger.record({ type: "control", rolloutId: active.id, releaseId: active.release.id, message: `${action}${opts.full ? " --full" : ""} by ${opts.holder}` });
+    return { ...c.state, rollout: active.id };
   }
 
   /** Brings the current release back to its full size (daemon restart). */
@@ -138,31 +212,22 @@ export class Rollouts {
     const current = this.o.ledger.currentRelease();
     if (!current) return;
     const config = releaseConfig(current);
-    const rollout = this.o.ledger.startRollout({
-      kind: "recover",
-      releaseId: current.id,
-      fromReleaseId: current.id,
-      strategy: "rolling",
-      holder: "slipway daemon",
-    });
+    const rollout = this.o.ledger.startRollout({ kind: "recover", releaseId: current.id, fromReleaseId: current.id, strategy: "rolling", holder: "slipway daemon" });
     try {
+      await this.o.prepareRouter(config);
       await this.converge(current, config);
       this.supervise(current.id);
       this.o.ledger.endRollout(rollout.id, "succeeded");
     } catch (err) {
       this.o.ledger.endRollout(rollout.id, "failed", (err as Error).message);
-      this.o.ledger.record({
-        type: "rollout",
-        rolloutId: rollout.id,
-        releaseId: current.id,
-        message: `recovery failed: ${(err as Error).message}`,
-      });
+      this.o.ledger.record({ type: "rollout", rolloutId: rollout.id, releaseId: current.id, message: `recovery failed: ${(err as Error).message}` });
     }
   }
 
   /** Interrupts the running rollout (daemon shutdown); the current release stays as it is. */
   abort(): void {
     this.stopping.abort();
+    this.active?.control.fail(new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted"));
   }
 
   private async withLock<T>(holder: string, what: string, waitLock: number | undefined, fn: () => Promise<T>): Promise<T> {
@@ -174,94 +239,163 @@ export class Rollouts {
     }
   }
 
-  private async run(kind: RolloutKind, target: Release, config: Config, holder: string): Promise<RolloutResult> {
-    const { ledger, clock } = this.o;
+  private async run(kind: RolloutKind, target: Release, config: Config, holder: string, requested: StrategyType): Promise<RolloutResult> {
+    const { ledger, clock, fleet } = this.o;
     const started = clock.now();
     const previous = ledger.currentRelease() ?? null;
-    const rollout = ledger.startRollout({ kind, releaseId: target.id, fromReleaseId: previous?.id ?? null, strategy: "rolling", holder });
-    ledger.record({
-      type: "rollout",
-      rolloutId: rollout.id,
-      releaseId: target.id,
-      message: `${kind} to release ${target.id} (${target.version}) started by ${holder}${previous ? `, replacing release ${previous.id} (${previous.version})` : ""}`,
-    });
-    await this.o.prepareRouter(config);
+    // A canary needs something to compare with: the very first release goes out rolling.
+    const strategy: StrategyType = requested === "canary" && !previous ? "rolling" : requested;
+    const rollout = ledger.startRollout({ kind, releaseId: target.id, fromReleaseId: previous?.id ?? null, strategy, holder });
+    const journal = new Journal(ledger, { id: rollout.id, strategy, target, previous }, config);
+    const control = new RolloutControl(clock, () => this.o.onStateChange?.());
+    this.active = { id: rollout.id, kind, strategy, release: ref(target), previous: previous ? ref(previous) : null, control, analysis: null };
+    const stopListening = () => this.stopping.signal.removeEventListener("abort", onStop);
+    const onStop = () => control.fail(new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted"));
+    this.stopping.signal.addEventListener("abort", onStop, { once: true });
+    journal.event(
+      "rollout.started",
+      `${kind} to release ${target.id} (${target.version}) started by ${holder} (${strategy})${previous ? `, replacing release ${previous.id} (${previous.version})` : ""}`,
+    );
+    if (requested !== strategy) journal.line("rollout", `no stable release to compare with: the first release goes out ${strategy}`);
     try {
-      await this.converge(target, config);
+      await this.o.prepareRouter(config);
+      const pre = await hook({ target, stable: previous, strategy, config, journal }, "preDeploy");
+      if (!pre.ok) throw new RolloutFailure(`preDeploy hook failed (exit ${pre.exitCode}): ${pre.output.slice(-3).join(" | ")}`);
+      if (strategy === "rolling") {
+        control.set({ phase: "progressing" });
+        await this.converge(target, config, control.signal);
+      } else {
+        const ctx = strategyRuntime({
+          fleet,
+          clock,
+          control,
+          journal,
+          recorder: this.o.recorder,
+          target,
+          stable: previous,
+          config,
+          strategy,
+          publicUrl: this.o.publicUrl(),
+          launch: (opts) => this.launch(target, config, opts),
+          keepStandby: (release, ms) => this.keepStandby(release, ms),
+          onAnalysis: (tick, label) => {
+            if (this.active) this.active.analysis = { label, tick };
+          },
+        });
+        await (strategy === "canary" ? runCanary(ctx) : runBlueGreen(ctx));
+      }
     } catch (err) {
-      await this.undo(rollout.id, target, previous, err);
+      await this.undo(journal, rollout.id, target, previous, control.ended ?? err);
+    } finally {
+      stopListening();
+      this.active = null;
+      fleet.setSplit(null);
+      this.o.onStateChange?.();
     }
     ledger.transaction(() => {
       ledger.activate(target.id);
       ledger.endRollout(rollout.id, "succeeded");
     });
     this.supervise(target.id);
-    ledger.record({
-      type: "rollout",
-      rolloutId: rollout.id,
-      releaseId: target.id,
-      message: `release ${target.id} (${target.version}) is live`,
-    });
+    journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live`);
+    await hook({ target, stable: previous, strategy, config, journal }, kind === "rollback" ? "postRollback" : "postDeploy");
     this.prune(config.retain);
-    return {
-      rolloutId: rollout.id,
-      release: { id: target.id, version: target.version },
-      previous: previous ? { id: previous.id, version: previous.version } : null,
-      durationMs: clock.now() - started,
-    };
+    return { rolloutId: rollout.id, release: ref(target), previous: previous ? ref(previous) : null, strategy, durationMs: clock.now() - started };
   }
 
-  /** A failed rollout: retire the new instances, bring the previous release back, explain. */
-  private async undo(rolloutId: number, target: Release, previous: Release | null, err: unknown): Promise<never> {
+  /**
+   * A failed or aborted rollout: traffic back to the previous release at once
+   * (a switch when its instances run), the new instances retired, the previous
+   * release brought back to full size, and a clear error.
+   */
+  private async undo(journal: Journal, rolloutId: number, target: Release, previous: Release | null, err: unknown): Promise<never> {
     const { ledger, fleet, platform } = this.o;
     const reason = err instanceof Error ? err.message : String(err);
+    const kind = err instanceof RolloutFailure ? err.kind : "failed";
     const instanceId = err instanceof RolloutFailure ? err.instanceId : null;
     const logTail = instanceId ? await platform.tail(instanceId, LOG_TAIL_LINES).catch(() => []) : [];
-    ledger.record({
-      type: "rollout",
-      rolloutId,
-      releaseId: target.id,
-      instanceId,
-      message: `rollout failed: ${reason}`,
-      data: { logTail },
-    });
-    await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, "rollout failed")));
-    const interrupted = this.stopping.signal.aborted;
-    let rollbackNote = interrupted ? "the daemon is stopping; the current release is unchanged" : "nothing was serving before";
-    if (previous && previous.id !== target.id && !interrupted) {
+    journal.event(kind === "aborted" ? "rollout.aborted" : "rollout.failed", `rollout ${kind === "failed" ? "failed" : kind}: ${reason}`, { logTail });
+
+    const previousReady = previous ? fleet.ofRelease(previous.id).filter((i) => i.state === "ready") : [];
+    if (previous && previousReady.length) fleet.switchTo(previous.id);
+    else fleet.setSplit(null);
+    await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, `rollout ${kind}`)));
+
+    let note = kind === "interrupted" ? "the daemon is stopping; the current release is unchanged" : "nothing was serving before";
+    if (previous && previous.id !== target.id && kind !== "interrupted") {
       try {
         await this.converge(previous, releaseConfig(previous));
         this.supervise(previous.id);
-        rollbackNote = `release ${previous.id} (${previous.version}) still serves`;
+        note = `release ${previous.id} (${previous.version}) still serves`;
       } catch (again) {
-        rollbackNote = `restoring release ${previous.id} also failed: ${(again as Error).message}`;
+        note = `restoring release ${previous.id} also failed: ${(again as Error).message}`;
       }
     }
+    const status = kind === "aborted" ? "aborted" : kind === "interrupted" ? "interrupted" : "rolled-back";
     ledger.transaction(() => {
-      if (target.status === "pending") ledger.setReleaseStatus(target.id, "failed", reason);
-      ledger.endRollout(rolloutId, interrupted ? "interrupted" : "rolled-back", reason);
+      if (ledger.release(target.id)?.status === "pending") ledger.setReleaseStatus(target.id, kind === "aborted" ? "aborted" : "failed", reason);
+      ledger.endRollout(rolloutId, status, reason);
     });
-    ledger.record({ type: "rollout", rolloutId, releaseId: previous?.id ?? null, message: `rolled back: ${rollbackNote}` });
-    const details = [rollbackNote];
+    journal.event("rollout.rolled-back", `rolled back: ${note}`);
+    if (previous && kind !== "interrupted") {
+      await hook({ target: previous, stable: target, strategy: "rollback", config: releaseConfig(previous), journal }, "postRollback");
+    }
+    const details = [note];
     if (instanceId && logTail.length) details.push(`last log lines of ${instanceId}:`, ...logTail.map((l) => `  ${l}`));
-    throw new SlipwayError("ROLLOUT_FAILED", `release ${target.id} (${target.version}) failed: ${reason}`, {
-      hint: instanceId ? `see slipway logs --release ${target.id}` : "see slipway status",
+    const verb = kind === "aborted" ? "was aborted" : kind === "interrupted" ? "was interrupted" : "failed";
+    throw new SlipwayError("ROLLOUT_FAILED", `release ${target.id} (${target.version}) ${verb}: ${reason}`, {
+      hint: instanceId ? `see slipway logs --release ${target.id}` : kind === "aborted" ? "slipway retry deploys it again" : "see slipway status",
       details,
       cause: err,
     });
   }
 
-  private async converge(release: Release, config: Config): Promise<void> {
-    const { fleet, clock } = this.o;
+  /** Rollback to a release whose instances still run (blue-green standby): traffic moves, no process starts. */
+  private async switchBack(target: Release, current: Release, holder: string): Promise<RolloutResult> {
+    const { ledger, fleet, clock } = this.o;
+    const started = clock.now();
+    const rollout = ledger.startRollout({ kind: "rollback", releaseId: target.id, fromReleaseId: current.id, strategy: "switch", holder });
+    const journal = new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config);
+    this.clearStandby();
+    fleet.switchTo(target.id);
+    ledger.transaction(() => {
+      ledger.activate(target.id);
+      ledger.endRollout(rollout.id, "succeeded");
+    });
+    this.supervise(target.id);
+    const durationMs = clock.now() - started;
+    journal.event("rollout.rolled-back", `rolled back to release ${target.id} (${target.version}) by switching traffic in ${durationMs}ms; release ${current.id} drains and stops`);
+    // The release we left drains and stops in the background; the command returns now.
+    void Promise.all(fleet.ofRelease(current.id).map((i) => fleet.retire(i, `rolled back to release ${target.id}`)));
+    void hook({ target, stable: current, strategy: "switch", config: target.config, journal }, "postRollback");
+    return { rolloutId: rollout.id, release: ref(target), previous: ref(current), strategy: "switch", durationMs, via: "switch" };
+  }
+
+  private keepStandby(release: Release, ms: number): void {
+    this.clearStandby();
+    const timer = this.o.clock.setTimeout(() => {
+      this.standby = null;
+      if (this.o.ledger.currentReleaseId() === release.id) return;
+      for (const i of this.o.fleet.ofRelease(release.id)) void this.o.fleet.retire(i, "scaleDownDelay passed");
+    }, ms);
+    this.standby = { release: release.id, version: release.version, until: this.o.clock.now() + ms, timer };
+  }
+
+  private clearStandby(): void {
+    if (this.standby) this.o.clock.clearTimeout(this.standby.timer as never);
+    this.standby = null;
+  }
+
+  private async converge(release: Release, config: Config, signal?: AbortSignal): Promise<void> {
     await converge({
-      fleet,
-      clock,
+      fleet: this.o.fleet,
+      clock: this.o.clock,
       releaseId: release.id,
       replicas: config.app.replicas,
       rolling: config.strategy.rolling,
       progressDeadline: config.progressDeadline,
       launch: () => this.launch(release, config),
-      signal: this.stopping.signal,
+      signal: signal ?? this.stopping.signal,
     });
   }
 
@@ -281,7 +415,7 @@ export class Rollouts {
     const keep = new Set(
       ledger
         .releases()
-        .filter((r) => r.status !== "failed")
+        .filter((r) => r.status !== "failed" && r.status !== "aborted")
         .slice(0, retain)
         .map((r) => r.id),
     );
@@ -292,5 +426,22 @@ export class Rollouts {
     // Logs go with the snapshots, but failed releases in between keep theirs (they explain the failure).
     const oldest = Math.min(...keep);
     pruneReleaseDirs(paths.logs, (id) => id >= oldest || keep.has(id));
+  }
+}
+
+function ref(r: Release): { id: number; version: string } {
+  return { id: r.id, version: r.version };
+}
+
+function requireStrategyConfig(config: Config, strategy: StrategyType): void {
+  if (strategy === "canary" && !config.strategy.canary?.steps.length) {
+    throw new SlipwayError("USAGE", "--strategy canary needs strategy.canary with at least one step in slipway.yaml", {
+      hint: "see docs/config.md#strategy",
+    });
+  }
+  if (strategy === "blue-green" && !config.strategy.blueGreen) {
+    throw new SlipwayError("USAGE", "--strategy blue-green needs strategy.blueGreen.previewListen in slipway.yaml", {
+      hint: "see docs/config.md#strategy",
+    });
   }
 }

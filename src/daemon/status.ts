@@ -1,8 +1,10 @@
+import type { WindowStats } from "../analysis/traffic-recorder.js";
 import type { ListenAddress } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Fleet } from "./fleet.js";
 import type { LockInfo } from "./lock.js";
 import type { RecoveryReport } from "./recovery.js";
+import type { Rollouts } from "./rollouts.js";
 
 export interface InstanceStatus {
   id: string;
@@ -16,13 +18,39 @@ export interface InstanceStatus {
   health: string;
 }
 
+export interface RolloutStatus {
+  id: number;
+  kind: string;
+  strategy: string;
+  release: number;
+  version: string;
+  holder: string;
+  startedAt: number;
+  phase: string;
+  step: { index: number; total: number; description: string } | null;
+  weight: number | null;
+  pausedReason: string | null;
+  previewUrl: string | null;
+  analysis: {
+    label: string;
+    n: number;
+    verdict: string;
+    reasons: string[];
+    canary: WindowStats;
+    stable: WindowStats | null;
+    failures: number;
+    inconclusives: number;
+  } | null;
+}
+
 export interface DaemonStatus {
   daemon: { pid: number; startedAt: number };
   current: { id: number; version: string; activatedAt: number | null } | null;
-  rollout: { id: number; kind: string; release: number; holder: string; startedAt: number } | null;
+  rollout: RolloutStatus | null;
+  standby: { release: number; version: string; until: number } | null;
   lock: LockInfo | null;
   instances: InstanceStatus[];
-  traffic: { listen: ListenAddress; targets: string[]; requests: number } | null;
+  traffic: { listen: ListenAddress; groups: { name: string; weight: number; targets: string[] }[]; targets: string[]; requests: number } | null;
   recovery: RecoveryReport | null;
 }
 
@@ -30,6 +58,7 @@ export interface DaemonStatus {
 export function daemonStatus(s: {
   ledger: Ledger;
   fleet: Fleet;
+  rollouts: Rollouts;
   lock: LockInfo | null;
   router: { listen: ListenAddress; stats: { requests: number } } | null;
   recovery: RecoveryReport | null;
@@ -39,12 +68,40 @@ export function daemonStatus(s: {
   const current = s.ledger.currentRelease();
   const running = s.ledger.runningRollouts()[0];
   const routes = s.fleet.routes();
+  const active = s.rollouts.active;
+  const standby = s.rollouts.standby;
   return {
     daemon: { pid: s.pid, startedAt: s.startedAt },
     current: current ? { id: current.id, version: current.version, activatedAt: current.activatedAt } : null,
     rollout: running
-      ? { id: running.id, kind: running.kind, release: running.releaseId, holder: running.holder, startedAt: running.startedAt }
+      ? {
+          id: running.id,
+          kind: running.kind,
+          strategy: running.strategy,
+          release: running.releaseId,
+          version: active?.release.version ?? s.ledger.release(running.releaseId)?.version ?? "",
+          holder: running.holder,
+          startedAt: running.startedAt,
+          phase: active?.control.state.phase ?? "progressing",
+          step: active?.control.state.step ?? null,
+          weight: active?.control.state.weight ?? null,
+          pausedReason: active?.control.state.pausedReason ?? null,
+          previewUrl: active?.control.state.previewUrl ?? null,
+          analysis: active?.analysis
+            ? {
+                label: active.analysis.label,
+                n: active.analysis.tick.n,
+                verdict: active.analysis.tick.verdict,
+                reasons: active.analysis.tick.reasons,
+                canary: active.analysis.tick.canary,
+                stable: active.analysis.tick.stable,
+                failures: active.analysis.tick.failures,
+                inconclusives: active.analysis.tick.inconclusives,
+              }
+            : null,
+        }
       : null,
+    standby: standby ? { release: standby.release, version: standby.version, until: standby.until } : null,
     lock: s.lock,
     instances: s.fleet.list().map((i) => ({
       id: i.id,
@@ -58,7 +115,12 @@ export function daemonStatus(s: {
       health: s.fleet.describe(i),
     })),
     traffic: s.router
-      ? { listen: s.router.listen, targets: routes.flatMap((g) => g.targets.map((t) => t.id)), requests: s.router.stats.requests }
+      ? {
+          listen: s.router.listen,
+          groups: routes.map((g) => ({ name: g.name, weight: g.weight, targets: g.targets.map((t) => t.id) })),
+          targets: routes.flatMap((g) => g.targets.map((t) => t.id)),
+          requests: s.router.stats.requests,
+        }
       : null,
     recovery: s.recovery,
   };

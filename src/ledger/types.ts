@@ -1,9 +1,9 @@
 import type { Config } from "../config/types.js";
 
 /** Rows of the ledger, as the rest of Slipway sees them. */
-export type ReleaseStatus = "pending" | "active" | "superseded" | "failed";
+export type ReleaseStatus = "pending" | "active" | "superseded" | "failed" | "aborted";
 export type RolloutKind = "deploy" | "rollback" | "recover";
-export type RolloutStatus = "running" | "succeeded" | "failed" | "rolled-back" | "interrupted";
+export type RolloutStatus = "running" | "succeeded" | "failed" | "rolled-back" | "aborted" | "interrupted";
 
 export interface Release {
   id: number;

@@ -33,7 +33,7 @@ export async function converge(o: ConvergeOptions): Promise<void> {
   let lastScore = -1;
   try {
     for (;;) {
-      if (o.signal?.aborted) throw new RolloutFailure("interrupted: the daemon is stopping");
+      if (o.signal?.aborted) throw new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted");
       const now = o.clock.now();
       const mine = o.fleet.ofRelease(o.releaseId);
       const failed = mine.find((i) => i.state === "failed");

@@ -3,6 +3,8 @@ export class RolloutFailure extends Error {
   constructor(
     message: string,
     readonly instanceId: string | null = null,
+    /** "aborted" by a human (`slipway abort`), "interrupted" by a daemon stop, else a failure. */
+    readonly kind: "failed" | "aborted" | "interrupted" = "failed",
   ) {
     super(message);
     this.name = "RolloutFailure";

@@ -74,3 +74,74 @@ export function leastInFlight<T extends Loaded>(
   }
   return best;
 }
+
+/** What `cohortRanges` needs to know about a group. */
+export interface CohortSlot {
+  /** Configured weight: sizes the slot's range of buckets (<= 0: no range). */
+  readonly share: number;
+  /** Effective weight: 0 when the slot cannot take requests (no targets, or weight 0). */
+  readonly weight: number;
+}
+
+/** Buckets below `end` (and at or above the previous range's end) go to slot `owner`. */
+export interface CohortRange {
+  readonly end: number;
+  readonly owner: number;
+}
+
+/**
+ * Splits `[0, buckets)` into consecutive ranges, one per slot with a positive
+ * share, IN SLOT ORDER, each sized by its share of the total (rounded). A
+ * range whose slot cannot take requests goes to the next slot that can
+ * (wrapping to the first), so the ranges of the other slots do not move;
+ * its owner is -1 when no slot can. With the canary listed first, buckets
+ * below `canaryShare / total * buckets` are the canary's, so raising its
+ * weight only adds buckets to it.
+ *
+ * @example
+ * cohortRanges([{ share: 10, weight: 10 }, { share: 90, weight: 90 }], 10_000);
+ * // [{ end: 1000, owner: 0 }, { end: 10000, owner: 1 }]
+ * cohortRanges([{ share: 10, weight: 0 }, { share: 90, weight: 90 }], 10_000);
+ * // [{ end: 1000, owner: 1 }, { end: 10000, owner: 1 }]
+ */
+export function cohortRanges(slots: readonly CohortSlot[], buckets: number): CohortRange[] {
+  let total = 0;
+  for (const slot of slots) if (slot.share > 0) total += slot.share;
+  const ranges: CohortRange[] = [];
+  if (!(total > 0)) return ranges;
+  let sum = 0;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i] as CohortSlot;
+    if (!(slot.share > 0)) continue;
+    sum += slot.share;
+    const end = sum === total ? buckets : Math.round((sum * buckets) / total);
+    ranges.push({ end, owner: nextUsable(slots, i) });
+  }
+  return ranges;
+}
+
+/** `from` if it can take requests, else the next slot that can (wrapping), else -1. */
+function nextUsable(slots: readonly CohortSlot[], from: number): number {
+  const n = slots.length;
+  for (let k = 0; k < n; k++) {
+    const i = (from + k) % n;
+    if ((slots[i] as CohortSlot).weight > 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * The slot that owns `bucket` in `ranges` (from `cohortRanges`), or -1.
+ *
+ * @example
+ * const ranges = cohortRanges([{ share: 10, weight: 10 }, { share: 90, weight: 90 }], 10_000);
+ * cohortOwner(ranges, 999); // 0
+ * cohortOwner(ranges, 1000); // 1
+ */
+export function cohortOwner(ranges: readonly CohortRange[], bucket: number): number {
+  for (let i = 0; i < ranges.length; i++) {
+    const range = ranges[i] as CohortRange;
+    if (bucket < range.end) return range.owner;
+  }
+  return -1;
+}

@@ -4,15 +4,30 @@
  * keep their case, repeated headers stay repeated.
  */
 
+import { cohortFromCookie } from "./cohort.js";
+
 /** What the request scan learns besides the headers to send. */
 export interface RequestHead {
   /** The request has a body to stream (Content-Length > 0 or Transfer-Encoding). */
   hasBody: boolean;
-  /** Value of the header-route header, if configured and present. */
+  /** Value of the header-route header (trimmed), if configured and present. */
   route: string | undefined;
+  /** Sticky bucket from the cohort cookie, if stickiness is on and the cookie valid; else -1. */
+  cohort: number;
   /** Index in the output of a Host value to fill with the target's address (client sent none), or -1. */
   hostIndex: number;
 }
+
+/** What the request scan looks for besides hop-by-hop headers (the router's canary settings). */
+export interface HeaderScan {
+  /** Lower-case name of the header-route header, or null (off). */
+  readonly routeHeader: string | null;
+  /** Name of the cohort cookie, or null (stickiness off: the Cookie header is not parsed). */
+  readonly stickyCookie: string | null;
+}
+
+/** Neither feature on. */
+export const NO_SCAN: HeaderScan = { routeHeader: null, stickyCookie: null };
 
 const X_FORWARDED_FOR = "x-forwarded-for";
 const X_FORWARDED_HOST = "x-forwarded-host";
@@ -26,17 +41,19 @@ const PROTO_HTTP = "http";
  * Upgrade are re-added so the instance sees the upgrade request.
  *
  * @example
- * const head = { hasBody: false, route: undefined, hostIndex: -1 };
- * requestHeaders(["Host", "a.test", "Connection", "keep-alive"], "10.0.0.9", null, head, false);
+ * const head = { hasBody: false, route: undefined, cohort: -1, hostIndex: -1 };
+ * requestHeaders(["Host", "a.test", "Connection", "keep-alive"], "10.0.0.9", NO_SCAN, head, false);
  * // ["Host", "a.test", "x-forwarded-for", "10.0.0.9", "x-forwarded-host", "a.test", "x-forwarded-proto", "http"]
  */
 export function requestHeaders(
   raw: readonly string[],
   remoteAddress: string | undefined,
-  routeHeader: string | null,
+  scan: HeaderScan,
   head: RequestHead,
   upgrade: boolean,
 ): string[] {
+  const routeHeader = scan.routeHeader;
+  const stickyCookie = scan.stickyCookie;
   const out: string[] = [];
   let host: string | undefined;
   let forwardedFor: string | undefined;
@@ -45,6 +62,7 @@ export function requestHeaders(
   let chunked = false;
   head.hasBody = false;
   head.route = undefined;
+  head.cohort = -1;
   head.hostIndex = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -78,7 +96,8 @@ export function requestHeaders(
         continue;
       default:
         if (isProxyHeader(lower)) continue;
-        if (lower === routeHeader) head.route = value;
+        if (lower === routeHeader) head.route = value.trim();
+        else if (stickyCookie !== null && head.cohort < 0 && lower === "cookie") head.cohort = cohortFromCookie(value, stickyCookie);
     }
     out.push(name, value);
   }

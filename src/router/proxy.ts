@@ -1,6 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import { newCohort } from "./cohort.js";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
 import { badGatewayReply, type Reply } from "./replies.js";
 import type { GroupState, Choice, RoutingTable } from "./table.js";
@@ -15,8 +16,10 @@ export interface ProxyContext {
   requests: number;
   /** The app's name, for the router's own replies. */
   readonly name: string;
-  /** Lower-case header-route header name, or null. */
-  readonly routeHeader: string | null;
+  /** Lower-case header-route header name, or null (off). Set by `Router.configure`. */
+  routeHeader: string | null;
+  /** Cohort cookie name, or null (stickiness off). Set by `Router.configure`. */
+  stickyCookie: string | null;
   readonly noTarget: Reply;
   readonly onResponse: ((sample: ResponseSample) => void) | undefined;
 }
@@ -37,7 +40,10 @@ class Exchange implements Choice, RequestHead {
   target: TargetState | null = null;
   hasBody = false;
   route: string | undefined = undefined;
+  cohort = -1;
   hostIndex = -1;
+  /** Set-Cookie value giving the client a new cohort, or null. */
+  setCookie: string | null = null;
   headers: string[];
   upstream: ClientRequest | null = null;
   /** The instance's response, once it started. */
@@ -63,13 +69,14 @@ class Exchange implements Choice, RequestHead {
     this.req = req;
     this.res = res;
     this.started = ctx.onResponse === undefined ? 0 : performance.now();
-    this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx.routeHeader, this, false);
+    this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx, this, false);
   }
 }
 
 /**
  * Forwards one HTTP request to a target of the current table: streams the
- * body both ways, retries on another target when it is safe, answers 503
+ * body both ways, retries on another target when it is safe (in the same
+ * group first), gives a client without a cohort one when stickiness is on, answers 503
  * when no target is ready and 502 when the target failed before responding.
  *
  * @example
@@ -80,7 +87,8 @@ export function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResp
   const ex = new Exchange(ctx, req, res);
   (res as Tagged<ServerResponse>)[kExchange] = ex;
   res.on("close", onClientClose);
-  if (ctx.table.pick(ex, ex.route)) send(ex);
+  if (ctx.stickyCookie !== null && ex.cohort < 0) ex.setCookie = newCohort(ex, ctx.stickyCookie);
+  if (ctx.table.pick(ex, ex.route, ex.cohort)) send(ex);
   else answer(ex, ctx.noTarget);
 }
 
@@ -134,7 +142,9 @@ function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage)
   ex.responded = true;
   const status = upRes.statusCode as number;
   try {
-    ex.res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.rawHeaders));
+    const headers = responseHeaders(upRes.rawHeaders);
+    if (ex.setCookie !== null) headers.push("Set-Cookie", ex.setCookie);
+    ex.res.writeHead(status, upRes.statusMessage, headers);
   } catch {
     this.destroy();
     answer(ex, badGatewayReply(ex.ctx.name, ex.targetId, "EBADRESPONSE"));

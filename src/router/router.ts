@@ -2,11 +2,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { SlipwayError } from "../errors.js";
+import { isToken } from "./cohort.js";
 import { forward, type ProxyContext } from "./proxy.js";
 import { noTargetReply, reply, type Reply } from "./replies.js";
 import { RoutingTable } from "./table.js";
 import { TargetPool } from "./target-pool.js";
-import type { HeaderRoute, ResponseSample, RouteGroup, RouterStats, Traffic } from "./types.js";
+import type { HeaderRoute, ResponseSample, RouteGroup, RouterStats, RoutingOptions, Stickiness, Traffic } from "./types.js";
 import { tunnel } from "./websocket.js";
 
 /** Name used in the router's own replies when none is given. */
@@ -20,8 +21,10 @@ export interface RouterOptions {
   listen: { host: string; port: number };
   /** The app's name, shown in the 503/502 bodies. */
   name?: string;
-  /** Optional routing by header (e.g. send testers to the canary group). */
-  headerRoute?: HeaderRoute;
+  /** Optional routing by header (e.g. send testers to the canary group); see `configure`. */
+  headerRoute?: HeaderRoute | null;
+  /** Optional cookie stickiness (a client stays on one group); see `configure`. */
+  stickiness?: Stickiness | null;
   /** Called once per completed request: cheap metrics for canary analysis. */
   onResponse?: (sample: ResponseSample) => void;
 }
@@ -29,7 +32,8 @@ export interface RouterOptions {
 /**
  * Slipway's built-in HTTP/1.1 reverse proxy, in front of an app's instances.
  * Routes by smooth weighted round-robin between groups (releases) and least
- * in-flight within a group, keeps a keep-alive agent per instance, tunnels
+ * in-flight within a group (or, optionally, by route header and by a sticky
+ * cohort cookie: see `configure`), keeps a keep-alive agent per instance, tunnels
  * WebSockets, retries refused connections on another instance, and drains
  * removed instances. It never answers any path itself except with a 503
  * (no ready instance) or a 502 (instance failed).
@@ -56,11 +60,13 @@ export class Router implements Traffic {
       table: RoutingTable.empty(),
       requests: 0,
       name,
-      routeHeader: options.headerRoute?.header.toLowerCase() ?? null,
+      routeHeader: null,
+      stickyCookie: null,
       noTarget: noTargetReply(name),
       onResponse: options.onResponse,
     };
     this.ctx = ctx;
+    this.configure({ headerRoute: options.headerRoute ?? null, stickiness: options.stickiness ?? null });
     this.address = options.listen;
     this.server = http.createServer((req, res) => forward(ctx, req, res));
     this.server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => tunnel(ctx, req, socket, head));
@@ -130,6 +136,38 @@ export class Router implements Traffic {
    */
   setGroups(groups: RouteGroup[]): void {
     this.ctx.table = RoutingTable.build(groups, this.pool, this.ctx.table);
+  }
+
+  /**
+   * Changes the canary settings for the requests that start from now on
+   * (the daemon keeps one router across releases). A missing key leaves
+   * that feature as it is; `null` switches it off: the route header is then
+   * forwarded with no routing effect, and the cohort cookie is neither read
+   * nor set. Throws `SlipwayError` `CONFIG_INVALID` on a name that is not an
+   * HTTP token, changing nothing.
+   *
+   * @example
+   * router.configure({ headerRoute: { header: "X-Slipway-Route" }, stickiness: { cookie: "slipway_cohort" } });
+   * router.setGroups([
+   *   { name: "canary", weight: 10, targets: canary }, // first: cohorts 0-999
+   *   { name: "stable", weight: 90, targets: stable },
+   * ]);
+   * router.configure({ stickiness: null }); // after promotion
+   */
+  configure(options: RoutingOptions): void {
+    const { headerRoute, stickiness } = options;
+    if (headerRoute && !isToken(headerRoute.header)) {
+      throw new SlipwayError("CONFIG_INVALID", `the router's route header ${JSON.stringify(headerRoute.header)} is not a header name`, {
+        hint: "use letters, digits and dashes, like X-Slipway-Route",
+      });
+    }
+    if (stickiness && !isToken(stickiness.cookie)) {
+      throw new SlipwayError("CONFIG_INVALID", `the router's cohort cookie ${JSON.stringify(stickiness.cookie)} is not a cookie name`, {
+        hint: "use letters, digits, dashes and underscores, like slipway_cohort",
+      });
+    }
+    if (headerRoute !== undefined) this.ctx.routeHeader = headerRoute === null ? null : headerRoute.header.toLowerCase();
+    if (stickiness !== undefined) this.ctx.stickyCookie = stickiness === null ? null : stickiness.cookie;
   }
 
   /**

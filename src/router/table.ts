@@ -1,4 +1,5 @@
-import { leastInFlight, nextSmooth, type WeightedSlot } from "./balancer.js";
+import { cohortOwner, cohortRanges, leastInFlight, nextSmooth, type CohortRange, type CohortSlot, type WeightedSlot } from "./balancer.js";
+import { COHORT_BUCKETS } from "./cohort.js";
 import type { TargetPool, TargetState } from "./target-pool.js";
 import type { RouteGroup } from "./types.js";
 
@@ -9,10 +10,12 @@ export interface Choice {
 }
 
 /** A group of the current table: its smooth-WRR score and its targets. */
-export class GroupState implements WeightedSlot {
+export class GroupState implements WeightedSlot, CohortSlot {
   readonly name: string;
   /** Effective weight: 0 when the group has no targets. */
   readonly weight: number;
+  /** Configured weight (0 if not positive): sizes the group's range of sticky buckets, targets or not. */
+  readonly share: number;
   current = 0;
   /** Requests routed here (carried over from the previous table by name). */
   requests = 0;
@@ -22,7 +25,8 @@ export class GroupState implements WeightedSlot {
   constructor(name: string, weight: number, targets: readonly TargetState[]) {
     this.name = name;
     this.targets = targets;
-    this.weight = targets.length > 0 && Number.isFinite(weight) && weight > 0 ? weight : 0;
+    this.share = Number.isFinite(weight) && weight > 0 ? weight : 0;
+    this.weight = targets.length > 0 ? this.share : 0;
   }
 
   /** Least in-flight target, ties rotating; never `skipA`/`skipB`. */
@@ -44,17 +48,20 @@ export class GroupState implements WeightedSlot {
  * @example
  * const table = RoutingTable.build([{ name: "r1", weight: 1, targets }], pool, null);
  * const pick: Choice = { group: null, target: null };
- * if (table.pick(pick, undefined)) console.log(pick.group!.name, pick.target!.id);
+ * if (table.pick(pick, undefined, -1)) console.log(pick.group!.name, pick.target!.id);
  */
 export class RoutingTable {
   readonly groups: readonly GroupState[];
   private readonly byName: ReadonlyMap<string, GroupState>;
   private readonly total: number;
+  /** Sticky bucket ranges, in table order (see `cohortRanges`). */
+  private readonly ranges: readonly CohortRange[];
 
   private constructor(groups: GroupState[]) {
     this.groups = groups;
     this.byName = new Map(groups.map((g) => [g.name, g]));
     this.total = groups.reduce((sum, g) => sum + g.weight, 0);
+    this.ranges = cohortRanges(groups, COHORT_BUCKETS);
   }
 
   /** An empty table: every request gets the 503. */
@@ -79,17 +86,18 @@ export class RoutingTable {
   }
 
   /**
-   * Chooses a group (the one named by `route` if it has targets, else by
-   * smooth weighted round-robin) and a target in it. False when none is ready.
+   * Chooses a group and a target in it: the group named by `route` if it has
+   * targets; else, for a sticky `bucket` (>= 0), the group whose bucket range
+   * holds it; else by smooth weighted round-robin. False when none is ready.
    */
-  pick(into: Choice, route: string | undefined): boolean {
+  pick(into: Choice, route: string | undefined, bucket: number): boolean {
     let group: GroupState | undefined;
     if (route !== undefined) {
       group = this.byName.get(route);
       if (group !== undefined && group.targets.length === 0) group = undefined;
     }
     if (group === undefined) {
-      const i = nextSmooth(this.groups, this.total);
+      const i = bucket < 0 ? nextSmooth(this.groups, this.total) : cohortOwner(this.ranges, bucket);
       if (i < 0) return false;
       group = this.groups[i] as GroupState;
     }

@@ -37,12 +37,33 @@ export interface ResponseSample {
 }
 
 /**
- * Route by header: a request carrying `header` whose value names a group
- * with targets goes to that group, whatever its weight (weight 0 included).
- * Other requests, or a value naming no usable group, use the weights.
+ * Route by header: a request carrying `header` (any case) whose value
+ * (trimmed, exact) names a group with targets goes to that group, whatever
+ * its weight (weight 0 included) and whatever its cohort. Other requests, or
+ * a value naming no usable group, use stickiness or the weights. The header
+ * is forwarded.
  */
 export interface HeaderRoute {
   header: string;
+}
+
+/**
+ * Cookie stickiness: every client carries a cohort in cookie `cookie` (its
+ * bucket in [0, 10000), set by the router on the first response) and is
+ * routed by that bucket's place in the groups' weight ranges, in table
+ * order, so it stays on one group while the weights stand.
+ */
+export interface Stickiness {
+  cookie: string;
+}
+
+/**
+ * The router's canary settings, changed at run time by `Router.configure`:
+ * a missing key leaves that feature as it is, `null` switches it off.
+ */
+export interface RoutingOptions {
+  headerRoute?: HeaderRoute | null;
+  stickiness?: Stickiness | null;
 }
 
 /** Counters for status display. */

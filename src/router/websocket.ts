@@ -2,6 +2,7 @@ import http, { STATUS_CODES, type ClientRequest, type IncomingMessage } from "no
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
+import { newCohort } from "./cohort.js";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
 import { MAX_ATTEMPTS, type ProxyContext } from "./proxy.js";
 import { badGatewayReply, type Reply } from "./replies.js";
@@ -21,7 +22,8 @@ export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, 
   ctx.requests++;
   socket.on("error", destroyOnError);
   const t = new Tunnel(ctx, req, socket, head);
-  if (ctx.table.pick(t, t.route)) t.connect();
+  if (ctx.stickyCookie !== null && t.cohort < 0) t.setCookie = newCohort(t, ctx.stickyCookie);
+  if (ctx.table.pick(t, t.route, t.cohort)) t.connect();
   else t.refuse(ctx.noTarget);
 }
 
@@ -30,7 +32,10 @@ class Tunnel implements Choice, RequestHead {
   target: TargetState | null = null;
   hasBody = false;
   route: string | undefined = undefined;
+  cohort = -1;
   hostIndex = -1;
+  /** Set-Cookie value giving the client a new cohort, or null. */
+  setCookie: string | null = null;
   private readonly headers: string[];
   private upstream: ClientRequest | null = null;
   private upSocket: Duplex | null = null;
@@ -48,7 +53,7 @@ class Tunnel implements Choice, RequestHead {
     private readonly socket: Duplex,
     private readonly head: Buffer,
   ) {
-    this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx.routeHeader, this, true);
+    this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx, this, true);
     socket.once("close", () => this.onClientClose());
   }
 
@@ -89,7 +94,7 @@ class Tunnel implements Choice, RequestHead {
     upSocket.once("close", () => endAfterFlush(this.socket));
     upSocket.setNoDelay(true);
     (this.socket as Socket).setNoDelay?.(true);
-    this.socket.write(statusLine(res) + headerLines(res.rawHeaders) + "\r\n");
+    this.socket.write(statusLine(res) + headerLines(res.rawHeaders) + this.cookieLine() + "\r\n");
     if (upHead.length > 0) this.socket.write(upHead);
     if (this.head.length > 0) upSocket.write(this.head);
     upSocket.pipe(this.socket);
@@ -105,7 +110,7 @@ class Tunnel implements Choice, RequestHead {
     }
     this.answered = true;
     const status = res.statusCode as number;
-    this.socket.write(statusLine(res) + headerLines(responseHeaders(res.rawHeaders)) + "connection: close\r\n\r\n");
+    this.socket.write(statusLine(res) + headerLines(responseHeaders(res.rawHeaders)) + this.cookieLine() + "connection: close\r\n\r\n");
     res.pipe(this.socket);
     this.sample(status);
   }
@@ -141,6 +146,10 @@ class Tunnel implements Choice, RequestHead {
     }
     if (this.upSocket !== null) endAfterFlush(this.upSocket);
     else this.upstream?.destroy();
+  }
+
+  private cookieLine(): string {
+    return this.setCookie === null ? "" : `Set-Cookie: ${this.setCookie}\r\n`;
   }
 
   private sample(status: number): void {

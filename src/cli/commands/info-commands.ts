@@ -3,7 +3,12 @@ import { statePaths } from "../../daemon/paths.js";
 import type { DaemonStatus } from "../../daemon/status.js";
 import { ApiClient } from "../client.js";
 import { intOption, projectRoot, type GlobalOptions } from "../options.js";
-import { clock, instanceTable, table, trafficLine } from "../render.js";
+import logUpdate from "log-update";
+import { outputMode, statusLines, table } from "../render.js";
+
+/** Refresh of `slipway status --watch` on a terminal, and between plain snapshots. */
+const WATCH_EVERY = 500;
+const WATCH_EVERY_PLAIN = 2000;
 
 interface PublicRelease {
   id: number;
@@ -21,22 +26,22 @@ export function registerInfoCommands(program: Command): void {
 
   program
     .command("status")
-    .description("current release, instances with health, traffic, rollout in progress")
-    .action(async (_o: object, cmd: Command) => {
-      const s = await client(cmd).get<DaemonStatus>("/v1/status");
-      if (cmd.optsWithGlobals<GlobalOptions>().json) return void console.log(JSON.stringify(s, null, 2));
-      console.log(s.current ? `current release: ${s.current.id} (${s.current.version})` : "current release: none (nothing deployed yet)");
-      if (s.rollout)
-        console.log(
-          `rollout in progress: #${s.rollout.id} ${s.rollout.kind} to release ${s.rollout.release}, by ${s.rollout.holder} since ${clock(s.rollout.startedAt)}`,
-        );
-      console.log(trafficLine(s));
-      console.log("");
-      for (const line of instanceTable(s)) console.log(line);
-      if (s.recovery && (s.recovery.adopted.length || s.recovery.stopped.length || s.recovery.interruptedRollouts.length)) {
-        console.log(
-          `\nrecovered at ${clock(s.recovery.at)}: adopted ${s.recovery.adopted.length}, stopped ${s.recovery.stopped.length} orphan(s), interrupted rollouts: ${s.recovery.interruptedRollouts.join(", ") || "none"}`,
-        );
+    .description("current release, rollout in progress (steps, weights, analysis), instances with health, traffic")
+    .option("-w, --watch", "keep the view live until Ctrl-C")
+    .action(async (opts: { watch?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const api = client(cmd);
+      if (!opts.watch) {
+        const s = await api.get<DaemonStatus>("/v1/status");
+        return void console.log(g.json ? JSON.stringify(s, null, 2) : statusLines(s).join("\n"));
+      }
+      const live = outputMode(Boolean(g.json)) === "live";
+      for (;;) {
+        const s = await api.get<DaemonStatus>("/v1/status");
+        if (g.json) console.log(JSON.stringify(s));
+        else if (live) logUpdate(statusLines(s).join("\n"));
+        else console.log(statusLines(s).join("\n") + "\n");
+        await new Promise((r) => setTimeout(r, live ? WATCH_EVERY : WATCH_EVERY_PLAIN));
       }
     });
 

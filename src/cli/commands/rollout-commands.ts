@@ -21,11 +21,7 @@ export function registerRolloutCommands(program: Command): void {
     .option("--wait-lock <duration>", "wait this long for another rollout to finish instead of failing")
     .action(async (opts: { version?: string; env: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      if (opts.strategy && !(STRATEGY_TYPES as readonly string[]).includes(opts.strategy)) {
-        throw new SlipwayError("USAGE", `--strategy ${opts.strategy}: unknown strategy`, {
-          hint: `use one of ${STRATEGY_TYPES.join(", ")}`,
-        });
-      }
+      const strategy = strategyOption(opts.strategy);
       const loaded = load(g);
       const body = {
         config: loaded.config,
@@ -34,16 +30,24 @@ export function registerRolloutCommands(program: Command): void {
         environment: g.environment,
         version: opts.version,
         env: envOption(opts.env),
-        strategy: opts.strategy as StrategyType | undefined,
+        strategy,
         holder: holder(),
         waitLock: durationOption("--wait-lock", opts.waitLock),
       };
       const { client } = await ensureDaemon(loaded.root, loaded.config.listen);
-      const result = await run(client, "/v1/deploy", body, `Deploying ${loaded.config.name}`, g);
-      if (!g.json) {
-        const prev = result.previous ? `, replacing release ${result.previous.id} (${result.previous.version})` : "";
-        console.log(`release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s${prev}`);
-      }
+      report(await run(client, "/v1/deploy", body, `Deploying ${loaded.config.name}`, g), g);
+    });
+
+  program
+    .command("retry")
+    .description("deploy the latest release again after it failed or was aborted (no config edits)")
+    .option("--strategy <type>", `override its strategy (${STRATEGY_TYPES.join(", ")})`)
+    .option("--wait-lock <duration>", "wait this long for another rollout to finish instead of failing")
+    .action(async (opts: { strategy?: string; waitLock?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const body = { holder: holder(), strategy: strategyOption(opts.strategy), waitLock: durationOption("--wait-lock", opts.waitLock) };
+      const client = new ApiClient(statePaths(projectRoot(g)).socket);
+      report(await run(client, "/v1/retry", body, "Retrying", g), g);
     });
 
   program
@@ -56,16 +60,33 @@ export function registerRolloutCommands(program: Command): void {
       const body = { to: intOption("--to", opts.to), holder: holder(), waitLock: durationOption("--wait-lock", opts.waitLock) };
       const client = new ApiClient(statePaths(projectRoot(g)).socket);
       const result = await run(client, "/v1/rollback", body, "Rolling back", g);
-      if (!g.json) {
+      if (!g.json && "release" in result) {
         const from = result.previous ? ` (was release ${result.previous.id} (${result.previous.version}))` : "";
-        console.log(
-          `rolled back: release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s${from}`,
-        );
+        const how = result.via === "switch" ? `by switching traffic in ${result.durationMs}ms, no process started` : `in ${(result.durationMs / 1000).toFixed(1)}s`;
+        console.log(`rolled back: release ${result.release.id} (${result.release.version}) is live ${how}${from}`);
       }
     });
 }
 
-async function run(client: ApiClient, path: string, body: object, title: string, g: GlobalOptions): Promise<RolloutResult> {
+type Outcome = RolloutResult | { paused: true; rolloutId: number; reason: string };
+
+function strategyOption(value: string | undefined): StrategyType | undefined {
+  if (value === undefined || (STRATEGY_TYPES as readonly string[]).includes(value)) return value as StrategyType | undefined;
+  throw new SlipwayError("USAGE", `--strategy ${value}: unknown strategy`, { hint: `use one of ${STRATEGY_TYPES.join(", ")}` });
+}
+
+function report(result: Outcome, g: GlobalOptions): void {
+  if (g.json) return;
+  if ("paused" in result) {
+    console.log(`rollout ${result.rolloutId} is paused: ${result.reason}`);
+    console.log("continue with slipway promote (or promote --full), roll back with slipway abort; slipway status --watch follows it");
+    return;
+  }
+  const prev = result.previous ? `, replacing release ${result.previous.id} (${result.previous.version})` : "";
+  console.log(`release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s (${result.strategy})${prev}`);
+}
+
+async function run(client: ApiClient, path: string, body: object, title: string, g: GlobalOptions): Promise<Outcome> {
   const view = new ProgressView(outputMode(Boolean(g.json)), title);
   let outcome: ProgressMessage | undefined;
   try {
@@ -85,5 +106,5 @@ async function run(client: ApiClient, path: string, body: object, title: string,
     throw new SlipwayError("DAEMON_UNAVAILABLE", "the daemon closed the connection before the rollout ended", {
       hint: "see slipway status and .slipway/daemon.log",
     });
-  return outcome.result as unknown as RolloutResult;
+  return outcome.result as unknown as Outcome;
 }

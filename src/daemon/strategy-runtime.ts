@@ -1,0 +1,148 @@
+import { AnalysisRun } from "../analysis/analysis-run.js";
+import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
+import { runChecks } from "../checks/check-runner.js";
+import type { Clock } from "../clock.js";
+import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
+import { runHook, type HookName } from "../hooks/hook-runner.js";
+import type { Release } from "../ledger/types.js";
+import { Router } from "../router/router.js";
+import type { RolloutControl } from "../rollout/control.js";
+import { RolloutFailure } from "../rollout/rollout-failure.js";
+import { waitReady, type AnalysisHandle, type CheckOutcome, type PreviewHandle, type StrategyContext } from "../rollout/strategy-context.js";
+import type { Fleet, Instance } from "./fleet.js";
+import type { Journal } from "./journal.js";
+import type { AnalysisTick } from "../analysis/analysis-run.js";
+
+export interface RuntimeOptions {
+  fleet: Fleet;
+  clock: Clock;
+  control: RolloutControl;
+  journal: Journal;
+  recorder: TrafficRecorder;
+  target: Release;
+  stable: Release | null;
+  config: Config;
+  strategy: string;
+  /** The router's public URL (where `path` checks go when there is no preview). */
+  publicUrl: string;
+  launch: (opts: { inRotation: boolean; restart: boolean }) => Promise<Instance>;
+  keepStandby: (release: Release, ms: number) => void;
+  onAnalysis: (tick: AnalysisTick, label: string) => void;
+}
+
+/** The daemon's implementation of what strategies may do (src/rollout/strategy-context.ts). */
+export function strategyRuntime(o: RuntimeOptions): StrategyContext {
+  const ctx: StrategyContext = {
+    fleet: o.fleet,
+    clock: o.clock,
+    control: o.control,
+    target: { id: o.target.id, version: o.target.version },
+    stable: o.stable ? { id: o.stable.id, version: o.stable.version } : null,
+    config: o.config,
+    launch: (opts) => o.launch({ inRotation: opts.inRotation, restart: false }),
+    note: (event, message, data) => o.journal.event(event, message, data),
+    analysis: (config, label) => startAnalysis(o, config, label),
+    runChecks: (specs, baseUrl) => checks(o, specs, baseUrl),
+    preHook: async (name) => {
+      const result = await hook(o, name);
+      if (!result.ok) throw new RolloutFailure(`${name} hook failed (exit ${result.exitCode}): ${result.output.slice(-3).join(" | ")}`);
+    },
+    openPreview: (listen) => openPreview(o, listen),
+    finish: () => finish(o, ctx),
+    keepStandby: (ms) => {
+      if (o.stable) o.keepStandby(o.stable, ms);
+    },
+  };
+  return ctx;
+}
+
+/** Environment of hooks and `run` checks. */
+export function hookEnv(o: Pick<RuntimeOptions, "target" | "stable" | "strategy">): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return {
+    ...env,
+    ...o.target.env,
+    SLIPWAY_RELEASE: String(o.target.id),
+    SLIPWAY_VERSION: o.target.version,
+    SLIPWAY_PREVIOUS_RELEASE: o.stable ? String(o.stable.id) : "",
+    SLIPWAY_STRATEGY: o.strategy,
+  };
+}
+
+/** Runs a hook and reports it; returns its result (pre-hooks fail the rollout, post-hooks only report). */
+export async function hook(
+  o: Pick<RuntimeOptions, "target" | "stable" | "strategy" | "config" | "journal">,
+  name: HookName,
+): ReturnType<typeof runHook> {
+  const result = await runHook(name, o.config.hooks[name], { env: hookEnv(o), cwd: o.target.snapshot, timeout: o.config.hooks.timeout });
+  if (result.ran) {
+    const how = result.ok ? "passed" : `failed (exit ${result.exitCode})`;
+    o.journal.line("hook", `${name} hook ${how} in ${(result.durationMs / 1000).toFixed(1)}s`, { output: result.output });
+  }
+  return result;
+}
+
+async function checks(o: RuntimeOptions, specs: CheckSpec[], baseUrl: string): Promise<CheckOutcome[]> {
+  const results = await runChecks(specs, { baseUrl, previewUrl: baseUrl, env: hookEnv(o), cwd: o.target.snapshot });
+  return results.map((r) => ({ name: r.name, ok: r.ok, message: r.message }));
+}
+
+function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string): AnalysisHandle {
+  const run = new AnalysisRun({
+    config,
+    recorder: o.recorder,
+    canaryRelease: o.target.id,
+    stableRelease: o.stable?.id ?? null,
+    clock: o.clock,
+    runChecks: config.checks.length ? () => checks(o, config.checks, o.publicUrl) : undefined,
+    onTick: (t) => {
+      o.journal.line("analysis", `${label} #${t.n}: ${t.verdict}: ${[...t.reasons, ...t.checks.map((c) => `${c.name}: ${c.message}`)].join("; ")}`, {
+        verdict: t.verdict,
+        canary: t.canary,
+        stable: t.stable,
+        failures: t.failures,
+        inconclusives: t.inconclusives,
+      });
+      o.onAnalysis(t, label);
+    },
+  });
+  run.start();
+  return {
+    get outcome() {
+      return run.outcome;
+    },
+    waitForPass: () => run.waitForPass(),
+    resetInconclusive: () => run.resetInconclusive(),
+    lastReasons: () => run.last()?.reasons ?? [],
+    stop: () => run.stop(),
+  };
+}
+
+async function openPreview(o: RuntimeOptions, listen: { host: string; port: number }): Promise<PreviewHandle> {
+  const router = new Router({ listen, name: `${o.config.name} preview` });
+  const bound = await router.listen();
+  const sync = () => router.setGroups([{ name: "preview", weight: 1, targets: o.fleet.readyTargets(o.target.id) }]);
+  sync();
+  const off = o.fleet.onChange(sync);
+  return {
+    url: `http://${bound.host === "0.0.0.0" ? "127.0.0.1" : bound.host}:${bound.port}`,
+    close: async () => {
+      off();
+      await router.close();
+    },
+  };
+}
+
+/** Canary promotion: full size, all traffic, old release retired after draining. */
+async function finish(o: RuntimeOptions, ctx: StrategyContext): Promise<void> {
+  const { fleet } = o;
+  const live = () => fleet.ofRelease(o.target.id).filter((i) => i.state !== "stopping" && i.state !== "stopped");
+  while (live().length < o.config.app.replicas) await o.launch({ inRotation: true, restart: false });
+  await waitReady(ctx, live());
+  fleet.setSplit({ canaryRelease: o.target.id, weight: 100 });
+  o.control.set({ weight: 100 });
+  const others = fleet.list().filter((i) => i.releaseId !== o.target.id);
+  await Promise.all(others.map((i) => fleet.retire(i, `replaced by release ${o.target.id}`)));
+  fleet.setSplit(null);
+}

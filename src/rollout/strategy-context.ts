@@ -1,0 +1,98 @@
+import type { Clock } from "../clock.js";
+import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
+import type { Fleet, Instance } from "../daemon/fleet.js";
+import { isLive } from "../daemon/instance-state.js";
+import type { RolloutControl } from "./control.js";
+import { RolloutFailure } from "./rollout-failure.js";
+
+export interface ReleaseRef {
+  id: number;
+  version: string;
+}
+
+export interface CheckOutcome {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** A running analysis, as strategies see it (src/analysis/analysis-run.ts). */
+export interface AnalysisHandle {
+  /**
+   * Settles on "failed" (failureLimit exceeded) or "inconclusive"
+   * (inconclusiveLimit exceeded); a new promise after resetInconclusive().
+   */
+  readonly outcome: Promise<"failed" | "inconclusive">;
+  waitForPass(): Promise<"passed" | "failed" | "inconclusive">;
+  resetInconclusive(): void;
+  lastReasons(): string[];
+  stop(): void;
+}
+
+/** A preview listener that routes only to one release (blue-green). */
+export interface PreviewHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What a progressive strategy (canary, blue-green) may do. The daemon
+ * implements it against the fleet, router, ledger, analysis, checks, hooks
+ * and notifications; strategies only decide the order.
+ */
+export interface StrategyContext {
+  fleet: Fleet;
+  clock: Clock;
+  control: RolloutControl;
+  target: ReleaseRef;
+  stable: ReleaseRef | null;
+  config: Config;
+  /** Starts one more instance of the target release. */
+  launch(opts: { inRotation: boolean }): Promise<Instance>;
+  /** Records a step in the ledger and notifies webhooks. */
+  note(event: "rollout.step" | "rollout.paused" | "rollout.promoted", message: string, data?: Record<string, unknown>): void;
+  /** Starts an analysis of the target release against the stable one. */
+  analysis(config: AnalysisConfig, label: string): AnalysisHandle;
+  runChecks(specs: CheckSpec[], baseUrl: string): Promise<CheckOutcome[]>;
+  /** Runs a pre-hook; throws a RolloutFailure when it fails. */
+  preHook(name: "prePromote"): Promise<void>;
+  openPreview(listen: { host: string; port: number }): Promise<PreviewHandle>;
+  /** Scales the target release to app.replicas, moves all traffic to it, retires every other instance. */
+  finish(): Promise<void>;
+  /** Keeps the stable release's instances running out of rotation for `ms` (instant rollback). */
+  keepStandby(ms: number): void;
+}
+
+/**
+ * Waits until every given instance is ready. Fails when one fails, or when
+ * nothing changes for `progressDeadline`.
+ */
+export async function waitReady(ctx: StrategyContext, instances: Instance[]): Promise<void> {
+  let lastChange = ctx.clock.now();
+  let lastReady = -1;
+  for (;;) {
+    await ctx.control.checkpoint();
+    const failed = instances.find((i) => i.state === "failed" || !isLive(i.state));
+    if (failed) throw new RolloutFailure(`instance ${failed.id} failed: ${failed.lastMessage}`, failed.id);
+    const ready = instances.filter((i) => i.state === "ready").length;
+    if (ready === instances.length) return;
+    if (ready !== lastReady) {
+      lastReady = ready;
+      lastChange = ctx.clock.now();
+    } else if (ctx.clock.now() - lastChange > ctx.config.progressDeadline) {
+      const stuck = instances.find((i) => i.state !== "ready")!;
+      throw new RolloutFailure(
+        `no progress within progressDeadline (${ctx.config.progressDeadline / 1000}s); ${stuck.id}: ${ctx.fleet.describe(stuck)}`,
+        stuck.id,
+      );
+    }
+    await ctx.fleet.waitForChange(200, ctx.control.signal);
+  }
+}
+
+/** Canary instance count: a count, or a percentage of app.replicas rounded up; at least 1, at most replicas. */
+export function canaryReplicas(config: Config): number {
+  const c = config.strategy.canary?.replicas ?? { count: 1 };
+  const n = "count" in c ? c.count : Math.ceil((c.percent / 100) * config.app.replicas);
+  return Math.max(1, Math.min(config.app.replicas, n));
+}
