@@ -68,7 +68,10 @@ export function trafficLine(s: DaemonStatus): string {
   const { host, port } = s.traffic.listen;
   if (!s.traffic.targets.length) return `router http://${host}:${port} -> nothing ready (503)`;
   const groups = s.traffic.groups.filter((g) => g.targets.length || g.weight);
-  const split = groups.length > 1 ? groups.map((g) => `${g.name} ${g.weight}%: ${g.targets.join(", ") || "-"}`).join(" | ") : s.traffic.targets.join(", ");
+  const split =
+    groups.length > 1
+      ? groups.map((g) => `${g.name} ${g.weight}%: ${g.targets.join(", ") || "-"}`).join(" | ")
+      : s.traffic.targets.join(", ");
   return `router http://${host}:${port} -> ${split}`;
 }
 
@@ -77,8 +80,11 @@ export function statusLines(s: DaemonStatus): string[] {
   const lines = [s.current ? `current release: ${s.current.id} (${s.current.version})` : "current release: none (nothing deployed yet)"];
   const r = s.rollout;
   if (r) {
-    lines.push(`rollout #${r.id}: ${r.kind} to release ${r.release} (${r.version}), ${r.strategy}, ${r.phase}, by ${r.holder} since ${clock(r.startedAt)}`);
-    if (r.step) lines.push(`  step ${r.step.index}/${r.step.total}: ${r.step.description}${r.weight !== null ? `, canary weight ${r.weight}%` : ""}`);
+    lines.push(
+      `rollout #${r.id}: ${r.kind} to release ${r.release} (${r.version}), ${r.strategy}, ${r.phase}, by ${r.holder} since ${clock(r.startedAt)}`,
+    );
+    if (r.step)
+      lines.push(`  step ${r.step.index}/${r.step.total}: ${r.step.description}${r.weight !== null ? `, canary weight ${r.weight}%` : ""}`);
     if (r.pausedReason) lines.push(`  paused: ${r.pausedReason}`);
     if (r.previewUrl) lines.push(`  preview: ${r.previewUrl}`);
     if (r.analysis) {
@@ -87,7 +93,10 @@ export function statusLines(s: DaemonStatus): string[] {
       for (const reason of a.reasons) lines.push(`    ${reason}`);
     }
   }
-  if (s.standby) lines.push(`standby: release ${s.standby.release} (${s.standby.version}) until ${clock(s.standby.until)}; slipway rollback switches back at once`);
+  if (s.standby)
+    lines.push(
+      `standby: release ${s.standby.release} (${s.standby.version}) until ${clock(s.standby.until)}; slipway rollback switches back at once`,
+    );
   lines.push(trafficLine(s), "", ...instanceTable(s));
   const rec = s.recovery;
   if (rec && (rec.adopted.length || rec.stopped.length || rec.interruptedRollouts.length)) {

@@ -60,7 +60,11 @@ async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse)
     case "POST /v1/resume": {
       const body = (await readJson(req)) as { full?: boolean; holder: string };
       const action = url.pathname.slice("/v1/".length) as "promote" | "abort" | "pause" | "resume";
-      return sendJson(res, 200, daemon.rollouts.control(action, body));
+      const active = daemon.rollouts.active;
+      const state = daemon.rollouts.control(action, body);
+      // An abort answers once traffic is back on the stable release and the rollout has ended.
+      if (action === "abort") await active?.done;
+      return sendJson(res, 200, state);
     }
     case "POST /v1/down":
       await daemon.stop();

@@ -225,7 +225,9 @@ export class Daemon {
     } else if (current !== null) weights[String(current)] = 100;
     this.metrics.setWeights(weights);
     const active = this.rollouts.active;
-    this.metrics.setRolloutState(active ? { release: active.release.id, strategy: active.strategy, phase: active.control.state.phase } : null);
+    this.metrics.setRolloutState(
+      active ? { release: active.release.id, strategy: active.strategy, phase: active.control.state.phase } : null,
+    );
   }
 
   /** Binds the router to `listen`; on a new address, the old listener closes after the new one is up. */

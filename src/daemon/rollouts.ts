@@ -62,6 +62,8 @@ export interface ActiveRollout {
   previous: { id: number; version: string } | null;
   control: RolloutControl;
   analysis: { label: string; tick: AnalysisTick } | null;
+  /** Settles when the rollout has ended, however it ended. */
+  done: Promise<void>;
 }
 
 export interface RolloutsOptions {
@@ -125,7 +127,11 @@ export class Rollouts {
         });
       }
       ledger.setSnapshot(created.id, dir);
-      ledger.record({ type: "release", releaseId: created.id, message: `release ${created.id} (${version}) created from ${config.app.cwd}` });
+      ledger.record({
+        type: "release",
+        releaseId: created.id,
+        message: `release ${created.id} (${version}) created from ${config.app.cwd}`,
+      });
       return this.run("deploy", ledger.release(created.id)!, config, req.holder, strategy);
     });
   }
@@ -151,9 +157,13 @@ export class Rollouts {
 
   async rollback(req: RollbackRequest): Promise<RolloutResult> {
     if (this.active) {
-      throw new SlipwayError("LOCK_HELD", `rollout ${this.active.id} (${this.active.strategy} to release ${this.active.release.id}) is in progress`, {
-        hint: "slipway abort stops it and sends traffic back to the stable release",
-      });
+      throw new SlipwayError(
+        "LOCK_HELD",
+        `rollout ${this.active.id} (${this.active.strategy} to release ${this.active.release.id}) is in progress`,
+        {
+          hint: "slipway abort stops it and sends traffic back to the stable release",
+        },
+      );
     }
     return this.withLock(req.holder, "rollback", req.waitLock, async () => {
       const { ledger } = this.o;
@@ -197,13 +207,20 @@ export class Rollouts {
     } else if (action === "promote") {
       c.promote(Boolean(opts.full));
     } else if (action === "pause") {
-      if (c.state.phase === "paused") throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is already paused`, { hint: "slipway resume continues it" });
+      if (c.state.phase === "paused")
+        throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is already paused`, { hint: "slipway resume continues it" });
       c.pause(`paused by ${opts.holder}`);
     } else {
-      if (c.state.phase !== "paused") throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is not paused`, { hint: "see slipway status" });
+      if (c.state.phase !== "paused")
+        throw new SlipwayError("INVALID_STATE", `rollout ${active.id} is not paused`, { hint: "see slipway status" });
       c.resume();
     }
-    this.o.ledger.record({ type: "control", rolloutId: active.id, releaseId: active.release.id, message: `${action}${opts.full ? " --full" : ""} by ${opts.holder}` });
+    this.o.ledger.record({
+      type: "control",
+      rolloutId: active.id,
+      releaseId: active.release.id,
+      message: `${action}${opts.full ? " --full" : ""} by ${opts.holder}`,
+    });
     return { ...c.state, rollout: active.id };
   }
 
@@ -212,7 +229,13 @@ export class Rollouts {
     const current = this.o.ledger.currentRelease();
     if (!current) return;
     const config = releaseConfig(current);
-    const rollout = this.o.ledger.startRollout({ kind: "recover", releaseId: current.id, fromReleaseId: current.id, strategy: "rolling", holder: "slipway daemon" });
+    const rollout = this.o.ledger.startRollout({
+      kind: "recover",
+      releaseId: current.id,
+      fromReleaseId: current.id,
+      strategy: "rolling",
+      holder: "slipway daemon",
+    });
     try {
       await this.o.prepareRouter(config);
       await this.converge(current, config);
@@ -220,7 +243,12 @@ export class Rollouts {
       this.o.ledger.endRollout(rollout.id, "succeeded");
     } catch (err) {
       this.o.ledger.endRollout(rollout.id, "failed", (err as Error).message);
-      this.o.ledger.record({ type: "rollout", rolloutId: rollout.id, releaseId: current.id, message: `recovery failed: ${(err as Error).message}` });
+      this.o.ledger.record({
+        type: "rollout",
+        rolloutId: rollout.id,
+        releaseId: current.id,
+        message: `recovery failed: ${(err as Error).message}`,
+      });
     }
   }
 
@@ -248,7 +276,18 @@ export class Rollouts {
     const rollout = ledger.startRollout({ kind, releaseId: target.id, fromReleaseId: previous?.id ?? null, strategy, holder });
     const journal = new Journal(ledger, { id: rollout.id, strategy, target, previous }, config);
     const control = new RolloutControl(clock, () => this.o.onStateChange?.());
-    this.active = { id: rollout.id, kind, strategy, release: ref(target), previous: previous ? ref(previous) : null, control, analysis: null };
+    let ended = () => {};
+    const done = new Promise<void>((resolve) => (ended = resolve));
+    this.active = {
+      id: rollout.id,
+      kind,
+      strategy,
+      release: ref(target),
+      previous: previous ? ref(previous) : null,
+      control,
+      analysis: null,
+      done,
+    };
     const stopListening = () => this.stopping.signal.removeEventListener("abort", onStop);
     const onStop = () => control.fail(new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted"));
     this.stopping.signal.addEventListener("abort", onStop, { once: true });
@@ -291,6 +330,7 @@ export class Rollouts {
       this.active = null;
       fleet.setSplit(null);
       this.o.onStateChange?.();
+      ended();
     }
     ledger.transaction(() => {
       ledger.activate(target.id);
@@ -300,7 +340,13 @@ export class Rollouts {
     journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live`);
     await hook({ target, stable: previous, strategy, config, journal }, kind === "rollback" ? "postRollback" : "postDeploy");
     this.prune(config.retain);
-    return { rolloutId: rollout.id, release: ref(target), previous: previous ? ref(previous) : null, strategy, durationMs: clock.now() - started };
+    return {
+      rolloutId: rollout.id,
+      release: ref(target),
+      previous: previous ? ref(previous) : null,
+      strategy,
+      durationMs: clock.now() - started,
+    };
   }
 
   /**
@@ -314,7 +360,9 @@ export class Rollouts {
     const kind = err instanceof RolloutFailure ? err.kind : "failed";
     const instanceId = err instanceof RolloutFailure ? err.instanceId : null;
     const logTail = instanceId ? await platform.tail(instanceId, LOG_TAIL_LINES).catch(() => []) : [];
-    journal.event(kind === "aborted" ? "rollout.aborted" : "rollout.failed", `rollout ${kind === "failed" ? "failed" : kind}: ${reason}`, { logTail });
+    journal.event(kind === "aborted" ? "rollout.aborted" : "rollout.failed", `rollout ${kind === "failed" ? "failed" : kind}: ${reason}`, {
+      logTail,
+    });
 
     const previousReady = previous ? fleet.ofRelease(previous.id).filter((i) => i.state === "ready") : [];
     if (previous && previousReady.length) fleet.switchTo(previous.id);
@@ -333,7 +381,8 @@ export class Rollouts {
     }
     const status = kind === "aborted" ? "aborted" : kind === "interrupted" ? "interrupted" : "rolled-back";
     ledger.transaction(() => {
-      if (ledger.release(target.id)?.status === "pending") ledger.setReleaseStatus(target.id, kind === "aborted" ? "aborted" : "failed", reason);
+      if (ledger.release(target.id)?.status === "pending")
+        ledger.setReleaseStatus(target.id, kind === "aborted" ? "aborted" : "failed", reason);
       ledger.endRollout(rolloutId, status, reason);
     });
     journal.event("rollout.rolled-back", `rolled back: ${note}`);
@@ -344,7 +393,11 @@ export class Rollouts {
     if (instanceId && logTail.length) details.push(`last log lines of ${instanceId}:`, ...logTail.map((l) => `  ${l}`));
     const verb = kind === "aborted" ? "was aborted" : kind === "interrupted" ? "was interrupted" : "failed";
     throw new SlipwayError("ROLLOUT_FAILED", `release ${target.id} (${target.version}) ${verb}: ${reason}`, {
-      hint: instanceId ? `see slipway logs --release ${target.id}` : kind === "aborted" ? "slipway retry deploys it again" : "see slipway status",
+      hint: instanceId
+        ? `see slipway logs --release ${target.id}`
+        : kind === "aborted"
+          ? "slipway retry deploys it again"
+          : "see slipway status",
       details,
       cause: err,
     });
@@ -364,7 +417,10 @@ export class Rollouts {
     });
     this.supervise(target.id);
     const durationMs = clock.now() - started;
-    journal.event("rollout.rolled-back", `rolled back to release ${target.id} (${target.version}) by switching traffic in ${durationMs}ms; release ${current.id} drains and stops`);
+    journal.event(
+      "rollout.rolled-back",
+      `rolled back to release ${target.id} (${target.version}) by switching traffic in ${durationMs}ms; release ${current.id} drains and stops`,
+    );
     // The release we left drains and stops in the background; the command returns now.
     void Promise.all(fleet.ofRelease(current.id).map((i) => fleet.retire(i, `rolled back to release ${target.id}`)));
     void hook({ target, stable: current, strategy: "switch", config: target.config, journal }, "postRollback");

@@ -50,7 +50,12 @@ export interface DaemonStatus {
   standby: { release: number; version: string; until: number } | null;
   lock: LockInfo | null;
   instances: InstanceStatus[];
-  traffic: { listen: ListenAddress; groups: { name: string; weight: number; targets: string[] }[]; targets: string[]; requests: number } | null;
+  traffic: {
+    listen: ListenAddress;
+    groups: { name: string; weight: number; targets: string[] }[];
+    targets: string[];
+    requests: number;
+  } | null;
   recovery: RecoveryReport | null;
 }
 

@@ -8,7 +8,13 @@ import type { Release } from "../ledger/types.js";
 import { Router } from "../router/router.js";
 import type { RolloutControl } from "../rollout/control.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
-import { waitReady, type AnalysisHandle, type CheckOutcome, type PreviewHandle, type StrategyContext } from "../rollout/strategy-context.js";
+import {
+  waitReady,
+  type AnalysisHandle,
+  type CheckOutcome,
+  type PreviewHandle,
+  type StrategyContext,
+} from "../rollout/strategy-context.js";
 import type { Fleet, Instance } from "./fleet.js";
 import type { Journal } from "./journal.js";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
@@ -97,13 +103,17 @@ function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string)
     clock: o.clock,
     runChecks: config.checks.length ? () => checks(o, config.checks, o.publicUrl) : undefined,
     onTick: (t) => {
-      o.journal.line("analysis", `${label} #${t.n}: ${t.verdict}: ${[...t.reasons, ...t.checks.map((c) => `${c.name}: ${c.message}`)].join("; ")}`, {
-        verdict: t.verdict,
-        canary: t.canary,
-        stable: t.stable,
-        failures: t.failures,
-        inconclusives: t.inconclusives,
-      });
+      o.journal.line(
+        "analysis",
+        `${label} #${t.n}: ${t.verdict}: ${[...t.reasons, ...t.checks.map((c) => `${c.name}: ${c.message}`)].join("; ")}`,
+        {
+          verdict: t.verdict,
+          canary: t.canary,
+          stable: t.stable,
+          failures: t.failures,
+          inconclusives: t.inconclusives,
+        },
+      );
       o.onAnalysis(t, label);
     },
   });

@@ -28,7 +28,10 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
     if (bg.prePromotion.length) {
       const results = await ctx.runChecks(bg.prePromotion, preview.url);
       const failed = results.filter((r) => !r.ok);
-      ctx.note("rollout.step", `prePromotion checks: ${results.map((r) => `${r.ok ? "pass" : "FAIL"} ${r.name}: ${r.message}`).join("; ")}`);
+      ctx.note(
+        "rollout.step",
+        `prePromotion checks: ${results.map((r) => `${r.ok ? "pass" : "FAIL"} ${r.name}: ${r.message}`).join("; ")}`,
+      );
       if (failed.length) throw new RolloutFailure(`prePromotion check failed: ${failed.map((r) => `${r.name}: ${r.message}`).join("; ")}`);
     }
     if (!bg.autoPromote) {
@@ -44,7 +47,10 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
 
   control.set({ phase: "promoting" });
   fleet.switchTo(target.id);
-  ctx.note("rollout.promoted", `switched all traffic to release ${target.id} (${target.version})${stable ? `; release ${stable.id} on standby` : ""}`);
+  ctx.note(
+    "rollout.promoted",
+    `switched all traffic to release ${target.id} (${target.version})${stable ? `; release ${stable.id} on standby` : ""}`,
+  );
   if (stable) ctx.keepStandby(bg.scaleDownDelay);
 
   if (bg.postPromotion) {

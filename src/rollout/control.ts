@@ -56,7 +56,7 @@ export class RolloutControl {
   /** Throws the abort/failure if there is one, then waits while paused. */
   async checkpoint(): Promise<void> {
     this.throwIfEnded();
-    while (this.state.phase === "paused") await this.waitForWake();
+    while (this.state.phase === "paused" && !this.failure) await this.waitForWake();
     this.throwIfEnded();
   }
 
@@ -86,7 +86,7 @@ export class RolloutControl {
     this.promoted = false;
     while (!this.promoted && !this.full) {
       this.throwIfEnded();
-      if (this.state.phase === "paused") {
+      if (this.state.phase === "paused" && !this.failure) {
         await this.waitForWake();
         continue;
       }

@@ -6,7 +6,8 @@ import { holder, projectRoot, type GlobalOptions } from "../options.js";
 
 /** `slipway promote [--full]`, `abort`, `pause`, `resume`: steer the rollout in progress. */
 export function registerControlCommands(program: Command): void {
-  const act = (action: "promote" | "abort" | "pause" | "resume", describe: (s: ControlState & { rollout: number }) => string) =>
+  const act =
+    (action: "promote" | "abort" | "pause" | "resume", describe: (s: ControlState & { rollout: number }) => string) =>
     async (opts: { full?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const client = new ApiClient(statePaths(projectRoot(g)).socket);
@@ -22,7 +23,13 @@ export function registerControlCommands(program: Command): void {
   program
     .command("abort")
     .description("traffic back to the stable release at once, the new release stopped, the rollout marked aborted")
-    .action(act("abort", (s) => `rollout ${s.rollout}: aborting; traffic goes back to the stable release (slipway retry deploys it again)`));
+    .action(
+      act(
+        "abort",
+        (s) =>
+          `rollout ${s.rollout} aborted: traffic is back on the stable release, the new release is stopped (slipway retry deploys it again)`,
+      ),
+    );
   program
     .command("pause")
     .description("hold a canary or blue-green rollout where it is")

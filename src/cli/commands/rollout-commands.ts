@@ -62,7 +62,10 @@ export function registerRolloutCommands(program: Command): void {
       const result = await run(client, "/v1/rollback", body, "Rolling back", g);
       if (!g.json && "release" in result) {
         const from = result.previous ? ` (was release ${result.previous.id} (${result.previous.version}))` : "";
-        const how = result.via === "switch" ? `by switching traffic in ${result.durationMs}ms, no process started` : `in ${(result.durationMs / 1000).toFixed(1)}s`;
+        const how =
+          result.via === "switch"
+            ? `by switching traffic in ${result.durationMs}ms, no process started`
+            : `in ${(result.durationMs / 1000).toFixed(1)}s`;
         console.log(`rolled back: release ${result.release.id} (${result.release.version}) is live ${how}${from}`);
       }
     });
@@ -83,7 +86,9 @@ function report(result: Outcome, g: GlobalOptions): void {
     return;
   }
   const prev = result.previous ? `, replacing release ${result.previous.id} (${result.previous.version})` : "";
-  console.log(`release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s (${result.strategy})${prev}`);
+  console.log(
+    `release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s (${result.strategy})${prev}`,
+  );
 }
 
 async function run(client: ApiClient, path: string, body: object, title: string, g: GlobalOptions): Promise<Outcome> {
