@@ -71,3 +71,60 @@ export async function daemonMemorySection(_options, results) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A project dir with examples/hello and a config rewritten by `edit`. */
+function project(edit) {
+  const dir = mkdtempSync(path.join(tmpdir(), "slipway-bench-"));
+  cpSync(path.join(ROOT, "examples", "hello"), dir, { recursive: true });
+  const config = readFileSync(path.join(dir, "slipway.yaml"), "utf8").replace("127.0.0.1:8080", "127.0.0.1:0");
+  writeFileSync(path.join(dir, "slipway.yaml"), edit(config));
+  return dir;
+}
+
+async function timedRollback(dir) {
+  const t0 = process.hrtime.bigint();
+  const out = await slipway(dir, "rollback", "--json");
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const result = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .find((m) => m.type === "result").result;
+  return { wallMs, daemonMs: result.durationMs, via: result.via ?? "rolling" };
+}
+
+/**
+ * Bench section: `slipway rollback` inside blue-green's scaleDownDelay (a
+ * traffic switch to the standby release, no process start) against a
+ * rollback that has to start the old release again (rolling, 3 replicas).
+ */
+export async function rollbackSection(_options, results) {
+  console.log("\n## Rollback time, 3 replicas (wall time of the CLI command; daemon-side time in brackets)");
+  const rows = [];
+  const standby = project((c) =>
+    c.replace("type: rolling", "type: blue-green\n  blueGreen: { previewListen: 127.0.0.1:0, autoPromote: true, scaleDownDelay: 5m }"),
+  );
+  const rolling = project((c) => c);
+  try {
+    await slipway(standby, "deploy", "--version", "v1", "--strategy", "rolling");
+    await slipway(standby, "deploy", "--version", "v2");
+    const fast = await timedRollback(standby);
+    rows.push(["blue-green, inside scaleDownDelay (switch)", fast]);
+    await slipway(rolling, "deploy", "--version", "v1");
+    await slipway(rolling, "deploy", "--version", "v2");
+    const slow = await timedRollback(rolling);
+    rows.push(["rolling (old release started again)", slow]);
+    const width = Math.max(...rows.map((r) => r[0].length));
+    for (const [label, r] of rows)
+      console.log(`${label.padEnd(width)}  ${r.wallMs.toFixed(0).padStart(6)} ms  (daemon ${r.daemonMs} ms, via ${r.via})`);
+    console.log(
+      `switch-back rollback is ${(slow.wallMs / fast.wallMs).toFixed(1)}x faster than a rolling rollback (wall time; most of the switch's wall time is the CLI starting)`,
+    );
+    results.rollback = { switch: fast, rolling: slow };
+  } finally {
+    for (const dir of [standby, rolling]) {
+      await slipway(dir, "down").catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}

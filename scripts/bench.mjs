@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { daemonMemorySection } from "./bench-daemon.mjs";
+import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -360,7 +360,7 @@ function median(values) {
 }
 
 /** Sections run by `main`, in order. */
-export const SECTIONS = [throughputSection, addedLatencySection, daemonMemorySection];
+export const SECTIONS = [throughputSection, addedLatencySection, daemonMemorySection, rollbackSection];
 
 export function printTable(header, rows) {
   const cells = [header, ...rows].map((row) => row.map((cell) => String(cell)));
