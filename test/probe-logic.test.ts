@@ -1,56 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Clock, Timer } from "../src/clock.js";
+import { FakeClock } from "./support/fake-clock.js";
 import type { ProbeSpec } from "../src/config/types.js";
 import type { CheckResult } from "../src/probe/check.js";
 import type { HealthConfig, ProbeCheck } from "../src/config/types.js";
 import { InstanceHealth, type HealthEvent } from "../src/probe/instance-health.js";
 import { CHECK_GRACE_MS, Prober, type ProbeTransition } from "../src/probe/prober.js";
-
-interface FakeTimer extends Timer {
-  at: number;
-  fn: () => void;
-}
-
-/** A manual clock: time moves only in advance(), which runs due timers in order. */
-class FakeClock implements Clock {
-  #now = 0;
-  #timers = new Set<FakeTimer>();
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimeout(fn: () => void, ms: number): Timer {
-    const timer: FakeTimer = { at: this.#now + ms, fn, unref: () => timer };
-    this.#timers.add(timer);
-    return timer;
-  }
-
-  clearTimeout(timer: Timer): void {
-    this.#timers.delete(timer as FakeTimer);
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.setTimeout(resolve, ms));
-  }
-
-  /** Advance time by `ms`, firing due timers and letting promise chains settle after each. */
-  async advance(ms: number): Promise<void> {
-    const target = this.#now + ms;
-    await settle();
-    for (;;) {
-      const next = [...this.#timers].filter((t) => t.at <= target).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.#timers.delete(next);
-      this.#now = next.at;
-      next.fn();
-      await settle();
-    }
-    this.#now = target;
-  }
-}
-
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const spec = (overrides: Partial<ProbeSpec> = {}): ProbeSpec => ({
   check: { kind: "http", path: "/health" },
