@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { freePort, helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
+import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
+import { SIDE_HOST, sidePort } from "./support/ports.js";
 
 interface Status {
   current: { id: number; version: string } | null;
@@ -15,7 +16,7 @@ function blueGreenConfig(port: number, previewPort: number, blueGreen: string): 
     `strategy:
   type: blue-green
   blueGreen:
-    previewListen: 127.0.0.1:${previewPort}
+    previewListen: ${SIDE_HOST}:${previewPort}
 ${blueGreen}
 `,
   );
@@ -31,7 +32,7 @@ const version = async (url: string) => ((await (await fetch(url)).json()) as { v
 
 describe("blue-green", () => {
   it("switches under load with zero failed requests; rollback inside scaleDownDelay only moves traffic", async () => {
-    const previewPort = await freePort();
+    const previewPort = await sidePort();
     project = await TestProject.create((port) =>
       blueGreenConfig(
         port,
@@ -45,11 +46,11 @@ describe("blue-green", () => {
     const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
     const deploy = await project.run("deploy", "--version", "v2");
     expect(deploy.code).toBe(0);
-    expect(deploy.stdout).toMatch(/prePromotion checks: pass GET \/health: GET http:\/\/127\.0\.0\.1:\d+\/health -> 200/);
-    expect(deploy.stdout).toContain(`rollout 2 is paused: waiting for slipway promote; preview on http://127.0.0.1:${previewPort}`);
+    expect(deploy.stdout).toMatch(/prePromotion checks: pass GET \/health: GET http:\/\/127\.0\.0\.2:\d+\/health -> 200/);
+    expect(deploy.stdout).toContain(`rollout 2 is paused: waiting for slipway promote; preview on http://${SIDE_HOST}:${previewPort}`);
     // the preview listener shows green, the public one still blue
     for (let i = 0; i < 10; i++) {
-      expect(await version(`http://127.0.0.1:${previewPort}/`)).toBe("v2");
+      expect(await version(`http://${SIDE_HOST}:${previewPort}/`)).toBe("v2");
       expect(await version(project.url)).toBe("v1");
     }
     const promote = await project.run("promote");
@@ -68,7 +69,7 @@ describe("blue-green", () => {
       const now = switched.instances.find((i) => i.id === b.id)!;
       expect(now).toMatchObject({ pid: b.pid, inRotation: false, state: "ready" });
     }
-    await expect(fetch(`http://127.0.0.1:${previewPort}/`)).rejects.toThrow(); // preview closed after the switch
+    await expect(fetch(`http://${SIDE_HOST}:${previewPort}/`)).rejects.toThrow(); // preview closed after the switch
 
     const rollback = await project.run("rollback");
     expect(rollback.code).toBe(0);
@@ -89,7 +90,7 @@ describe("blue-green", () => {
   });
 
   it("a failing prePromotion check keeps blue serving and stops green", async () => {
-    const previewPort = await freePort();
+    const previewPort = await sidePort();
     project = await TestProject.create((port) =>
       blueGreenConfig(port, previewPort, "    prePromotion:\n      - http: { path: /health, expectBody: all-good }"),
     );
@@ -103,7 +104,7 @@ describe("blue-green", () => {
   });
 
   it("a failing postPromotion analysis switches traffic back to blue by itself", async () => {
-    const previewPort = await freePort();
+    const previewPort = await sidePort();
     project = await TestProject.create((port) =>
       blueGreenConfig(port, previewPort, "    postPromotion: { window: 4s, interval: 500ms, minRequests: 10, maxErrorRate: 5% }"),
     );

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { freePort, helloConfig, TestProject, waitFor } from "./support/project.js";
+import { helloConfig, TestProject, waitFor } from "./support/project.js";
+import { SIDE_HOST, sidePort } from "./support/ports.js";
 
 interface Status {
   current: { id: number; version: string } | null;
@@ -217,17 +218,19 @@ describe("canary", () => {
 
   it("a failing pre-hook stops the rollout before traffic moves; a hanging webhook does not hold it up; metrics count by release", async () => {
     const hang = await import("node:http").then(({ createServer }) => createServer(() => undefined /* never answers */));
-    const hangPort = await freePort();
-    await new Promise<void>((r) => hang.listen(hangPort, "127.0.0.1", () => r()));
-    const metricsPort = await freePort();
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", () => r()));
+    const hangPort = (hang.address() as { port: number }).port;
+    const metricsPort = await sidePort();
     try {
       project = await TestProject.create((port) =>
         canaryConfig(port, {
           steps: ["      - setWeight: 50", "      - pause: 500ms"].join("\n"),
-          extra: `hooks:\n  preDeploy: ["sh", "-c", "test \\"$SLIPWAY_VERSION\\" != v3 || { echo migration failed; exit 1; }"]\nnotify:\n  webhooks: [http://127.0.0.1:${hangPort}/hook]\n  timeout: 60s\nmetrics: { listen: 127.0.0.1:${metricsPort} }\n`,
+          extra: `hooks:\n  preDeploy: ["sh", "-c", "test \\"$SLIPWAY_VERSION\\" != v3 || { echo migration failed; exit 1; }"]\nnotify:\n  webhooks: [http://127.0.0.1:${hangPort}/hook]\n  timeout: 60s\nmetrics: { listen: ${SIDE_HOST}:${metricsPort} }\n`,
         }),
       );
-      expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+      const v1 = await project.run("deploy", "--version", "v1");
+      expect(v1.stderr).toBe("");
+      expect(v1.code).toBe(0);
       const started = Date.now();
       const ok = await project.run("deploy", "--version", "v2");
       expect(ok.code).toBe(0);
@@ -242,7 +245,7 @@ describe("canary", () => {
       expect(report.failed).toBe(0);
       expect((await project.json<Status>("status")).instances.every((i) => i.version === "v2")).toBe(true);
 
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const metrics = await (await fetch(`http://${SIDE_HOST}:${metricsPort}/metrics`)).text();
       expect(metrics).toMatch(/slipway_requests_total\{release="2",code_class="2xx"\} \d+/);
       expect(metrics).toMatch(/slipway_traffic_weight\{release="2"\} 100/);
       expect(await (await fetch(new URL("/metrics", project.url))).text()).not.toContain("slipway_"); // never on the app's port
