@@ -1,7 +1,7 @@
 // Daemon memory with 30 instances: deploys examples/hello with 30 replicas on
 // the embedded default and reads the daemon's resident memory from /proc.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,7 +33,7 @@ export async function daemonMemorySection(_options, results) {
   console.log(`\n## Daemon memory with ${DAEMON_INSTANCES} instances (target < ${DAEMON_MEMORY_TARGET_MB} MB)`);
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-bench-daemon-"));
   try {
-    cpSync(path.join(ROOT, "examples", "hello"), dir, { recursive: true });
+    copyHello(dir);
     const config = readFileSync(path.join(dir, "slipway.yaml"), "utf8")
       .replace("127.0.0.1:8080", "127.0.0.1:0")
       .replace("replicas: 3", `replicas: ${DAEMON_INSTANCES}`)
@@ -72,10 +72,21 @@ export async function daemonMemorySection(_options, results) {
   }
 }
 
+/**
+ * Copies examples/hello into `dir` and links node_modules/slipway to this
+ * checkout (the app imports slipway/health; absolute, so the release
+ * snapshots, which copy symlinks verbatim, resolve it).
+ */
+function copyHello(dir) {
+  cpSync(path.join(ROOT, "examples", "hello"), dir, { recursive: true, filter: (src) => !/[/\\](node_modules|\.slipway)$/.test(src) });
+  mkdirSync(path.join(dir, "node_modules"));
+  symlinkSync(ROOT, path.join(dir, "node_modules", "slipway"), "dir");
+}
+
 /** A project dir with examples/hello and a config rewritten by `edit`. */
 function project(edit) {
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-bench-"));
-  cpSync(path.join(ROOT, "examples", "hello"), dir, { recursive: true });
+  copyHello(dir);
   const config = readFileSync(path.join(dir, "slipway.yaml"), "utf8").replace("127.0.0.1:8080", "127.0.0.1:0");
   writeFileSync(path.join(dir, "slipway.yaml"), edit(config));
   return dir;

@@ -1,7 +1,7 @@
 // npm run demo: deploys examples/hello at v1 on the embedded default, then v2
 // under continuous load, and prints requests sent, failed and the rollout time.
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,11 @@ const cli = join(repo, "dist/cli/main.js");
 const dir = mkdtempSync(join(tmpdir(), "slipway-demo-"));
 const port = await freePort();
 
-cpSync(join(repo, "examples/hello"), dir, { recursive: true });
+// The app imports slipway/health: link node_modules/slipway to this checkout
+// (absolute, so the release snapshots, which copy symlinks verbatim, resolve it).
+cpSync(join(repo, "examples/hello"), dir, { recursive: true, filter: (src) => !/[/\\](node_modules|\.slipway)$/.test(src) });
+mkdirSync(join(dir, "node_modules"));
+symlinkSync(repo, join(dir, "node_modules/slipway"), "dir");
 const config = readFileSync(join(dir, "slipway.yaml"), "utf8").replace("127.0.0.1:8080", `127.0.0.1:${port}`);
 writeFileSync(join(dir, "slipway.yaml"), config);
 

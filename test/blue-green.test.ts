@@ -37,7 +37,7 @@ describe("blue-green", () => {
       blueGreenConfig(
         port,
         previewPort,
-        "    autoPromote: false\n    scaleDownDelay: 5m\n    prePromotion:\n      - http: { path: /health, expectStatus: 200, expectBody: ok }",
+        "    autoPromote: false\n    scaleDownDelay: 5m\n    prePromotion:\n      - http: { path: /health, expectStatus: 200, expectBody: pass }",
       ),
     );
     expect((await project.run("deploy", "--version", "v1", "--strategy", "rolling")).code).toBe(0);

@@ -21,7 +21,7 @@ describe("CLI errors: one line plus a hint, exit 2, nothing changed", () => {
       [
         "error: slipway.yaml has 2 problems",
         '  app.replcas: unknown key, did you mean "replicas"? (slipway.yaml:5)',
-        "  strategy.rolling.minReady: must be a duration like 500ms, 2s or 5m (slipway.yaml:13)",
+        "  strategy.rolling.minReady: must be a duration like 500ms, 2s or 5m (slipway.yaml:14)",
         "hint: see docs/config.md for every key, its type and default",
         "",
       ].join("\n"),

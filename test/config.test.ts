@@ -248,6 +248,11 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     problems: ['platform: "kubernetes" is not supported yet, only "process" for now (slipway.yaml:4)'],
   },
   {
+    name: "app.envSchema not a path",
+    text: yaml(...BASE, "  envSchema: 42"),
+    problems: ["app.envSchema: must be a path to a JavaScript module, like ./env.js (slipway.yaml:4)"],
+  },
+  {
     name: "bad listen port",
     text: yaml(...BASE, "listen: 127.0.0.1:70000"),
     problems: ["listen: must have a port between 0 and 65535 (slipway.yaml:4)"],
@@ -592,6 +597,20 @@ describe("good configs", () => {
     expect(staging.config.app.replicas).toBe(2);
   });
 
+  it("resolves app.envSchema against app.cwd, and lets an environment set it", () => {
+    const text = yaml(
+      ...BASE,
+      "  cwd: ./app",
+      "  envSchema: ./env.js",
+      "environments:",
+      "  staging:",
+      "    app: { envSchema: config/env.js }",
+    );
+    expect(parse(text).config.app.envSchema).toBe("/srv/hello/app/env.js");
+    expect(parse(text, "staging").config.app.envSchema).toBe("/srv/hello/app/config/env.js");
+    expect(parse(yaml(...BASE)).config.app).not.toHaveProperty("envSchema");
+  });
+
   it("returns a deep-frozen config", () => {
     const { config } = loadConfig({ cwd: join(fixtures, "hello") });
     expect(Object.isFrozen(config)).toBe(true);
@@ -655,7 +674,7 @@ describe("JSON Schema", () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(["name", "app"]);
     for (const key of ["name", "app", "health", "strategy", "environments"]) expect(schema.properties).toHaveProperty(key);
-    expect(Object.keys(schema.properties.app?.properties ?? {})).toEqual(["command", "cwd", "replicas", "env", "shutdown"]);
+    expect(Object.keys(schema.properties.app?.properties ?? {})).toEqual(["command", "cwd", "replicas", "env", "envSchema", "shutdown"]);
     expect(schema.properties.app?.required).toEqual(["command"]);
     expect(Object.keys(schema.properties.strategy?.properties ?? {})).toEqual(["type", "rolling", "canary", "blueGreen"]);
     expect(Object.keys(schema.properties.hooks?.properties ?? {})).toEqual([

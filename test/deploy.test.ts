@@ -70,7 +70,7 @@ describe("rolling deploy", () => {
 
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
-      /error: release 2 \(v2\) failed: no progress within progressDeadline \(3s\); r2-1: readiness: GET \/health -> 503/,
+      /error: release 2 \(v2\) failed: no progress within progressDeadline \(3s\); r2-1: readiness: GET \/health\/ready -> 503/,
     );
     expect(bad.stderr).toContain("release 1 (v1) still serves");
     expect(bad.stderr).toContain("last log lines of r2-1:");

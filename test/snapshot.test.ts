@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -30,5 +30,27 @@ it("snapshots the app dir without .slipway, .git and ignored files", () => {
     expect(existsSync(join(dest, ".slipway"))).toBe(false);
   } finally {
     rmSync(src, { recursive: true, force: true });
+  }
+});
+
+it("anchors node_modules links that point outside the app, keeps inside links relative", () => {
+  const root = mkdtempSync(join(tmpdir(), "slipway-snap-"));
+  try {
+    const app = join(root, "app");
+    mkdirSync(join(app, "node_modules/@scope"), { recursive: true });
+    mkdirSync(join(root, "lib"));
+    writeFileSync(join(root, "lib/index.js"), "x");
+    writeFileSync(join(app, "server.js"), "x");
+    symlinkSync("../../lib", join(app, "node_modules/lib")); // like npm's file: dependency
+    symlinkSync("../../../lib", join(app, "node_modules/@scope/lib"));
+    symlinkSync("server.js", join(app, "main.js")); // inside the app
+    const dest = join(app, ".slipway/releases/1");
+    snapshotRelease(app, dest);
+    expect(readlinkSync(join(dest, "node_modules/lib"))).toBe(join(root, "lib"));
+    expect(readlinkSync(join(dest, "node_modules/@scope/lib"))).toBe(join(root, "lib"));
+    expect(existsSync(join(dest, "node_modules/lib/index.js"))).toBe(true);
+    expect(readlinkSync(join(dest, "main.js"))).toBe("server.js");
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -1,24 +1,35 @@
-// A small app deployed by Slipway: reports its version, has /health, and
-// shuts down gracefully (finishes in-flight requests on SIGTERM).
+// A small app deployed by Slipway: reports its version, serves liveness
+// (/health), readiness (/health/ready) and a detailed report
+// (/health/detailed) with slipway/health, and shuts down gracefully: on
+// SIGTERM readiness fails at once, it keeps serving for SHUTDOWN_DELAY_MS so
+// the router stops sending, then finishes in-flight requests and exits.
 import { createServer } from "node:http";
+import { createHealth, gracefulShutdown, nodeHandler } from "slipway/health";
 
 const port = Number(process.env.PORT ?? 3000);
 const version = process.env.APP_VERSION ?? process.env.SLIPWAY_VERSION ?? "dev";
 const instance = process.env.SLIPWAY_INSTANCE ?? "local";
-// For trying failure paths: BROKEN=health makes /health answer 503 forever,
+// For trying failure paths: BROKEN=health fails liveness and readiness forever,
 // BROKEN=crash exits 1 second after start, FAIL_RATE=0.3 answers 500 to 30%
 // of the other requests (a faulty canary).
 const broken = process.env.BROKEN ?? "";
 const failRate = Number(process.env.FAIL_RATE ?? 0);
 let served = 0;
 
-const server = createServer((req, res) => {
-  if (req.url === "/health") {
-    const ok = broken !== "health";
-    res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: ok ? "ok" : "fail", version }));
-    return;
-  }
+const health = createHealth({
+  version,
+  checks: [
+    {
+      name: "self",
+      check: () => {
+        if (broken === "health") throw new Error("BROKEN=health");
+      },
+    },
+  ],
+  alive: () => broken !== "health",
+});
+
+const app = (req, res) => {
   // Deterministic share: every request whose running count crosses a multiple of 1/failRate fails.
   served++;
   if (failRate > 0 && Math.floor(served * failRate) !== Math.floor((served - 1) * failRate)) {
@@ -28,17 +39,20 @@ const server = createServer((req, res) => {
   }
   res.writeHead(200, { "content-type": "application/json" });
   res.end(JSON.stringify({ message: "hello", version, instance }));
-});
+};
 
+const server = createServer(nodeHandler(health, app));
 server.listen(port, "127.0.0.1", () => {
   console.log(`hello ${version} (${instance}) listening on 127.0.0.1:${port}`);
 });
 
 if (broken === "crash") setTimeout(() => process.exit(1), 1000);
 
-process.on("SIGTERM", () => {
-  console.log(`hello ${version} (${instance}) shutting down`);
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 10_000).unref();
+// shutdownDelay > readiness interval × failureThreshold in slipway.yaml; timeout < app.shutdown.timeout.
+gracefulShutdown({
+  server,
+  health,
+  shutdownDelay: Number(process.env.SHUTDOWN_DELAY_MS ?? 2000),
+  timeout: Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 9000),
+  log: (line) => console.log(`hello ${version} (${instance}) ${line}`),
 });

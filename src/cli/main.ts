@@ -5,6 +5,7 @@ import { SlipwayError } from "../errors.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerControlCommands } from "./commands/control-commands.js";
 import { registerDaemonCommands } from "./commands/daemon-commands.js";
+import { registerEnvCommands } from "./commands/env-commands.js";
 import { registerInfoCommands } from "./commands/info-commands.js";
 import { registerRolloutCommands } from "./commands/rollout-commands.js";
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerControlCommands(program);
   registerInfoCommands(program);
   registerConfigCommands(program);
+  registerEnvCommands(program);
   return program;
 }
 

@@ -88,14 +88,17 @@ function notifyConfig(raw: Parsed["notify"]): NotifyConfig {
  */
 export function normalizeConfig(parsed: Parsed, root: string): Config {
   const { health, app } = parsed;
+  const { envSchema, ...appRest } = app;
+  const cwd = resolve(root, app.cwd);
   return {
     name: parsed.name,
     platform: parsed.platform,
     listen: parsed.listen,
     app: {
-      ...app,
-      cwd: resolve(root, app.cwd),
+      ...appRest,
+      cwd,
       env: Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, String(value)])),
+      ...(envSchema !== undefined && { envSchema: resolve(cwd, envSchema) }),
     },
     health: {
       ...(health.startup && { startup: probe(health.startup) }),

@@ -46,6 +46,13 @@ const appSchema = z
       .record(z.string(), envValue, says("must be a mapping of NAME: value"))
       .default({})
       .describe("Extra environment variables; numbers and booleans become strings."),
+    envSchema: z
+      .string(says("must be a path to a JavaScript module, like ./env.js"))
+      .min(1, says("must be a path to a JavaScript module, like ./env.js"))
+      .optional()
+      .describe(
+        "JavaScript module exporting the app's env schema (slipway/env), relative to app.cwd. When set, slipway deploy checks the environment the release will get against it and refuses to deploy when a variable is missing or malformed. See docs/app-env.md.",
+      ),
     shutdown: z
       .strictObject({
         signal: z.enum(SIGNALS).default(d.DEFAULT_SHUTDOWN_SIGNAL).describe("Signal asking an instance to stop."),

@@ -39,6 +39,8 @@ export interface AppConfig {
   cwd: string;
   replicas: number;
   env: Record<string, string>;
+  /** Absolute path of the module exporting the app's env schema (slipway/env); absent unless configured. */
+  envSchema?: string;
   shutdown: { signal: NodeJS.Signals; timeout: number };
 }
 

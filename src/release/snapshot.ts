@@ -1,5 +1,5 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { IgnoreList } from "./ignore.js";
 
 /**
@@ -24,6 +24,41 @@ export function snapshotRelease(sourceDir: string, targetDir: string): void {
       filter: (src) => !ignore.ignores(relative(sourceDir, src).split(sep).join("/")),
     });
   }
+  anchorOutsideLinks(sourceDir, targetDir);
+}
+
+/**
+ * Relative symlinks that point outside the app (npm's `file:` and workspace
+ * links in node_modules) would dangle inside the snapshot: make them
+ * absolute. Links within the app stay relative, so they point into the
+ * snapshot. Only the places such links live are scanned: the app's top level,
+ * `node_modules/*` and `node_modules/@scope/*`.
+ */
+function anchorOutsideLinks(sourceDir: string, targetDir: string): void {
+  const scan = (rel: string, depth: number, inModules: boolean): void => {
+    let entries;
+    try {
+      entries = readdirSync(join(targetDir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const childRel = rel ? join(rel, e.name) : e.name;
+      if (e.isSymbolicLink()) {
+        const link = readlinkSync(join(targetDir, childRel));
+        if (isAbsolute(link)) continue;
+        const resolved = resolve(dirname(join(sourceDir, childRel)), link);
+        if (relative(sourceDir, resolved).startsWith("..")) {
+          rmSync(join(targetDir, childRel));
+          symlinkSync(resolved, join(targetDir, childRel));
+        }
+      } else if (e.isDirectory()) {
+        if (e.name === "node_modules" && depth === 0) scan(childRel, 1, true);
+        else if (inModules && depth === 1 && e.name.startsWith("@")) scan(childRel, 2, true);
+      }
+    }
+  };
+  scan("", 0, false);
 }
 
 /** Deletes the per-release directories (`<dir>/<id>/`: snapshots, logs) of releases `keep` rejects. */

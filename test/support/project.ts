@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,10 +32,11 @@ listen: 127.0.0.1:${port}
 app:
   command: ["node", "server.js"]
   replicas: 3
+  env: { SHUTDOWN_DELAY_MS: "800", SHUTDOWN_TIMEOUT_MS: "4500" }
   shutdown: { signal: SIGTERM, timeout: 5s }
 health:
   startup: { http: /health, interval: 100ms, failureThreshold: 50 }
-  readiness: { http: /health, interval: 200ms, failureThreshold: 2 }
+  readiness: { http: /health/ready, interval: 200ms, failureThreshold: 2 }
   liveness: { http: /health, interval: 1s, failureThreshold: 3 }
 strategy:
   type: rolling
@@ -59,6 +60,7 @@ export class TestProject {
     const dir = mkdtempSync(join(tmpdir(), "slipway-test-"));
     cpSync(join(REPO, "examples/hello/server.js"), join(dir, "server.js"));
     cpSync(join(REPO, "examples/hello/package.json"), join(dir, "package.json"));
+    linkSlipway(dir);
     const port = await freePort();
     writeFileSync(join(dir, "slipway.yaml"), configFor(port));
     return new TestProject(dir, port);
@@ -116,6 +118,17 @@ export class TestProject {
     killProcessesUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes `import "slipway/health"` work in a copy of examples/hello outside the
+ * repo: `node_modules/slipway` -> the repo (absolute, so the release
+ * snapshots, which copy symlinks verbatim, resolve it too).
+ */
+export function linkSlipway(dir: string): void {
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  rmSync(join(dir, "node_modules/slipway"), { recursive: true, force: true });
+  symlinkSync(REPO, join(dir, "node_modules/slipway"), "dir");
 }
 
 /** Last resort for tests: SIGKILL every process whose working directory is under `dir`. */

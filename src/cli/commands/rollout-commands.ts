@@ -5,6 +5,7 @@ import type { RolloutResult } from "../../daemon/rollouts.js";
 import { SlipwayError } from "../../errors.js";
 import { ApiClient } from "../client.js";
 import { ensureDaemon } from "../daemon-control.js";
+import { checkDeployEnv } from "./env-commands.js";
 import { durationOption, envOption, holder, intOption, load, projectRoot, type GlobalOptions } from "../options.js";
 import { outputMode, ProgressView } from "../render.js";
 import { statePaths } from "../../daemon/paths.js";
@@ -23,13 +24,16 @@ export function registerRolloutCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const strategy = strategyOption(opts.strategy);
       const loaded = load(g);
+      const env = envOption(opts.env);
+      // A release whose environment does not match app.envSchema is refused before the daemon is contacted.
+      await checkDeployEnv(loaded.config, env);
       const body = {
         config: loaded.config,
         configText: readFileSync(loaded.file, "utf8"),
         configFile: loaded.file,
         environment: g.environment,
         version: opts.version,
-        env: envOption(opts.env),
+        env,
         strategy,
         holder: holder(),
         waitLock: durationOption("--wait-lock", opts.waitLock),
