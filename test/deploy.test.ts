@@ -138,7 +138,7 @@ describe("rolling deploy", () => {
     project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replicas: 1") + "retain: 2\n");
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
     const server = join(project.dir, "server.js");
-    writeFileSync(server, readFileSync(server, "utf8").replace('message: "hello"', 'message: "changed"'));
+    writeFileSync(server, readFileSync(server, "utf8").replace("message: env.GREETING", 'message: "changed"'));
     expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
     expect((await project.get("/")).body).toContain('"message":"changed"');
     expect((await project.run("rollback")).code).toBe(0);

@@ -5,8 +5,8 @@
 // the router stops sending, then finishes in-flight requests and exits.
 import { createServer } from "node:http";
 import { createHealth, gracefulShutdown, nodeHandler } from "slipway/health";
+import { env } from "./env.js"; // validated at startup: every problem listed, then exit 1
 
-const port = Number(process.env.PORT ?? 3000);
 const version = process.env.APP_VERSION ?? process.env.SLIPWAY_VERSION ?? "dev";
 const instance = process.env.SLIPWAY_INSTANCE ?? "local";
 // For trying failure paths: BROKEN=health fails liveness and readiness forever,
@@ -38,12 +38,12 @@ const app = (req, res) => {
     return;
   }
   res.writeHead(200, { "content-type": "application/json" });
-  res.end(JSON.stringify({ message: "hello", version, instance }));
+  res.end(JSON.stringify({ message: env.GREETING, version, instance }));
 };
 
 const server = createServer(nodeHandler(health, app));
-server.listen(port, "127.0.0.1", () => {
-  console.log(`hello ${version} (${instance}) listening on 127.0.0.1:${port}`);
+server.listen(env.PORT, "127.0.0.1", () => {
+  console.log(`hello ${version} (${instance}) listening on 127.0.0.1:${env.PORT} (log level ${env.LOG_LEVEL})`);
 });
 
 if (broken === "crash") setTimeout(() => process.exit(1), 1000);

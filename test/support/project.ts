@@ -60,6 +60,7 @@ export class TestProject {
     const dir = mkdtempSync(join(tmpdir(), "slipway-test-"));
     cpSync(join(REPO, "examples/hello/server.js"), join(dir, "server.js"));
     cpSync(join(REPO, "examples/hello/package.json"), join(dir, "package.json"));
+    cpSync(join(REPO, "examples/hello/env.js"), join(dir, "env.js"));
     linkSlipway(dir);
     const port = await freePort();
     writeFileSync(join(dir, "slipway.yaml"), configFor(port));
