@@ -173,7 +173,7 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
   {
     name: "missing app.command",
     text: yaml("name: hello", "app:", "  replicas: 2"),
-    problems: ["app.command: is required (slipway.yaml:2)"],
+    problems: ["app.command: is required for platform process (slipway.yaml:2)"],
   },
   {
     name: "probe with two checks",
@@ -243,9 +243,27 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     problems: ["strategy.blueGreen.previewListen: is required when strategy.type is blue-green (slipway.yaml:4)"],
   },
   {
+    name: "docker without an image source",
+    text: "name: hello\nplatform: docker\napp:\n  replicas: 2\n",
+    problems: ["app.build: is required for platform docker (or app.image for a prebuilt image) (slipway.yaml:3)"],
+  },
+  {
+    name: "docker with both build and image",
+    text: "name: hello\nplatform: docker\napp:\n  build: { context: . }\n  image: hello:1\n",
+    problems: ["app.image: cannot be combined with app.build: pick one (slipway.yaml:5)"],
+  },
+  {
+    name: "docker keys on the process platform",
+    text: "name: hello\napp:\n  command: node s.js\n  image: hello:1\n  resources: { cpus: 0.5 }\n",
+    problems: [
+      "app.image: only applies to platform docker (slipway.yaml:4)",
+      "app.resources: only applies to platform docker (slipway.yaml:5)",
+    ],
+  },
+  {
     name: "platform not supported yet",
     text: yaml(...BASE, "platform: kubernetes"),
-    problems: ['platform: "kubernetes" is not supported yet, only "process" for now (slipway.yaml:4)'],
+    problems: ['platform: "kubernetes" is not supported yet, only "process" and "docker" for now (slipway.yaml:4)'],
   },
   {
     name: "app.envSchema not a path",
@@ -429,6 +447,7 @@ describe("good configs", () => {
       logs: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
       hooks: { timeout: 300_000 },
       notify: { webhooks: [], timeout: 5_000 },
+      docker: { network: "host", restartPolicy: "no" },
     };
     expect(config).toEqual(expected);
     expect(environments).toEqual([]);
@@ -674,8 +693,18 @@ describe("JSON Schema", () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(["name", "app"]);
     for (const key of ["name", "app", "health", "strategy", "environments"]) expect(schema.properties).toHaveProperty(key);
-    expect(Object.keys(schema.properties.app?.properties ?? {})).toEqual(["command", "cwd", "replicas", "env", "envSchema", "shutdown"]);
-    expect(schema.properties.app?.required).toEqual(["command"]);
+    expect(Object.keys(schema.properties.app?.properties ?? {})).toEqual([
+      "command",
+      "build",
+      "image",
+      "resources",
+      "cwd",
+      "replicas",
+      "env",
+      "envSchema",
+      "shutdown",
+    ]);
+    expect(schema.properties.app?.required).toBeUndefined();
     expect(Object.keys(schema.properties.strategy?.properties ?? {})).toEqual(["type", "rolling", "canary", "blueGreen"]);
     expect(Object.keys(schema.properties.hooks?.properties ?? {})).toEqual([
       "preDeploy",

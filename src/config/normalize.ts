@@ -88,7 +88,7 @@ function notifyConfig(raw: Parsed["notify"]): NotifyConfig {
  */
 export function normalizeConfig(parsed: Parsed, root: string): Config {
   const { health, app } = parsed;
-  const { envSchema, ...appRest } = app;
+  const { envSchema, build, command, resources, ...appRest } = app;
   const cwd = resolve(root, app.cwd);
   return {
     name: parsed.name,
@@ -97,7 +97,17 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     app: {
       ...appRest,
       cwd,
+      command: command ?? [],
       env: Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, String(value)])),
+      ...(build && {
+        build: {
+          context: resolve(cwd, build.context),
+          dockerfile: build.dockerfile,
+          ...(build.target !== undefined && { target: build.target }),
+          args: Object.fromEntries(Object.entries(build.args).map(([key, value]) => [key, String(value)])),
+        },
+      }),
+      ...(resources && { resources }),
       ...(envSchema !== undefined && { envSchema: resolve(cwd, envSchema) }),
     },
     health: {
@@ -113,5 +123,6 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     ...(parsed.metrics && { metrics: parsed.metrics }),
     hooks: parsed.hooks,
     notify: notifyConfig(parsed.notify),
+    docker: parsed.docker,
   };
 }

@@ -19,27 +19,51 @@ export * from "./defaults.js";
 export { HOOK_NAMES, NOTIFY_EVENTS, STRATEGY_TYPES } from "./types.js";
 
 /** Platforms that are planned but not implemented yet. */
-export const FUTURE_PLATFORMS = ["docker", "swarm", "kubernetes"] as const;
+export const FUTURE_PLATFORMS = ["swarm", "kubernetes"] as const;
 
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"] as const;
 
 const platformSchema = z
-  .enum(["process"], {
+  .enum(["process", "docker"], {
     error: (issue) =>
       (FUTURE_PLATFORMS as readonly unknown[]).includes(issue.input)
-        ? `"${String(issue.input)}" is not supported yet, only "process" for now`
+        ? `"${String(issue.input)}" is not supported yet, only "process" and "docker" for now`
         : undefined,
   })
   .default(d.DEFAULT_PLATFORM)
-  .describe('Where instances run. Only "process" (local child processes) for now; docker, swarm and kubernetes come later.');
+  .describe(
+    'Where instances run: "process" (local child processes, the default) or "docker" (one container per instance, see docs/docker.md); swarm and kubernetes come later.',
+  );
 
 const envValue = z.union([z.string(), z.number(), z.boolean()], says("must be a string, number or boolean"));
 
 const appSchema = z
   .strictObject({
-    command: command().describe(
-      "Command starting one instance: a list of words, or a string split like a shell would (no shell runs). The instance must listen on $PORT.",
-    ),
+    command: command()
+      .optional()
+      .describe(
+        "Command starting one instance: a list of words, or a string split like a shell would (no shell runs). The instance must listen on $PORT. Required for platform process; for docker it overrides the image's CMD.",
+      ),
+    build: z
+      .strictObject({
+        context: z.string().default(".").describe("Build context, relative to app.cwd."),
+        dockerfile: z.string().default("Dockerfile").describe("Dockerfile, relative to the context."),
+        target: z.string().optional().describe("Multi-stage target to build."),
+        args: z
+          .record(z.string(), envValue, says("must be a mapping of NAME: value"))
+          .default({})
+          .describe("Build arguments (never secrets: they stay in the image history)."),
+      })
+      .optional()
+      .describe("docker: build the release's image from a Dockerfile; tagged <name>:<version> and labelled slipway.app/release/version."),
+    image: z.string().min(1).optional().describe("docker: deploy this prebuilt image (repo:tag) instead of building one."),
+    resources: z
+      .strictObject({
+        cpus: z.number().positive(says("must be a positive number of CPUs, like 0.5")).optional().describe("CPU limit per container."),
+        memory: size().optional().describe("Memory limit per container, like 256MB."),
+      })
+      .optional()
+      .describe("docker: limits per container."),
     cwd: z.string().default(d.DEFAULT_APP_CWD).describe("Working directory, relative to the config file's directory."),
     replicas: positiveInt().default(d.DEFAULT_REPLICAS).describe("Number of instances."),
     env: z
@@ -106,6 +130,20 @@ export const baseShape = {
     .describe("Serve Prometheus metrics. Off unless set."),
   hooks: hooksSchema,
   notify: notifySchema,
+  docker: z
+    .strictObject({
+      network: z
+        .string()
+        .min(1)
+        .default("host")
+        .describe('Docker network of the containers; "host" (the default) binds each instance on its own port.'),
+      restartPolicy: z
+        .enum(["no", "on-failure", "always", "unless-stopped"])
+        .default("no")
+        .describe('Docker restart policy; "no" (the default) because Slipway supervises and restarts instances itself.'),
+    })
+    .prefault({})
+    .describe("Container settings for platform: docker."),
 };
 
 /** The base schema (no environments): what an environment overlay is merged into and validated against. */

@@ -5,7 +5,7 @@
  */
 export const STRATEGY_TYPES = ["rolling", "blue-green", "canary"] as const;
 export type StrategyType = (typeof STRATEGY_TYPES)[number];
-export type PlatformType = "process";
+export type PlatformType = "process" | "docker";
 
 /** A count ("1") or a percentage of replicas ("25%"). */
 export type IntOrPercent = { count: number } | { percent: number };
@@ -34,8 +34,25 @@ export interface RollingConfig {
   minReady: number;
 }
 
+/** How the docker platform gets the release's image: built from a Dockerfile, or a prebuilt reference. */
+export interface BuildConfig {
+  /** Absolute build context directory. */
+  context: string;
+  /** Dockerfile path relative to the context. */
+  dockerfile: string;
+  target?: string;
+  args: Record<string, string>;
+}
+
 export interface AppConfig {
+  /** Empty for a docker app that runs its image's CMD. */
   command: string[];
+  /** docker: build the image from a Dockerfile (tagged `<name>:<version>`). */
+  build?: BuildConfig;
+  /** docker: a prebuilt image instead of `build`. */
+  image?: string;
+  /** docker: per-container limits. */
+  resources?: { cpus?: number; memory?: number };
   cwd: string;
   replicas: number;
   env: Record<string, string>;
@@ -73,6 +90,8 @@ export interface Config {
   hooks: HooksConfig;
   /** Webhook notifications; always present (no webhooks: an empty list). */
   notify: NotifyConfig;
+  /** Container settings for platform: docker; always present. */
+  docker: { network: string; restartPolicy: "no" | "on-failure" | "always" | "unless-stopped" };
 }
 
 /**

@@ -16,6 +16,23 @@ export interface InstanceSpec {
   host: string;
   port: number;
   shutdown: { signal: NodeJS.Signals; timeout: number };
+  /** Which platform runs it (default "process"). */
+  platform?: "process" | "docker";
+  /** Container settings, for the docker platform. `command` then overrides the image's CMD when non-empty. */
+  container?: ContainerSettings;
+}
+
+export interface ContainerSettings {
+  /** Image reference, e.g. "hello:v2" (built by Slipway) or "registry/app:1.4". */
+  image: string;
+  app: string;
+  version: string;
+  cpus?: number;
+  memoryBytes?: number;
+  restartPolicy?: "no" | "on-failure" | "always" | "unless-stopped";
+  /** Docker network; "host" is the only kind on machines without a bridge. */
+  network: string;
+  labels?: Record<string, string>;
 }
 
 export interface RunningInstance {
