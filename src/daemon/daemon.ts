@@ -5,6 +5,8 @@ import type { Config, ListenAddress } from "../config/types.js";
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE_BYTES } from "./defaults.js";
 import { Ledger } from "../ledger/ledger.js";
 import { ProcessPlatform } from "../platform/process/process-platform.js";
+import { MultiPlatform } from "../platform/multi-platform.js";
+import { ReleaseImages } from "./release-images.js";
 import { freePort } from "../platform/process/port.js";
 import { InstanceHealth } from "../probe/instance-health.js";
 import { Router } from "../router/router.js";
@@ -49,7 +51,7 @@ export class Daemon {
   readonly paths: StatePaths;
   readonly clock: Clock;
   readonly ledger: Ledger;
-  readonly platform: ProcessPlatform;
+  readonly platform: MultiPlatform;
   readonly fleet: Fleet;
   readonly lock: DeployLock;
   readonly rollouts: Rollouts;
@@ -79,11 +81,20 @@ export class Daemon {
     this.recorder = new TrafficRecorder({ clock: this.clock });
     const current = this.ledger.currentRelease();
     const config = current ? releaseConfig(current) : null;
-    this.platform = new ProcessPlatform({
+    const processes = new ProcessPlatform({
       logDir: this.paths.logs,
       logMaxSize: config?.logs.maxSize ?? DEFAULT_LOG_MAX_SIZE_BYTES,
       logMaxFiles: config?.logs.maxFiles ?? DEFAULT_LOG_MAX_FILES,
       clock: this.clock,
+    });
+    // Loaded on first use: a process-only project never pays for the Docker client.
+    this.platform = new MultiPlatform(processes, async () => {
+      const [{ connectDocker }, { DockerPlatform }] = await Promise.all([
+        import("../platform/docker/engine.js"),
+        import("../platform/docker/docker-platform.js"),
+      ]);
+      const docker = await connectDocker();
+      return { docker, platform: new DockerPlatform({ docker, clock: this.clock }) };
     });
     const createHealth: HealthFactory = (spec, health, onEvent) => {
       const monitor = new InstanceHealth({
@@ -119,6 +130,7 @@ export class Daemon {
       clock: this.clock,
       lock: this.lock,
       recorder: this.recorder,
+      images: new ReleaseImages(this.platform, this.ledger),
       prepareRouter: (c) => this.prepareRouter(c),
       publicUrl: () => (this.routerAt ? `http://${connectHost(this.routerAt.host)}:${this.routerAt.port}` : ""),
       onStateChange: () => this.updateMetrics(),

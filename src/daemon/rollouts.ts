@@ -20,6 +20,7 @@ import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
 import { hook, strategyRuntime } from "./strategy-runtime.js";
+import type { ReleaseImages } from "./release-images.js";
 
 /**
  * What `slipway deploy` sends. The CLI validates slipway.yaml (zod) and sends
@@ -74,6 +75,7 @@ export interface RolloutsOptions {
   clock: Clock;
   lock: DeployLock;
   recorder: TrafficRecorder;
+  images: ReleaseImages;
   /** Makes sure the router listens and routes as `config` says. */
   prepareRouter: (config: Config) => Promise<void>;
   publicUrl: () => string;
@@ -132,6 +134,12 @@ export class Rollouts {
         releaseId: created.id,
         message: `release ${created.id} (${version}) created from ${config.app.cwd}`,
       });
+      try {
+        await this.o.images.prepare(ledger.release(created.id)!, config);
+      } catch (err) {
+        ledger.setReleaseStatus(created.id, "failed", (err as Error).message);
+        throw err;
+      }
       return this.run("deploy", ledger.release(created.id)!, config, req.holder, strategy);
     });
   }
@@ -479,6 +487,8 @@ export class Rollouts {
     if (current !== null) keep.add(current);
     for (const i of this.o.fleet.list()) keep.add(i.releaseId);
     for (const id of pruneReleaseDirs(paths.releases, (id) => keep.has(id))) ledger.setSnapshot(id, "");
+    const serving = ledger.currentRelease();
+    if (serving) void this.o.images.prune(serving.config, keep).catch(() => undefined);
     // Logs go with the snapshots, but failed releases in between keep theirs (they explain the failure).
     const oldest = Math.min(...keep);
     pruneReleaseDirs(paths.logs, (id) => id >= oldest || keep.has(id));

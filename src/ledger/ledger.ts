@@ -92,6 +92,10 @@ export class Ledger {
     this.db.prepare(`UPDATE releases SET status = ?, reason = COALESCE(?, reason) WHERE id = ?`).run(status, reason, id);
   }
 
+  setImage(id: number, image: string): void {
+    this.db.prepare(`UPDATE releases SET image = ? WHERE id = ?`).run(image, id);
+  }
+
   setSnapshot(id: number, snapshot: string): void {
     this.db.prepare(`UPDATE releases SET snapshot = ? WHERE id = ?`).run(snapshot, id);
   }
@@ -237,6 +241,7 @@ function toRelease(r: Row): Release {
     environment: (r.environment as string | null) ?? null,
     env: JSON.parse(r.env_json as string) as Record<string, string>,
     snapshot: r.snapshot as string,
+    image: (r.image as string | null) ?? null,
     reason: (r.reason as string | null) ?? null,
   };
 }

@@ -47,4 +47,6 @@ export const MIGRATIONS: string[] = [
      stopped_at INTEGER
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: the container image a release runs (platform docker)
+  `ALTER TABLE releases ADD COLUMN image TEXT;`,
 ];

@@ -19,6 +19,8 @@ export interface Release {
   environment: string | null;
   env: Record<string, string>;
   snapshot: string;
+  /** The image the release runs on platform docker (e.g. "hello:release-7"); null on the process platform. */
+  image: string | null;
   reason: string | null;
 }
 

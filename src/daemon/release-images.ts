@@ -1,0 +1,72 @@
+import { isAbsolute, join, relative } from "node:path";
+import type { Config } from "../config/types.js";
+import { SlipwayError } from "../errors.js";
+import type { Ledger } from "../ledger/ledger.js";
+import type { Release } from "../ledger/types.js";
+import type { MultiPlatform } from "../platform/multi-platform.js";
+
+/** The tag every docker release runs under: unique per release, so a rollback finds its own image. */
+export function releaseTag(app: string, releaseId: number): string {
+  return `${app}:release-${releaseId}`;
+}
+
+/**
+ * Images of docker releases: built from the release's snapshot (so the image
+ * matches the recorded source) or resolved from `app.image`, recorded in the
+ * ledger, and pruned with the snapshots (`retain`). Build output streams as
+ * ledger events, so it shows in the progress view.
+ */
+export class ReleaseImages {
+  constructor(
+    private readonly platforms: MultiPlatform,
+    private readonly ledger: Ledger,
+  ) {}
+
+  async prepare(release: Release, config: Config): Promise<void> {
+    if (config.platform !== "docker") return;
+    const { docker } = await this.platforms.dockerPlatform();
+    const { buildImage, ensureImage } = await import("../platform/docker/image-builder.js");
+    const onLine = (line: string) => {
+      if (line.trim()) this.ledger.record({ type: "build", releaseId: release.id, message: line.trimEnd() });
+    };
+    let image: string;
+    if (config.app.image) {
+      await ensureImage(docker, config.app.image, onLine);
+      image = config.app.image;
+    } else {
+      const build = config.app.build!;
+      // The context lives in the snapshot when it is inside app.cwd (the usual case).
+      const inside = relative(config.app.cwd, build.context);
+      const context = inside.startsWith("..") || isAbsolute(inside) ? build.context : join(release.snapshot, inside);
+      image = releaseTag(config.name, release.id);
+      await buildImage(docker, {
+        context,
+        dockerfile: build.dockerfile,
+        ...(build.target !== undefined && { target: build.target }),
+        args: build.args,
+        tag: image,
+        labels: { "slipway.app": config.name, "slipway.release": String(release.id), "slipway.version": release.version },
+        onLine,
+      });
+      const versionTag = release.version.replace(/[^\w.-]/g, "-").slice(0, 128);
+      await docker
+        .getImage(image)
+        .tag({ repo: config.name, tag: versionTag })
+        .catch((err: unknown) => onLine(`could not tag ${config.name}:${versionTag}: ${(err as Error).message}`));
+    }
+    this.ledger.setImage(release.id, image);
+    this.ledger.record({ type: "release", releaseId: release.id, message: `release ${release.id} runs image ${image}` });
+  }
+
+  /** Removes images of this app's releases that are not kept. */
+  async prune(config: Config, keep: Set<number>): Promise<void> {
+    if (config.platform !== "docker" || config.app.image) return;
+    try {
+      const { docker } = await this.platforms.dockerPlatform();
+      const { pruneImages } = await import("../platform/docker/image-builder.js");
+      await pruneImages(docker, config.name, [...keep].map((id) => releaseTag(config.name, id)));
+    } catch (err) {
+      if (!(err instanceof SlipwayError)) throw err;
+    }
+  }
+}

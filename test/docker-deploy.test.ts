@@ -1,0 +1,123 @@
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startLoad } from "../src/load/load-generator.js";
+import { dockerGate, ensureNodeBaseImage } from "./support/docker.js";
+import { REPO, TestProject, waitFor } from "./support/project.js";
+import { sidePort, SIDE_HOST } from "./support/ports.js";
+
+interface Status {
+  current: { id: number; version: string } | null;
+  instances: { id: string; version: string; state: string; pid: number }[];
+}
+
+const gate = await dockerGate();
+
+/** slipway.yaml of the docker test app; `strategy` is a YAML fragment. */
+function dockerConfig(port: number, name: string, strategy = "strategy:\n  type: rolling\n  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 300ms }\n"): string {
+  return `name: ${name}
+platform: docker
+listen: 127.0.0.1:${port}
+app:
+  build: { context: ., dockerfile: Dockerfile }
+  replicas: 2
+  resources: { cpus: 1, memory: 256MB }
+  shutdown: { signal: SIGTERM, timeout: 10s }
+health:
+  startup: { http: /health, interval: 100ms, failureThreshold: 100 }
+  readiness: { http: /health, interval: 200ms, failureThreshold: 2 }
+${strategy}drain: { timeout: 5s }
+progressDeadline: 20s
+retain: 3
+`;
+}
+
+describe.skipIf(!gate.run)("docker platform, real engine", () => {
+  let project: TestProject | undefined;
+  let n = 0;
+  const create = async (strategy?: string) => {
+    const name = `swtest-${process.pid}-${++n}`;
+    project = await TestProject.create((port) => dockerConfig(port, name, strategy));
+    cpSync(join(REPO, "test/fixtures/docker-app"), project.dir, { recursive: true });
+    return project;
+  };
+  beforeAll(async () => {
+    await ensureNodeBaseImage();
+  }, 120_000);
+  afterEach(async () => {
+    await project?.cleanup();
+    project = undefined;
+  });
+
+  it("builds the image, deploys rolling under load with zero failed requests, then canary and blue-green the same way", async () => {
+    const p = await create(
+      [
+        "strategy:",
+        "  type: rolling",
+        "  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 300ms }",
+        "  canary:",
+        "    steps: [{ setWeight: 50 }, { pause: 500ms }]",
+        "  blueGreen: { previewListen: " + SIDE_HOST + ":" + (await sidePort()) + ", scaleDownDelay: 1m }",
+        "",
+      ].join("\n"),
+    );
+    const first = await p.run("deploy", "--version", "v1");
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/runs image swtest-\d+-\d+:release-1/);
+
+    const load = startLoad({ url: p.url, rate: 200, concurrency: 8 });
+    for (const [version, strategy] of [
+      ["v2", "rolling"],
+      ["v3", "canary"],
+      ["v4", "blue-green"],
+    ] as const) {
+      const r = await p.run("deploy", "--version", version, "--strategy", strategy);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`(${strategy})`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const report = await load.stop();
+    expect(report.failures).toEqual([]);
+    expect(Object.keys(report.versions).sort()).toEqual(["v1", "v2", "v3", "v4"]);
+    expect(report.timeline.filter((t) => t.at > Date.now() - 200).every((t) => t.version === "v4")).toBe(true);
+  });
+
+  it("a container that never becomes healthy fails the deploy and the old release keeps serving", async () => {
+    const p = await create();
+    expect((await p.run("deploy", "--version", "v1")).code).toBe(0);
+    const load = startLoad({ url: p.url, rate: 100, concurrency: 4 });
+    const bad = await p.run("deploy", "--version", "v2", "--env", "BROKEN=health");
+    const report = await load.stop();
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/release 2 \(v2\) failed: instance r2-1 failed: startup probe failed: startup: GET \/health -> 503/);
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions)).toEqual(["v1"]);
+  });
+
+  it("rolls back to a retained image, and a restarted daemon adopts the running containers", async () => {
+    const p = await create();
+    expect((await p.run("deploy", "--version", "v1")).code).toBe(0);
+    expect((await p.run("deploy", "--version", "v2")).code).toBe(0);
+    const back = await p.run("rollback", "--to", "1");
+    expect(back.code).toBe(0);
+    expect(JSON.parse((await p.get("/")).body).version).toBe("v1");
+    const before = await p.json<Status>("status");
+
+    process.kill(p.daemonPid()!, "SIGKILL");
+    const up = await p.run("up");
+    expect(up.stdout).toMatch(/adopted running instances: r1-\d+, r1-\d+/);
+    const served = await waitFor("v1 to serve again", async () => {
+      const r = await p.get("/").catch(() => undefined);
+      return r?.status === 200 ? r.body : undefined;
+    });
+    expect(JSON.parse(served).version).toBe("v1");
+    const after = await p.json<Status>("status");
+    expect(after.instances.map((i) => i.id).sort()).toEqual(before.instances.map((i) => i.id).sort());
+  });
+});
+
+describe.skipIf(gate.run)("docker platform, no engine", () => {
+  it(gate.reason, () => undefined);
+});

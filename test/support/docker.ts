@@ -1,0 +1,209 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type Dockerode from "dockerode";
+import { pack } from "tar-fs";
+import { connectDocker } from "../../src/platform/docker/engine.js";
+import { hasStatus } from "../../src/platform/docker/engine-error.js";
+import { jsonMessages } from "../../src/platform/docker/json-stream.js";
+
+/**
+ * Docker test helpers. Tests that need an engine skip, with one line saying
+ * why, when none is reachable, unless SLIPWAY_REQUIRE_DOCKER=1 (CI with an
+ * engine), where they fail instead. No registry is needed: the base image is
+ * made locally from this machine's node binary and busybox.
+ */
+
+/** The local base image test Dockerfiles start FROM. */
+export const NODE_BASE_IMAGE = "slipway-test/node-base:20";
+/** Applets of busybox linked in the base image. */
+const BUSYBOX_APPLETS = ["sh", "wget", "cat", "ls", "sleep", "env", "kill", "echo", "ps", "id", "true", "false"];
+
+export interface DockerGate {
+  run: boolean;
+  /** Why the docker tests are skipped ("" when they run). */
+  reason: string;
+  docker?: Dockerode;
+}
+
+let gate: Promise<DockerGate> | undefined;
+
+/**
+ * Whether docker tests run here: a reachable engine, or a skip with one line
+ * on the console. With SLIPWAY_REQUIRE_DOCKER=1 an unreachable engine throws,
+ * so the test file fails. Checked once per test process.
+ *
+ * @example
+ * const gate = await dockerGate();
+ * describe.skipIf(!gate.run)("docker", () => { ... });
+ */
+export function dockerGate(): Promise<DockerGate> {
+  gate ??= connectDocker().then(
+    (docker) => ({ run: true, reason: "", docker }),
+    (err: Error) => {
+      const reason = `docker tests skipped: ${err.message}`;
+      if (process.env.SLIPWAY_REQUIRE_DOCKER === "1") throw new Error(`${err.message} (SLIPWAY_REQUIRE_DOCKER=1: docker tests must run)`);
+      console.warn(`${reason} (set SLIPWAY_REQUIRE_DOCKER=1 to fail instead)`);
+      return { run: false, reason };
+    },
+  );
+  return gate;
+}
+
+/**
+ * Is a Docker engine reachable (DOCKER_HOST or /var/run/docker.sock)?
+ *
+ * @example
+ * if (await dockerAvailable()) ...
+ */
+export async function dockerAvailable(): Promise<boolean> {
+  return connectDocker().then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The engine client, or undefined (after one console line) when the docker
+ * tests are to be skipped; throws under SLIPWAY_REQUIRE_DOCKER=1.
+ *
+ * @example
+ * const docker = await requireDockerOrSkip();
+ * describe.skipIf(!docker)("DockerPlatform", () => { ... });
+ */
+export async function requireDockerOrSkip(): Promise<Dockerode | undefined> {
+  return (await dockerGate()).docker;
+}
+
+const baseImages = new Map<string, Promise<string>>();
+
+/**
+ * Create the local base image (`docker import` of a root filesystem holding
+ * this machine's node binary with its shared libraries, busybox as sh/wget/...,
+ * root and an `app` user 1001, /tmp 1777) unless the engine already has it.
+ * Idempotent, once per process; a lock directory keeps parallel test files
+ * from importing it twice.
+ *
+ * @example
+ * await ensureNodeBaseImage(); // "slipway-test/node-base:20"
+ */
+export function ensureNodeBaseImage(docker?: Dockerode, tag = NODE_BASE_IMAGE): Promise<string> {
+  let made = baseImages.get(tag);
+  if (!made) {
+    made = (async () => importBaseImage(docker ?? (await connectDocker()), tag))();
+    baseImages.set(tag, made);
+    made.catch(() => baseImages.delete(tag));
+  }
+  return made;
+}
+
+async function importBaseImage(docker: Dockerode, tag: string): Promise<string> {
+  if (await imageExists(docker, tag)) return tag;
+  const lock = join(tmpdir(), `slipway-base-image-${tag.replace(/[^\w.-]/g, "_")}.lock`);
+  while (!tryLock(lock)) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (await imageExists(docker, tag)) return tag;
+  }
+  const rootfs = mkdtempSync(join(tmpdir(), "slipway-rootfs-"));
+  try {
+    if (await imageExists(docker, tag)) return tag;
+    buildRootfs(rootfs);
+    const [repo, version] = splitTag(tag);
+    const tar = pack(rootfs, { map: (header) => ({ ...header, uid: 0, gid: 0 }) }) as unknown as NodeJS.ReadableStream;
+    const stream = await docker.importImage(tar, { repo, tag: version, changes: ["ENV PATH=/usr/local/bin:/usr/bin:/bin", 'CMD ["node"]'] });
+    for await (const message of jsonMessages(stream)) {
+      if (message.error) throw new Error(`cannot import ${tag}: ${message.error}`);
+    }
+    return tag;
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildRootfs(root: string): void {
+  const put = (from: string, to: string, mode = 0o755) => {
+    mkdirSync(join(root, dirname(to)), { recursive: true });
+    copyFileSync(realpathSync(from), join(root, to));
+    chmodSync(join(root, to), mode);
+  };
+  const node = realpathSync(process.execPath);
+  put(node, "/usr/local/bin/node");
+  for (const lib of sharedLibraries(node)) put(lib, lib);
+  put("/usr/bin/busybox", "/bin/busybox");
+  for (const applet of BUSYBOX_APPLETS) symlinkSync("busybox", join(root, "bin", applet));
+  mkdirSync(join(root, "etc"));
+  writeFileSync(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1001:1001:app:/app:/bin/sh\n");
+  writeFileSync(join(root, "etc/group"), "root:x:0:\napp:x:1001:\n");
+  for (const dir of ["tmp", "app", "root"]) mkdirSync(join(root, dir));
+  chmodSync(join(root, "tmp"), 0o1777);
+}
+
+/** Absolute paths of the shared libraries `ldd` lists for a binary (the loader included). */
+function sharedLibraries(binary: string): string[] {
+  const output = execFileSync("ldd", [binary], { encoding: "utf8" });
+  return [...output.matchAll(/(\/\S+) \(0x[0-9a-f]+\)/g)].map((match) => match[1] as string);
+}
+
+async function imageExists(docker: Dockerode, ref: string): Promise<boolean> {
+  return docker
+    .getImage(ref)
+    .inspect()
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (hasStatus(err, 404)) return false;
+        throw err;
+      },
+    );
+}
+
+function tryLock(path: string): boolean {
+  try {
+    mkdirSync(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    if (Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { recursive: true, force: true }); // a crashed run's lock
+    return false;
+  }
+}
+
+function splitTag(ref: string): [string, string] {
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, "latest"];
+}
+
+/**
+ * Remove images (tags or ids), ignoring those already gone or still in use.
+ *
+ * @example
+ * afterAll(() => removeImages(docker, [tag]));
+ */
+export async function removeImages(docker: Dockerode, refs: Iterable<string>): Promise<void> {
+  for (const ref of refs) {
+    await docker
+      .getImage(ref)
+      .remove()
+      .catch((err: unknown) => {
+        if (!hasStatus(err, 404, 409)) throw err;
+      });
+  }
+}
+
+/**
+ * Ids of the images a classic build committed after its FROM step, read from
+ * its output lines (" ---> 3dfb62a02b35"): a failed build leaves them behind untagged.
+ *
+ * @example
+ * await removeImages(docker, builtLayers(lines).reverse());
+ */
+export function builtLayers(lines: string[]): string[] {
+  let step = 0;
+  return lines.flatMap((line) => {
+    step = Number(/^Step (\d+)\//.exec(line)?.[1] ?? step);
+    const id = /^ ---> ([0-9a-f]{12})$/.exec(line)?.[1];
+    return id && step > 1 ? [id] : [];
+  });
+}
