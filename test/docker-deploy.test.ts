@@ -14,7 +14,11 @@ interface Status {
 const gate = await dockerGate();
 
 /** slipway.yaml of the docker test app; `strategy` is a YAML fragment. */
-function dockerConfig(port: number, name: string, strategy = "strategy:\n  type: rolling\n  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 300ms }\n"): string {
+function dockerConfig(
+  port: number,
+  name: string,
+  strategy = "strategy:\n  type: rolling\n  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 300ms }\n",
+): string {
   return `name: ${name}
 platform: docker
 listen: 127.0.0.1:${port}
@@ -65,6 +69,7 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/runs image swtest-\d+-\d+:release-1/);
+    expect(first.stdout).toMatch(/r1-1 starting -> ready: readiness passed; container healthy/); // the image's HEALTHCHECK gates readiness
 
     const load = startLoad({ url: p.url, rate: 200, concurrency: 8 });
     for (const [version, strategy] of [
@@ -91,7 +96,10 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
     const bad = await p.run("deploy", "--version", "v2", "--env", "BROKEN=health");
     const report = await load.stop();
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/release 2 \(v2\) failed: instance r2-1 failed: startup probe failed: startup: GET \/health -> 503/);
+    // whichever notices first: Slipway's startup probe, or the image's HEALTHCHECK
+    expect(bad.stderr).toMatch(
+      /release 2 \(v2\) failed: instance r2-1 failed: (startup probe failed: startup: GET \/health -> 503|liveness probe failed: container HEALTHCHECK reports unhealthy)/,
+    );
     expect(report.failed).toBe(0);
     expect(Object.keys(report.versions)).toEqual(["v1"]);
   });
@@ -115,6 +123,9 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
     expect(JSON.parse(served).version).toBe("v1");
     const after = await p.json<Status>("status");
     expect(after.instances.map((i) => i.id).sort()).toEqual(before.instances.map((i) => i.id).sort());
+    // logs come from the engine for containers
+    const logs = await p.run("logs", "--release", "1");
+    expect(logs.stdout).toMatch(/r1-\d+ \| docker-app v1 listening on \d+/);
   });
 });
 

@@ -7,6 +7,8 @@ import { Ledger } from "../ledger/ledger.js";
 import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { MultiPlatform } from "../platform/multi-platform.js";
 import { ReleaseImages } from "./release-images.js";
+import { withContainerHealth, type ContainerHealthState } from "./container-health.js";
+import type { DockerPlatform } from "../platform/docker/docker-platform.js";
 import { freePort } from "../platform/process/port.js";
 import { InstanceHealth } from "../probe/instance-health.js";
 import { Router } from "../router/router.js";
@@ -102,11 +104,22 @@ export class Daemon {
         target: { host: spec.host, port: spec.port, cwd: spec.cwd, env: spec.env },
         clock: this.clock,
       });
+      // Docker instances also honour the image's own HEALTHCHECK.
+      const container = spec.platform === "docker" ? withContainerHealth(() => this.containerHealth(spec.id), this.clock, onEvent) : null;
       monitor.onEvent((e) => {
-        if (e.type !== "started") onEvent({ type: e.type, message: e.message });
+        if (e.type === "started") return;
+        const event = { type: e.type, message: e.message };
+        if (container) container.onProbeEvent(event);
+        else onEvent(event);
       });
       monitor.start();
-      return { stop: () => monitor.stop(), detail: () => monitor.status().detail };
+      return {
+        stop: () => {
+          monitor.stop();
+          container?.stop();
+        },
+        detail: () => monitor.status().detail || (container?.detail() ?? ""),
+      };
     };
     this.fleet = new Fleet({
       platform: this.platform,
@@ -161,6 +174,12 @@ export class Daemon {
       pid: process.pid,
       startedAt: this.startedAt,
     });
+  }
+
+  /** A docker instance's HEALTHCHECK status ("none" when its image has none). */
+  private async containerHealth(id: string): Promise<ContainerHealthState> {
+    const { platform } = await this.platform.dockerPlatform();
+    return (platform as DockerPlatform).containerHealth(id);
   }
 
   /** Stops every instance gracefully, the router and the API. */

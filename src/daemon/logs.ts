@@ -21,6 +21,9 @@ export async function streamLogs(daemon: Daemon, params: URLSearchParams, req: I
     throw new SlipwayError("NOT_FOUND", `release ${releaseId} does not exist`, { hint: "see slipway releases" });
   }
   const lines = Math.max(0, Number(params.get("lines") ?? 50));
+  if (daemon.ledger.release(releaseId)?.config.platform === "docker") {
+    return streamContainerLogs(daemon, releaseId, lines, params.get("follow") === "1", req, res);
+  }
   const files = () => listLogs(daemon.paths.logs).filter((e) => e.releaseId === releaseId);
   res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
   for (const entry of files()) {
@@ -44,4 +47,52 @@ export async function streamLogs(daemon: Daemon, params: URLSearchParams, req: I
     clearInterval(timer);
     res.end();
   });
+}
+
+/**
+ * Logs of a docker release come from the engine (container logs), not from
+ * files. Following polls the tail of each container once a second and prints
+ * what is new after the last line already shown.
+ */
+async function streamContainerLogs(
+  daemon: Daemon,
+  releaseId: number,
+  lines: number,
+  follow: boolean,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+  const shown = new Map<string, string[]>();
+  const print = async (count: number) => {
+    for (const inst of daemon.fleet.ofRelease(releaseId)) {
+      const tail = await daemon.platform.tail(inst.id, count).catch(() => []);
+      const before = shown.get(inst.id) ?? [];
+      const fresh = tail.slice(overlap(before, tail));
+      for (const line of fresh) res.write(`${inst.id} | ${line}\n`);
+      shown.set(inst.id, [...before, ...fresh].slice(-FOLLOW_WINDOW));
+    }
+  };
+  await print(lines);
+  if (!follow) return void res.end();
+  let open = true;
+  req.on("close", () => (open = false));
+  while (open) {
+    await new Promise((r) => setTimeout(r, RESCAN_MS));
+    if (open) await print(FOLLOW_WINDOW);
+  }
+  res.end();
+}
+
+/** Lines of the tail of a container looked at when following. */
+const FOLLOW_WINDOW = 200;
+
+/** How many leading lines of `next` were already shown (the longest suffix of `shown` that starts `next`). */
+function overlap(shown: string[], next: string[]): number {
+  for (let n = Math.min(shown.length, next.length); n > 0; n--) {
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = shown[shown.length - n + i] === next[i];
+    if (same) return n;
+  }
+  return 0;
 }

@@ -64,7 +64,11 @@ export class ReleaseImages {
     try {
       const { docker } = await this.platforms.dockerPlatform();
       const { pruneImages } = await import("../platform/docker/image-builder.js");
-      await pruneImages(docker, config.name, [...keep].map((id) => releaseTag(config.name, id)));
+      await pruneImages(
+        docker,
+        config.name,
+        [...keep].map((id) => releaseTag(config.name, id)),
+      );
     } catch (err) {
       if (!(err instanceof SlipwayError)) throw err;
     }

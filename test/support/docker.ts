@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type Dockerode from "dockerode";
-import { pack } from "tar-fs";
+import { pack, type Headers } from "tar-fs";
 import { connectDocker } from "../../src/platform/docker/engine.js";
 import { hasStatus } from "../../src/platform/docker/engine-error.js";
 import { jsonMessages } from "../../src/platform/docker/json-stream.js";
@@ -110,8 +110,13 @@ async function importBaseImage(docker: Dockerode, tag: string): Promise<string> 
     if (await imageExists(docker, tag)) return tag;
     buildRootfs(rootfs);
     const [repo, version] = splitTag(tag);
-    const tar = pack(rootfs, { map: (header) => ({ ...header, uid: 0, gid: 0 }) }) as unknown as NodeJS.ReadableStream;
-    const stream = await docker.importImage(tar, { repo, tag: version, changes: ["ENV PATH=/usr/local/bin:/usr/bin:/bin", 'CMD ["node"]'] });
+    const options = { umask: 0, map: (header: Headers) => ({ ...header, uid: 0, gid: 0 }) }; // umask 0: keep /tmp 1777
+    const tar = pack(rootfs, options) as unknown as NodeJS.ReadableStream;
+    const stream = await docker.importImage(tar, {
+      repo,
+      tag: version,
+      changes: ["ENV PATH=/usr/local/bin:/usr/bin:/bin", 'CMD ["node"]'],
+    });
     for await (const message of jsonMessages(stream)) {
       if (message.error) throw new Error(`cannot import ${tag}: ${message.error}`);
     }
@@ -128,6 +133,7 @@ function buildRootfs(root: string): void {
     copyFileSync(realpathSync(from), join(root, to));
     chmodSync(join(root, to), mode);
   };
+  chmodSync(root, 0o755); // mkdtemp made it 0700: the app user could not reach /bin
   const node = realpathSync(process.execPath);
   put(node, "/usr/local/bin/node");
   for (const lib of sharedLibraries(node)) put(lib, lib);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { pack } from "tar-fs";
+import { pack, type Headers, type PackOptions } from "tar-fs";
 import { SlipwayError } from "../../errors.js";
 import { hasExceptions, isIgnored, parseDockerignore } from "./dockerignore.js";
 
@@ -32,13 +32,14 @@ export function packContext(context: string, dockerfile: string = DEFAULT_DOCKER
   const alwaysSent = new Set([toPosix(dockerfile).replace(/^\.\//, ""), ".dockerignore"]);
   const walkExcludedDirs = hasExceptions(rules);
   const tar = pack(context, {
-    ignore: (name) => {
+    umask: 0, // modes as they are on disk, as the docker CLI sends them
+    ignore: (name: string) => {
       const path = toPosix(relative(context, name));
       if (alwaysSent.has(path) || !isIgnored(rules, path)) return false;
       return !(walkExcludedDirs && isDirectory(name)); // an exception may re-include something below it
     },
-    map: (header) => ({ ...header, uid: 0, gid: 0 }),
-  });
+    map: (header: Headers) => ({ ...header, uid: 0, gid: 0 }),
+  } as PackOptions);
   return tar as unknown as NodeJS.ReadableStream; // a streamx Readable: pipe() is all the engine client uses
 }
 

@@ -94,14 +94,15 @@ export class DockerPlatform implements Platform {
       }
       throw new SlipwayError("PLATFORM", `cannot create container ${name}: ${engineMessage(err)}`, { cause: err });
     });
+    let pid: number;
     try {
       await container.start();
+      pid = (await container.inspect()).State.Pid;
     } catch (err) {
       await container.remove({ force: true }).catch(() => {});
       throw new SlipwayError("PLATFORM", `cannot start container ${name}: ${engineMessage(err)}`, { cause: err });
     }
-    const info = await container.inspect();
-    return this.#track(withContainer, container, info.State.Pid, this.#clock.now());
+    return this.#track(withContainer, container, pid, this.#clock.now());
   }
 
   /**

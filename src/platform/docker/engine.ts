@@ -30,7 +30,10 @@ export function engineAddress(env: NodeJS.ProcessEnv): EngineAddress {
   const none = { socketPath: undefined, host: undefined, port: undefined, ca: undefined, cert: undefined, key: undefined };
   const dockerHost = env.DOCKER_HOST?.trim();
   if (!dockerHost) {
-    return { tried: `DOCKER_HOST (unset) and ${DEFAULT_DOCKER_SOCKET}`, options: { ...none, socketPath: DEFAULT_DOCKER_SOCKET, protocol: "http" } };
+    return {
+      tried: `DOCKER_HOST (unset) and ${DEFAULT_DOCKER_SOCKET}`,
+      options: { ...none, socketPath: DEFAULT_DOCKER_SOCKET, protocol: "http" },
+    };
   }
   const tried = `DOCKER_HOST=${dockerHost}`;
   if (dockerHost.startsWith("unix://")) {

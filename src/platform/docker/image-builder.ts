@@ -110,26 +110,29 @@ export async function ensureImage(
 }
 
 /**
- * Remove the images labelled `slipway.app=<app>` except those tagged with one
- * of `keepTags` (full references like "hello:release-3" or bare tags like
- * "release-3"): every other tag is removed, and untagged images by id. Images
- * still used by a container are left alone. Returns what was removed.
+ * Remove the images labelled `slipway.app=<app>` that carry none of
+ * `keepTags` (full references like "hello:release-3" or bare tags like
+ * "release-3"; a kept image keeps all its tags). Untagged leftovers (an
+ * image whose tag moved to a rebuild) go too. Images used by a container,
+ * running or not, are left alone. Returns the references (or ids) removed.
  *
  * @example
- * await pruneImages(docker, "hello", ["hello:release-3", "hello:release-4"]); // ["hello:release-1"]
+ * await pruneImages(docker, "hello", ["hello:release-3", "hello:release-4"]); // ["hello:release-1", "hello:v1"]
  */
 export async function pruneImages(docker: Dockerode, app: string, keepTags: string[]): Promise<string[]> {
   const keep = new Set(keepTags);
+  const inUse = new Set((await docker.listContainers({ all: true })).map((container) => container.ImageID));
   const removed: string[] = [];
   for (const image of await docker.listImages({ filters: labelFilter({ [LABEL.app]: app }) })) {
     const tags = (image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>");
-    const targets = tags.length === 0 ? [image.Id] : tags.filter((tag) => !keep.has(tag) && !keep.has(tagOf(tag)));
-    for (const target of targets) {
+    if (inUse.has(image.Id) || tags.some((tag) => keep.has(tag) || keep.has(tagOf(tag)))) continue;
+    for (const target of tags.length > 0 ? tags : [image.Id]) {
       try {
         await docker.getImage(target).remove();
         removed.push(target);
       } catch (err) {
-        if (!hasStatus(err, 404, 409)) throw new SlipwayError("PLATFORM", `cannot remove image ${target}: ${engineMessage(err)}`, { cause: err });
+        if (hasStatus(err, 404, 409)) break; // gone already, or just taken into use
+        throw new SlipwayError("PLATFORM", `cannot remove image ${target}: ${engineMessage(err)}`, { cause: err });
       }
     }
   }

@@ -32,6 +32,7 @@ export function registryOf(ref: string): string {
  * // { username: "ci", password: "...", serveraddress: "ghcr.io" }
  */
 export function registryAuthFor(ref: string, explicit: RegistryAuth | undefined, env: NodeJS.ProcessEnv): RegistryAuth | undefined {
-  const auth = explicit ?? (env.DOCKER_USERNAME && env.DOCKER_PASSWORD ? { username: env.DOCKER_USERNAME, password: env.DOCKER_PASSWORD } : undefined);
+  const auth =
+    explicit ?? (env.DOCKER_USERNAME && env.DOCKER_PASSWORD ? { username: env.DOCKER_USERNAME, password: env.DOCKER_PASSWORD } : undefined);
   return auth && { ...auth, serveraddress: auth.serveraddress ?? registryOf(ref) };
 }
