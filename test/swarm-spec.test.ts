@@ -117,7 +117,7 @@ describe("serviceSpec", () => {
       MaxFailureRatio: 0,
       Order: "start-first",
     });
-    expect(spec.RollbackConfig).toMatchObject({ Parallelism: 2, FailureAction: "pause", Order: "start-first" });
+    expect(spec.RollbackConfig).toMatchObject({ Parallelism: 2, FailureAction: "continue", Order: "start-first" });
     expect(spec.TaskTemplate).toMatchObject({
       ContainerSpec: {
         Args: ["node", "server.js"],

@@ -75,7 +75,7 @@ function options(releaseId: number, image: string, name: string): ServiceOptions
     replicas: 2,
     env: { SLIPWAY_VERSION: `v${releaseId}` },
     portBase: PORT_BASE,
-    health: { test: httpHealthTest("/health"), interval: 300, timeout: 2000, startPeriod: 0, retries: 2 },
+    health: { test: httpHealthTest("/health"), interval: 500, timeout: 3000, startPeriod: 0, retries: 3 },
     resources: { cpus: 0.5, memoryBytes: 128 * 1024 * 1024 },
     constraints: ["node.role==manager"],
     updateConfig: { parallelism: 1, monitor: 1500 },
@@ -167,7 +167,7 @@ describe.skipIf(!swarmReady)("SwarmServices, real engine", () => {
     const seen: UpdateProgress[] = [];
     const final = await swarm.updateService(rolling, options(2, "v2", rolling), { onProgress: (p) => seen.push(p) });
     const failures = await load.stop();
-    expect(final).toMatchObject({ state: "completed", targetRelease: 2, updated: 2, desired: 2 });
+    expect(final, final.message).toMatchObject({ state: "completed", targetRelease: 2, updated: 2, desired: 2 });
     expect(seen.map((p) => p.state)).toContain("updating");
     const tasks = await readyTasks(swarm, rolling, 2, 2);
     expect(tasks.map((task) => task.port)).toEqual([PORT_BASE + 1001, PORT_BASE + 1002]);
@@ -179,7 +179,7 @@ describe.skipIf(!swarmReady)("SwarmServices, real engine", () => {
 
   it("rolls back explicitly to the previous spec", async () => {
     const final = await swarm.rollbackService(rolling);
-    expect(final).toMatchObject({ state: "rollback_completed", targetRelease: 1 });
+    expect(final, final.message).toMatchObject({ state: "rollback_completed", targetRelease: 1 });
     const tasks = await readyTasks(swarm, rolling, 2, 1);
     expect(tasks.map((task) => task.port)).toEqual([PORT_BASE + 1, PORT_BASE + 2]);
     expect((await Promise.all(tasks.map(get))).map((body) => body.version)).toEqual(["v1", "v1"]);
@@ -190,7 +190,7 @@ describe.skipIf(!swarmReady)("SwarmServices, real engine", () => {
     const load = keepAsking(swarm, rolling);
     const final = await swarm.updateService(rolling, options(3, "bad", rolling));
     const failures = await load.stop();
-    expect(final.state).toBe("rollback_completed");
+    expect(final.state, final.message).toBe("rollback_completed");
     expect(final.targetRelease).toBe(1);
     expect(failures).toEqual([]);
     const tasks = await readyTasks(swarm, rolling, 2, 1);

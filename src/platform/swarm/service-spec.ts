@@ -49,6 +49,12 @@ export const DEFAULT_UPDATE_CONFIG: Required<ServiceUpdateConfig> = {
   maxFailureRatio: 0,
 };
 
+/**
+ * A rollback goes on when one of its tasks fails (Swarm's default, pause,
+ * would leave two releases serving): every failure path ends on the last good release.
+ */
+export const ROLLBACK_FAILURE_ACTION = "continue";
+
 /** Delay before Swarm restarts a task that exited. */
 export const RESTART_DELAY_MS = 1000;
 
@@ -155,7 +161,7 @@ export function serviceSpec(options: ServiceOptions, laneBase: number): Dockerod
     },
     Mode: { Replicated: { Replicas: options.replicas } },
     UpdateConfig: updateConfig(update, update.failureAction),
-    RollbackConfig: updateConfig(update, "pause"),
+    RollbackConfig: updateConfig(update, ROLLBACK_FAILURE_ACTION),
   };
 }
 
