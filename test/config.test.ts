@@ -256,14 +256,14 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     name: "docker keys on the process platform",
     text: "name: hello\napp:\n  command: node s.js\n  image: hello:1\n  resources: { cpus: 0.5 }\n",
     problems: [
-      "app.image: only applies to platform docker (slipway.yaml:4)",
-      "app.resources: only applies to platform docker (slipway.yaml:5)",
+      "app.image: only applies to platforms docker and swarm (slipway.yaml:4)",
+      "app.resources: only applies to platforms docker and swarm (slipway.yaml:5)",
     ],
   },
   {
     name: "platform not supported yet",
     text: yaml(...BASE, "platform: kubernetes"),
-    problems: ['platform: "kubernetes" is not supported yet, only "process" and "docker" for now (slipway.yaml:4)'],
+    problems: ['platform: "kubernetes" is not supported yet, only "process", "docker" and "swarm" for now (slipway.yaml:4)'],
   },
   {
     name: "app.envSchema not a path",
@@ -448,6 +448,7 @@ describe("good configs", () => {
       hooks: { timeout: 300_000 },
       notify: { webhooks: [], timeout: 5_000 },
       docker: { network: "host", restartPolicy: "no" },
+      swarm: { portBase: 41000, constraints: [] },
     };
     expect(config).toEqual(expected);
     expect(environments).toEqual([]);

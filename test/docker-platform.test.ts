@@ -123,9 +123,9 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
         const lines = await p.tail(a.id, 10);
         return lines.includes("GET /") ? lines : undefined;
       });
-      expect(tail.slice(0, 2).sort()).toEqual([`listening on ${HOST}:${a.port}`, "stderr: ready"].sort()); // two pipes: either order
-      expect(tail.slice(2)).toEqual(["GET /"]);
-      expect(await p.tail(a.id, 1)).toEqual(["GET /"]);
+      // stdout and stderr are two pipes: their lines may interleave either way
+      expect([...tail].sort()).toEqual([`listening on ${HOST}:${a.port}`, "stderr: ready", "GET /"].sort());
+      expect(await p.tail(a.id, 3)).toHaveLength(3);
       expect(p.running()).toEqual([ra, rb]);
       expect((await p.list(APP)).map((c) => [c.instance, c.state, c.name]).sort()).toEqual([
         [a.id, "running", `slipway-${APP}-${a.id}`],
@@ -254,7 +254,8 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
       const adopted = await second.adopt({ spec: s, pid: 0, startedAt: running.startedAt });
       expect(adopted).toEqual(running);
       expect(await second.adopt({ spec: s, pid: 0, startedAt: 0 })).toBe(adopted);
-      expect(await second.tail(s.id, 1)).toEqual(["GET /"]);
+      // stdout and stderr lines may interleave either way: the request's line is among the last ones
+      expect(await second.tail(s.id, 5)).toContain("GET /");
       await second.stop(s.id);
       await expect(inspect(s)).rejects.toMatchObject({ statusCode: 404 });
       expect(exits).toEqual([]);

@@ -75,20 +75,21 @@ export function ensureDistinctListeners(config: Config): Problem[] {
   return problems;
 }
 
-/** platform process needs app.command; docker needs exactly one of app.build and app.image. */
+/** platform process needs app.command; docker and swarm need exactly one of app.build and app.image. */
 export function ensurePlatformInputs(config: Config): Problem[] {
   const { app } = config;
   if (config.platform === "process") {
     const problems: Problem[] = [];
     if (app.command.length === 0) problems.push({ path: ["app", "command"], message: "is required for platform process" });
     for (const key of ["build", "image", "resources"] as const) {
-      if (app[key] !== undefined) problems.push({ path: ["app", key], message: "only applies to platform docker" });
+      if (app[key] !== undefined) problems.push({ path: ["app", key], message: "only applies to platforms docker and swarm" });
     }
     return problems;
   }
+  // docker and swarm
   if (app.build && app.image) return [{ path: ["app", "image"], message: "cannot be combined with app.build: pick one" }];
   if (!app.build && !app.image) {
-    return [{ path: ["app", "build"], message: "is required for platform docker (or app.image for a prebuilt image)" }];
+    return [{ path: ["app", "build"], message: `is required for platform ${config.platform} (or app.image for a prebuilt image)` }];
   }
   return [];
 }

@@ -124,5 +124,6 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     hooks: parsed.hooks,
     notify: notifyConfig(parsed.notify),
     docker: parsed.docker,
+    swarm: parsed.swarm,
   };
 }

@@ -19,15 +19,15 @@ export * from "./defaults.js";
 export { HOOK_NAMES, NOTIFY_EVENTS, STRATEGY_TYPES } from "./types.js";
 
 /** Platforms that are planned but not implemented yet. */
-export const FUTURE_PLATFORMS = ["swarm", "kubernetes"] as const;
+export const FUTURE_PLATFORMS = ["kubernetes"] as const;
 
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"] as const;
 
 const platformSchema = z
-  .enum(["process", "docker"], {
+  .enum(["process", "docker", "swarm"], {
     error: (issue) =>
       (FUTURE_PLATFORMS as readonly unknown[]).includes(issue.input)
-        ? `"${String(issue.input)}" is not supported yet, only "process" and "docker" for now`
+        ? `"${String(issue.input)}" is not supported yet, only "process", "docker" and "swarm" for now`
         : undefined,
   })
   .default(d.DEFAULT_PLATFORM)
@@ -144,6 +144,22 @@ export const baseShape = {
     })
     .prefault({})
     .describe("Container settings for platform: docker."),
+  swarm: z
+    .strictObject({
+      portBase: z
+        .number()
+        .int()
+        .min(1024, says("must be a port from 1024 to 64000 ending in 000, like 41000"))
+        .max(64000, says("must be a port from 1024 to 64000 ending in 000, like 41000"))
+        .refine((n) => n % 1000 === 0, says("must be a port from 1024 to 64000 ending in 000, like 41000"))
+        .default(41000)
+        .describe(
+          "First port of the services' port lanes: task N listens on portBase + N (and portBase + 1000 + N during an update). See docs/swarm.md.",
+        ),
+      constraints: z.array(z.string()).default([]).describe('Placement constraints, like "node.role==manager".'),
+    })
+    .prefault({})
+    .describe("Service settings for platform: swarm."),
 };
 
 /** The base schema (no environments): what an environment overlay is merged into and validated against. */

@@ -5,7 +5,7 @@
  */
 export const STRATEGY_TYPES = ["rolling", "blue-green", "canary"] as const;
 export type StrategyType = (typeof STRATEGY_TYPES)[number];
-export type PlatformType = "process" | "docker";
+export type PlatformType = "process" | "docker" | "swarm";
 
 /** A count ("1") or a percentage of replicas ("25%"). */
 export type IntOrPercent = { count: number } | { percent: number };
@@ -92,6 +92,8 @@ export interface Config {
   notify: NotifyConfig;
   /** Container settings for platform: docker; always present. */
   docker: { network: string; restartPolicy: "no" | "on-failure" | "always" | "unless-stopped" };
+  /** Service settings for platform: swarm; always present. */
+  swarm: { portBase: number; constraints: string[] };
 }
 
 /**

@@ -7,6 +7,7 @@ import { Ledger } from "../ledger/ledger.js";
 import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { MultiPlatform } from "../platform/multi-platform.js";
 import { ReleaseImages } from "./release-images.js";
+import { SwarmRuntime } from "./swarm-runtime.js";
 import { withContainerHealth, type ContainerHealthState } from "./container-health.js";
 import type { DockerPlatform } from "../platform/docker/docker-platform.js";
 import { freePort } from "../platform/process/port.js";
@@ -54,6 +55,7 @@ export class Daemon {
   readonly clock: Clock;
   readonly ledger: Ledger;
   readonly platform: MultiPlatform;
+  readonly swarm: SwarmRuntime;
   readonly fleet: Fleet;
   readonly lock: DeployLock;
   readonly rollouts: Rollouts;
@@ -121,10 +123,14 @@ export class Daemon {
         detail: () => monitor.status().detail || (container?.detail() ?? ""),
       };
     };
+    this.swarm = new SwarmRuntime(this.platform, this.clock, (groups) => this.router?.setGroups(groups));
     this.fleet = new Fleet({
       platform: this.platform,
       traffic: {
-        setGroups: (groups: RouteGroup[]) => this.router?.setGroups(groups),
+        // On swarm the router follows the service's tasks instead of the fleet.
+        setGroups: (groups: RouteGroup[]) => {
+          if (!this.swarm.active) this.router?.setGroups(groups);
+        },
         drain: (id, timeout) => this.router?.drain(id, timeout) ?? Promise.resolve(),
       },
       ledger: this.ledger,
@@ -144,6 +150,7 @@ export class Daemon {
       lock: this.lock,
       recorder: this.recorder,
       images: new ReleaseImages(this.platform, this.ledger),
+      swarm: this.swarm,
       prepareRouter: (c) => this.prepareRouter(c),
       publicUrl: () => (this.routerAt ? `http://${connectHost(this.routerAt.host)}:${this.routerAt.port}` : ""),
       onStateChange: () => this.updateMetrics(),
@@ -164,7 +171,7 @@ export class Daemon {
   }
 
   status(): DaemonStatus {
-    return daemonStatus({
+    const status = daemonStatus({
       ledger: this.ledger,
       fleet: this.fleet,
       rollouts: this.rollouts,
@@ -174,6 +181,22 @@ export class Daemon {
       pid: process.pid,
       startedAt: this.startedAt,
     });
+    if (this.swarm.active) {
+      for (const t of this.swarm.tasks) {
+        status.instances.push({
+          id: `task-${t.id.slice(0, 12)}`,
+          release: t.releaseId,
+          version: t.version,
+          pid: 0,
+          port: t.port,
+          state: t.ready ? "ready" : t.state,
+          inRotation: t.ready,
+          restarts: 0,
+          health: `swarm task slot ${t.slot}${t.error ? `: ${t.error}` : ""}`,
+        });
+      }
+    }
+    return status;
   }
 
   /** A docker instance's HEALTHCHECK status ("none" when its image has none). */
@@ -189,6 +212,7 @@ export class Daemon {
       this.rollouts.abort();
       await this.lock.acquire("slipway down", "shutdown", STOP_WAIT_FOR_ROLLOUT).catch(() => undefined);
       await this.fleet.retireAll("slipway down");
+      await this.swarm.down();
       this.fleet.close();
       await this.router?.close();
       await this.metrics?.close();

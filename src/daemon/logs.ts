@@ -21,7 +21,14 @@ export async function streamLogs(daemon: Daemon, params: URLSearchParams, req: I
     throw new SlipwayError("NOT_FOUND", `release ${releaseId} does not exist`, { hint: "see slipway releases" });
   }
   const lines = Math.max(0, Number(params.get("lines") ?? 50));
-  if (daemon.ledger.release(releaseId)?.config.platform === "docker") {
+  const releaseConfig = daemon.ledger.release(releaseId)?.config;
+  if (releaseConfig?.platform === "swarm") {
+    // Swarm's service logs, each line already prefixed with its task id.
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+    for (const line of await daemon.swarm.logs(releaseConfig.name, lines)) res.write(`${line}\n`);
+    return void res.end();
+  }
+  if (releaseConfig?.platform === "docker") {
     return streamContainerLogs(daemon, releaseId, lines, params.get("follow") === "1", req, res);
   }
   const files = () => listLogs(daemon.paths.logs).filter((e) => e.releaseId === releaseId);

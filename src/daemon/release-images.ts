@@ -23,7 +23,7 @@ export class ReleaseImages {
   ) {}
 
   async prepare(release: Release, config: Config): Promise<void> {
-    if (config.platform !== "docker") return;
+    if (config.platform === "process") return;
     const { docker } = await this.platforms.dockerPlatform();
     const { buildImage, ensureImage } = await import("../platform/docker/image-builder.js");
     const onLine = (line: string) => {
@@ -60,7 +60,7 @@ export class ReleaseImages {
 
   /** Removes images of this app's releases that are not kept. */
   async prune(config: Config, keep: Set<number>): Promise<void> {
-    if (config.platform !== "docker" || config.app.image) return;
+    if (config.platform === "process" || config.app.image) return;
     try {
       const { docker } = await this.platforms.dockerPlatform();
       const { pruneImages } = await import("../platform/docker/image-builder.js");

@@ -21,6 +21,7 @@ import { snapshotDir, type StatePaths } from "./paths.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
 import { hook, strategyRuntime } from "./strategy-runtime.js";
 import type { ReleaseImages } from "./release-images.js";
+import type { SwarmRuntime } from "./swarm-runtime.js";
 
 /**
  * What `slipway deploy` sends. The CLI validates slipway.yaml (zod) and sends
@@ -76,6 +77,7 @@ export interface RolloutsOptions {
   lock: DeployLock;
   recorder: TrafficRecorder;
   images: ReleaseImages;
+  swarm: SwarmRuntime;
   /** Makes sure the router listens and routes as `config` says. */
   prepareRouter: (config: Config) => Promise<void>;
   publicUrl: () => string;
@@ -104,6 +106,7 @@ export class Rollouts {
   async deploy(req: DeployRequest): Promise<RolloutResult> {
     const config = req.config;
     const strategy = req.strategy ?? config.strategy.type;
+    requirePlatformSwitch(this.o.ledger.currentRelease()?.config ?? null, config, strategy);
     requireStrategyConfig(config, strategy);
     const env = { ...config.app.env, ...(req.env ?? {}) };
     return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
@@ -237,6 +240,16 @@ export class Rollouts {
     const current = this.o.ledger.currentRelease();
     if (!current) return;
     const config = releaseConfig(current);
+    if (config.platform === "swarm") {
+      // Swarm kept the tasks running: follow them again (or recreate the service after slipway down).
+      await this.o.prepareRouter(config);
+      await this.o.swarm
+        .ensure(current, config, (m) => this.o.ledger.record({ type: "swarm", releaseId: current.id, message: m }))
+        .catch((err: unknown) =>
+          this.o.ledger.record({ type: "rollout", releaseId: current.id, message: `recovery failed: ${(err as Error).message}` }),
+        );
+      return;
+    }
     const rollout = this.o.ledger.startRollout({
       kind: "recover",
       releaseId: current.id,
@@ -308,7 +321,10 @@ export class Rollouts {
       await this.o.prepareRouter(config);
       const pre = await hook({ target, stable: previous, strategy, config, journal }, "preDeploy");
       if (!pre.ok) throw new RolloutFailure(`preDeploy hook failed (exit ${pre.exitCode}): ${pre.output.slice(-3).join(" | ")}`);
-      if (strategy === "rolling") {
+      if (config.platform === "swarm") {
+        control.set({ phase: "progressing" });
+        await this.o.swarm.deploy(target, config, (m) => journal.line("swarm", m), control.signal);
+      } else if (strategy === "rolling") {
         control.set({ phase: "progressing" });
         await this.converge(target, config, control.signal);
       } else {
@@ -378,7 +394,10 @@ export class Rollouts {
     await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, `rollout ${kind}`)));
 
     let note = kind === "interrupted" ? "the daemon is stopping; the current release is unchanged" : "nothing was serving before";
-    if (previous && previous.id !== target.id && kind !== "interrupted") {
+    if (target.config.platform === "swarm") {
+      // Swarm rolls a failed update back itself (failure_action: rollback).
+      note = previous ? `Swarm rolled the service back; release ${previous.id} (${previous.version}) still serves` : note;
+    } else if (previous && previous.id !== target.id && kind !== "interrupted") {
       try {
         await this.converge(previous, releaseConfig(previous));
         this.supervise(previous.id);
@@ -497,6 +516,24 @@ export class Rollouts {
 
 function ref(r: Release): { id: number; version: string } {
   return { id: r.id, version: r.version };
+}
+
+/** Swarm runs rolling deploys natively; moving between swarm and the other platforms needs slipway down first. */
+function requirePlatformSwitch(current: Config | null, next: Config, strategy: StrategyType): void {
+  if (next.platform === "swarm" && strategy !== "rolling") {
+    throw new SlipwayError(
+      "USAGE",
+      `${strategy} on platform swarm is not available yet: swarm deploys are rolling (native update_config)`,
+      {
+        hint: "use --strategy rolling, or platform docker for canary and blue-green",
+      },
+    );
+  }
+  if (current && (current.platform === "swarm") !== (next.platform === "swarm")) {
+    throw new SlipwayError("USAGE", `moving from platform ${current.platform} to ${next.platform} needs a fresh start`, {
+      hint: "run slipway down, then slipway deploy",
+    });
+  }
 }
 
 function requireStrategyConfig(config: Config, strategy: StrategyType): void {

@@ -1,0 +1,168 @@
+import type { Clock } from "../clock.js";
+import type { Config } from "../config/types.js";
+import type { Release } from "../ledger/types.js";
+import type { MultiPlatform } from "../platform/multi-platform.js";
+import type { SwarmServices } from "../platform/swarm/swarm-services.js";
+import type { SwarmTask } from "../platform/swarm/swarm-task.js";
+import type { RouteGroup } from "../router/types.js";
+import { RolloutFailure } from "../rollout/rollout-failure.js";
+
+/** How often the router's table is refreshed from the service's tasks. */
+export const SWARM_ROUTES_EVERY = 500;
+
+/**
+ * platform: swarm. Swarm owns the tasks (start, restart, placement); Slipway
+ * owns the traffic. A release is deployed by updating the app's service with
+ * Swarm's native update_config (start-first, parallelism from maxSurge,
+ * failure_action rollback), whose progress Slipway follows and reports; the
+ * router follows the service's ready tasks, polled every 500 ms.
+ */
+export class SwarmRuntime {
+  private services: SwarmServices | null = null;
+  private timer: ReturnType<Clock["setTimeout"]> | null = null;
+  private app: string | null = null;
+  tasks: SwarmTask[] = [];
+
+  constructor(
+    private readonly platforms: MultiPlatform,
+    private readonly clock: Clock,
+    private readonly setGroups: (groups: RouteGroup[]) => void,
+  ) {}
+
+  get active(): boolean {
+    return this.app !== null;
+  }
+
+  /** Deploys (or updates to) a release and resolves once Swarm completed it; throws when Swarm rolled it back. */
+  async deploy(release: Release, config: Config, note: (message: string) => void, signal?: AbortSignal): Promise<void> {
+    const swarm = await this.connect();
+    await swarm.ensureSwarm();
+    const { serviceName, parallelismFromSurge, httpHealthTest } = await import("../platform/swarm/service-spec.js");
+    const { describeProgress } = await import("../platform/swarm/update-progress.js");
+    const name = serviceName(config.name);
+    const readiness = config.health.readiness ?? config.health.liveness;
+    const options = {
+      name,
+      app: config.name,
+      releaseId: release.id,
+      version: release.version,
+      image: release.image!,
+      replicas: config.app.replicas,
+      env: { ...release.env, SLIPWAY_RELEASE: String(release.id), SLIPWAY_VERSION: release.version },
+      portBase: config.swarm.portBase,
+      ...(config.app.command.length > 0 && { command: config.app.command }),
+      ...(readiness?.check.kind === "http" && {
+        health: {
+          test: httpHealthTest(readiness.check.path),
+          interval: readiness.interval,
+          timeout: readiness.timeout,
+          startPeriod: config.health.startup ? config.health.startup.interval * config.health.startup.failureThreshold : 0,
+          retries: readiness.failureThreshold,
+        },
+      }),
+      ...(config.app.resources && {
+        resources: {
+          ...(config.app.resources.cpus !== undefined && { cpus: config.app.resources.cpus }),
+          ...(config.app.resources.memory !== undefined && { memoryBytes: config.app.resources.memory }),
+        },
+      }),
+      constraints: config.swarm.constraints,
+      shutdown: config.app.shutdown,
+      updateConfig: {
+        parallelism: parallelismFromSurge(config.strategy.rolling.maxSurge, config.app.replicas),
+        monitor: Math.max(config.strategy.rolling.minReady, 2000),
+        order: "start-first" as const,
+        failureAction: "rollback" as const,
+      },
+    };
+    this.follow(config.name);
+    const existing = (await swarm.services(config.name)).find((s) => s.name === name);
+    const onProgress = (p: Parameters<typeof describeProgress>[0]) => note(describeProgress(p));
+    if (!existing) {
+      await swarm.deployService(options);
+      note(`service ${name} created with ${config.app.replicas} replica(s) of ${release.image}`);
+      await this.waitReady(name, release.id, config.app.replicas, config.progressDeadline, signal);
+      return;
+    }
+    const final = await swarm.updateService(name, options, { onProgress, timeout: config.progressDeadline * 4, ...(signal && { signal }) });
+    if (final.state !== "completed") {
+      throw new RolloutFailure(`Swarm did not complete the update (${final.state}): ${final.message || "see slipway logs"}`);
+    }
+    await this.waitReady(name, release.id, config.app.replicas, config.progressDeadline, signal);
+  }
+
+  /** After a daemon start: follow the service if Swarm still runs it, else create it again (after slipway down). */
+  async ensure(release: Release, config: Config, note: (message: string) => void): Promise<void> {
+    const swarm = await this.connect();
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
+    const running = (await swarm.services(config.name)).some((s) => s.name === serviceName(config.name));
+    if (running) this.follow(config.name);
+    else await this.deploy(release, config, note);
+  }
+
+  /** Follows the app's service: the router gets its ready tasks. */
+  follow(app: string): void {
+    this.app = app;
+    if (!this.timer) void this.refresh();
+  }
+
+  stop(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.app = null;
+  }
+
+  /** `slipway down`: removes the app's service (Swarm stops its tasks with their stop grace period). */
+  async down(): Promise<void> {
+    const app = this.app;
+    this.stop();
+    if (!app) return;
+    const swarm = await this.connect();
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
+    await swarm.removeService(serviceName(app), { wait: true }).catch(() => undefined);
+  }
+
+  async logs(app: string, tail: number): Promise<string[]> {
+    const swarm = await this.connect();
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
+    return swarm.logs(serviceName(app), tail);
+  }
+
+  private async waitReady(name: string, releaseId: number, replicas: number, deadline: number, signal?: AbortSignal): Promise<void> {
+    const until = this.clock.now() + deadline;
+    const swarm = await this.connect();
+    for (;;) {
+      const tasks = await swarm.tasks(name);
+      const ready = tasks.filter((t) => t.ready && t.releaseId === releaseId).length;
+      if (ready >= replicas) return void (await this.refresh());
+      if (signal?.aborted) throw new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted");
+      if (this.clock.now() > until)
+        throw new RolloutFailure(`only ${ready}/${replicas} task(s) of ${name} became ready within progressDeadline`);
+      await this.clock.sleep(SWARM_ROUTES_EVERY);
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    this.timer = null;
+    const app = this.app;
+    if (!app) return;
+    try {
+      const swarm = await this.connect();
+      const { serviceName } = await import("../platform/swarm/service-spec.js");
+      this.tasks = await swarm.tasks(serviceName(app));
+      const targets = this.tasks.filter((t) => t.ready).map((t) => ({ id: `task-${t.id.slice(0, 12)}`, host: t.address, port: t.port }));
+      this.setGroups([{ name: app, weight: 1, targets }]);
+    } catch {
+      // the engine may be restarting: keep the last table, try again
+    }
+    if (this.app) this.timer = this.clock.setTimeout(() => void this.refresh(), SWARM_ROUTES_EVERY);
+  }
+
+  private async connect(): Promise<SwarmServices> {
+    if (this.services) return this.services;
+    const { docker } = await this.platforms.dockerPlatform();
+    const { SwarmServices } = await import("../platform/swarm/swarm-services.js");
+    this.services = new SwarmServices({ docker, clock: this.clock });
+    return this.services;
+  }
+}

@@ -1,0 +1,106 @@
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import type Dockerode from "dockerode";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startLoad } from "../src/load/load-generator.js";
+import { swarmProblem } from "../src/platform/swarm/swarm-manager.js";
+import { dockerGate, ensureNodeBaseImage } from "./support/docker.js";
+import { REPO, TestProject, waitFor } from "./support/project.js";
+
+const gate = await dockerGate();
+const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
+
+/** Makes the engine a single-node swarm manager unless it is one (as test/swarm.test.ts does). */
+async function swarmGate(docker: Dockerode): Promise<boolean> {
+  try {
+    if (swarmProblem(await docker.info()) !== undefined)
+      await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+    return true;
+  } catch (err) {
+    if (process.env.SLIPWAY_REQUIRE_DOCKER === "1") throw err;
+    console.warn(`swarm deploy tests skipped: ${(err as Error).message}`);
+    return false;
+  }
+}
+
+/** Port lanes below the ephemeral range, apart from test/swarm.test.ts's. */
+const PORT_BASE = 30000 + (process.pid % 5) * 2000;
+
+function swarmConfig(port: number, name: string): string {
+  return `name: ${name}
+platform: swarm
+listen: 127.0.0.1:${port}
+app:
+  build: { context: . }
+  replicas: 2
+  shutdown: { signal: SIGTERM, timeout: 10s }
+health:
+  readiness: { http: /health, interval: 500ms, timeout: 2s, failureThreshold: 3 }
+strategy:
+  type: rolling
+  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 2s }
+swarm: { portBase: ${PORT_BASE} }
+progressDeadline: 60s
+`;
+}
+
+interface Status {
+  current: { version: string } | null;
+  instances: { id: string; version: string; state: string; port: number }[];
+}
+
+describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
+  let project: TestProject | undefined;
+  beforeAll(async () => {
+    await ensureNodeBaseImage();
+  }, 120_000);
+  afterEach(async () => {
+    await project?.cleanup(); // slipway down removes the service
+    project = undefined;
+  });
+
+  it("deploys a service, updates it with native update_config under load with zero failed requests, rolls back through the spec", async () => {
+    const name = `swdeploy-${process.pid}`;
+    const p = (project = await TestProject.create((port) => swarmConfig(port, name)));
+    cpSync(join(REPO, "test/fixtures/docker-app"), p.dir, { recursive: true });
+
+    const v1 = await p.run("deploy", "--version", "v1");
+    expect(v1.stderr).toBe("");
+    expect(v1.code).toBe(0);
+    expect(v1.stdout).toContain(`service slipway-${name} created with 2 replica(s) of ${name}:release-1`);
+    const first = await p.json<Status>("status");
+    expect(first.instances.map((i) => [i.version, i.state])).toEqual([
+      ["v1", "ready"],
+      ["v1", "ready"],
+    ]);
+    expect(first.instances.map((i) => i.port).sort()).toEqual([PORT_BASE + 1, PORT_BASE + 2]);
+
+    const load = startLoad({ url: p.url, rate: 100, concurrency: 4 });
+    const v2 = await p.run("deploy", "--version", "v2");
+    await waitFor("only v2 to answer", async () => {
+      const s = await p.json<Status>("status");
+      return s.instances.length === 2 && s.instances.every((i) => i.version === "v2" && i.state === "ready");
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const report = await load.stop();
+    expect(v2.stderr).toBe("");
+    expect(v2.code).toBe(0);
+    expect(v2.stdout).toMatch(/slipway-swdeploy-\d+: updat/); // Swarm's own progress, followed
+    expect(report.failures).toEqual([]);
+    expect(report.versions.v2).toBeGreaterThan(0);
+    expect(report.timeline.filter((t) => t.at > Date.now() - 500).every((t) => t.version === "v2")).toBe(true);
+
+    const back = await p.run("rollback");
+    expect(back.code).toBe(0);
+    const served = await waitFor("v1 again", async () => {
+      const body = JSON.parse((await p.get("/")).body) as { version: string };
+      return body.version === "v1" ? body : undefined;
+    });
+    expect(served.version).toBe("v1");
+    expect((await p.json<Status>("status")).current?.version).toBe("v1");
+
+    const canary = await p.run("deploy", "--version", "v3", "--strategy", "canary");
+    expect(canary.code).toBe(2);
+    expect(canary.stderr).toContain("canary on platform swarm is not available yet");
+  }, 240_000);
+});
