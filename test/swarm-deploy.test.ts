@@ -39,6 +39,10 @@ health:
 strategy:
   type: rolling
   rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 2s }
+  canary:
+    replicas: 1
+    stickiness: none # exact weighted round-robin per request
+    steps: [{ setWeight: 50 }, { pause: {} }]
 swarm: { portBase: ${PORT_BASE} }
 progressDeadline: 60s
 `;
@@ -99,8 +103,32 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     expect(served.version).toBe("v1");
     expect((await p.json<Status>("status")).current?.version).toBe("v1");
 
+    // a canary through the router: its own service, half of the requests, then promotion by a native update
     const canary = await p.run("deploy", "--version", "v3", "--strategy", "canary");
-    expect(canary.code).toBe(2);
-    expect(canary.stderr).toContain("canary on platform swarm is not available yet");
-  }, 240_000);
+    expect(canary.stderr).toBe("");
+    expect(canary.code).toBe(0);
+    expect(canary.stdout).toContain(`canary service slipway-${name}-r3 created with 1 replica(s)`);
+    expect(canary.stdout).toContain("rollout 4 is paused");
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 40; i++) {
+      const v = (JSON.parse((await p.get("/")).body) as { version: string }).version;
+      seen[v] = (seen[v] ?? 0) + 1;
+    }
+    expect(seen).toEqual({ v1: 20, v3: 20 }); // smooth weighted round-robin at 50%: exact
+    expect((await p.run("promote")).code).toBe(0);
+    const done = await waitFor(
+      "the canary promoted to the service",
+      async () => {
+        const s = await p.json<Status & { rollout: unknown }>("status");
+        return s.rollout === null && s.current?.version === "v3" ? s : undefined;
+      },
+      120_000,
+    );
+    expect(done.instances.map((i) => i.version)).toEqual(["v3", "v3"]);
+    for (let i = 0; i < 10; i++) expect(JSON.parse((await p.get("/")).body).version).toBe("v3");
+
+    const blueGreen = await p.run("deploy", "--version", "v5", "--strategy", "blue-green");
+    expect(blueGreen.code).toBe(2);
+    expect(blueGreen.stderr).toContain("blue-green on platform swarm is not available yet");
+  }, 300_000);
 });

@@ -321,7 +321,7 @@ export class Rollouts {
       await this.o.prepareRouter(config);
       const pre = await hook({ target, stable: previous, strategy, config, journal }, "preDeploy");
       if (!pre.ok) throw new RolloutFailure(`preDeploy hook failed (exit ${pre.exitCode}): ${pre.output.slice(-3).join(" | ")}`);
-      if (config.platform === "swarm") {
+      if (config.platform === "swarm" && strategy === "rolling") {
         control.set({ phase: "progressing" });
         await this.o.swarm.deploy(target, config, (m) => journal.line("swarm", m), control.signal);
       } else if (strategy === "rolling") {
@@ -344,6 +344,7 @@ export class Rollouts {
           onAnalysis: (tick, label) => {
             if (this.active) this.active.analysis = { label, tick };
           },
+          ...(config.platform === "swarm" && { swarm: this.o.swarm }),
         });
         await (strategy === "canary" ? runCanary(ctx) : runBlueGreen(ctx));
       }
@@ -395,8 +396,9 @@ export class Rollouts {
 
     let note = kind === "interrupted" ? "the daemon is stopping; the current release is unchanged" : "nothing was serving before";
     if (target.config.platform === "swarm") {
-      // Swarm rolls a failed update back itself (failure_action: rollback).
-      note = previous ? `Swarm rolled the service back; release ${previous.id} (${previous.version}) still serves` : note;
+      // A canary service goes; a failed update Swarm rolled back itself (failure_action: rollback).
+      await this.o.swarm.endCanary();
+      note = previous ? `release ${previous.id} (${previous.version}) still serves` : note;
     } else if (previous && previous.id !== target.id && kind !== "interrupted") {
       try {
         await this.converge(previous, releaseConfig(previous));
@@ -520,14 +522,10 @@ function ref(r: Release): { id: number; version: string } {
 
 /** Swarm runs rolling deploys natively; moving between swarm and the other platforms needs slipway down first. */
 function requirePlatformSwitch(current: Config | null, next: Config, strategy: StrategyType): void {
-  if (next.platform === "swarm" && strategy !== "rolling") {
-    throw new SlipwayError(
-      "USAGE",
-      `${strategy} on platform swarm is not available yet: swarm deploys are rolling (native update_config)`,
-      {
-        hint: "use --strategy rolling, or platform docker for canary and blue-green",
-      },
-    );
+  if (next.platform === "swarm" && strategy === "blue-green") {
+    throw new SlipwayError("USAGE", "blue-green on platform swarm is not available yet: use rolling (native update_config) or canary", {
+      hint: "use --strategy rolling or canary, or platform docker for blue-green",
+    });
   }
   if (current && (current.platform === "swarm") !== (next.platform === "swarm")) {
     throw new SlipwayError("USAGE", `moving from platform ${current.platform} to ${next.platform} needs a fresh start`, {

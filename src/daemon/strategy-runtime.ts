@@ -17,6 +17,7 @@ import {
 } from "../rollout/strategy-context.js";
 import type { Fleet, Instance } from "./fleet.js";
 import type { Journal } from "./journal.js";
+import type { SwarmRuntime } from "./swarm-runtime.js";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 
 export interface RuntimeOptions {
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   publicUrl: string;
   launch: (opts: { inRotation: boolean; restart: boolean }) => Promise<Instance>;
   keepStandby: (release: Release, ms: number) => void;
+  /** Set on platform swarm: the canary runs as its own service, split by the router. */
+  swarm?: SwarmRuntime;
   onAnalysis: (tick: AnalysisTick, label: string) => void;
 }
 
@@ -54,11 +57,25 @@ export function strategyRuntime(o: RuntimeOptions): StrategyContext {
       if (!result.ok) throw new RolloutFailure(`${name} hook failed (exit ${result.exitCode}): ${result.output.slice(-3).join(" | ")}`);
     },
     openPreview: (listen) => openPreview(o, listen),
+    startCanary: async (replicas) => {
+      o.fleet.setSplit({ canaryRelease: o.target.id, weight: 0 });
+      const instances: Instance[] = [];
+      for (let n = replicas; n > 0; n--) instances.push(await o.launch({ inRotation: true, restart: false }));
+      await waitReady(ctx, instances);
+    },
+    setCanaryWeight: (weight) => o.fleet.setSplit({ canaryRelease: o.target.id, weight }),
     finish: () => finish(o, ctx),
     keepStandby: (ms) => {
       if (o.stable) o.keepStandby(o.stable, ms);
     },
   };
+  if (o.swarm) {
+    const swarm = o.swarm;
+    const note = (m: string) => o.journal.line("swarm", m);
+    ctx.startCanary = (replicas) => swarm.startCanary(o.target, o.config, replicas, note, o.control.signal);
+    ctx.setCanaryWeight = (weight) => swarm.setCanaryWeight(weight);
+    ctx.finish = () => swarm.promoteCanary(o.target, o.config, note, o.control.signal);
+  }
   return ctx;
 }
 

@@ -2,10 +2,14 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
+import type { ServiceOptions } from "../platform/swarm/service-spec.js";
 import type { SwarmServices } from "../platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../platform/swarm/swarm-task.js";
 import type { RouteGroup } from "../router/types.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
+
+/** A canary service's port lanes start this far above swarm.portBase (the app's service uses portBase and portBase + 1000). */
+export const CANARY_LANES_OFFSET = 4000;
 
 /** How often the router's table is refreshed from the service's tasks. */
 export const SWARM_ROUTES_EVERY = 500;
@@ -19,9 +23,12 @@ export const SWARM_ROUTES_EVERY = 500;
  */
 export class SwarmRuntime {
   private services: SwarmServices | null = null;
+  /** A canary: its own service (own port lanes), and its share of requests. */
+  private split: { service: string; release: number; weight: number } | null = null;
   private timer: ReturnType<Clock["setTimeout"]> | null = null;
   private app: string | null = null;
   tasks: SwarmTask[] = [];
+  private table = "";
 
   constructor(
     private readonly platforms: MultiPlatform,
@@ -37,19 +44,88 @@ export class SwarmRuntime {
   async deploy(release: Release, config: Config, note: (message: string) => void, signal?: AbortSignal): Promise<void> {
     const swarm = await this.connect();
     await swarm.ensureSwarm();
-    const { serviceName, parallelismFromSurge, httpHealthTest } = await import("../platform/swarm/service-spec.js");
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
     const { describeProgress } = await import("../platform/swarm/update-progress.js");
     const name = serviceName(config.name);
+    const options = await this.serviceOptions(name, release, config, config.app.replicas, config.swarm.portBase);
+    this.follow(config.name);
+    const existing = (await swarm.services(config.name)).find((s) => s.name === name);
+    const onProgress = (p: Parameters<typeof describeProgress>[0]) => note(describeProgress(p));
+    if (!existing) {
+      await swarm.deployService(options);
+      note(`service ${name} created with ${config.app.replicas} replica(s) of ${release.image}`);
+      await this.waitReady(name, release.id, config.app.replicas, config.progressDeadline, signal);
+      return;
+    }
+    const final = await swarm.updateService(name, options, { onProgress, timeout: config.progressDeadline * 4, ...(signal && { signal }) });
+    if (final.state !== "completed") {
+      throw new RolloutFailure(`Swarm did not complete the update (${final.state}): ${final.message || "see slipway logs"}`);
+    }
+    await this.waitReady(name, release.id, config.app.replicas, config.progressDeadline, signal);
+  }
+
+  /**
+   * Canary on swarm: the new release runs as its own service
+   * (`slipway-<app>-r<id>`, port lanes at portBase + 4000) beside the app's
+   * service; the router splits requests between the two.
+   */
+  async startCanary(
+    release: Release,
+    config: Config,
+    replicas: number,
+    note: (message: string) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const swarm = await this.connect();
+    await swarm.ensureSwarm();
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
+    const name = serviceName(config.name, release.id);
+    await swarm.removeService(name, { wait: true }).catch(() => undefined);
+    await swarm.deployService(await this.serviceOptions(name, release, config, replicas, config.swarm.portBase + CANARY_LANES_OFFSET));
+    this.split = { service: name, release: release.id, weight: 0 };
+    note(`canary service ${name} created with ${replicas} replica(s) of ${release.image}`);
+    await this.waitReady(name, release.id, replicas, config.progressDeadline, signal);
+  }
+
+  setCanaryWeight(weight: number): void {
+    if (this.split) this.split.weight = weight;
+    void this.refresh();
+  }
+
+  /** Promotion: the app's service is updated to the canary's release (native rolling), then the canary service goes. */
+  async promoteCanary(release: Release, config: Config, note: (message: string) => void, signal?: AbortSignal): Promise<void> {
+    await this.deploy(release, config, note, signal);
+    await this.endCanary();
+  }
+
+  /** Ends a canary: all traffic to the app's service, the canary service removed. */
+  async endCanary(): Promise<void> {
+    const split = this.split;
+    if (!split) return;
+    this.split = null;
+    await this.refresh();
+    const swarm = await this.connect();
+    await swarm.removeService(split.service, { wait: true }).catch(() => undefined);
+  }
+
+  private async serviceOptions(
+    name: string,
+    release: Release,
+    config: Config,
+    replicas: number,
+    portBase: number,
+  ): Promise<ServiceOptions> {
+    const { parallelismFromSurge, httpHealthTest } = await import("../platform/swarm/service-spec.js");
     const readiness = config.health.readiness ?? config.health.liveness;
-    const options = {
+    return {
       name,
       app: config.name,
       releaseId: release.id,
       version: release.version,
       image: release.image!,
-      replicas: config.app.replicas,
+      replicas,
       env: { ...release.env, SLIPWAY_RELEASE: String(release.id), SLIPWAY_VERSION: release.version },
-      portBase: config.swarm.portBase,
+      portBase,
       ...(config.app.command.length > 0 && { command: config.app.command }),
       ...(readiness?.check.kind === "http" && {
         health: {
@@ -75,20 +151,6 @@ export class SwarmRuntime {
         failureAction: "rollback" as const,
       },
     };
-    this.follow(config.name);
-    const existing = (await swarm.services(config.name)).find((s) => s.name === name);
-    const onProgress = (p: Parameters<typeof describeProgress>[0]) => note(describeProgress(p));
-    if (!existing) {
-      await swarm.deployService(options);
-      note(`service ${name} created with ${config.app.replicas} replica(s) of ${release.image}`);
-      await this.waitReady(name, release.id, config.app.replicas, config.progressDeadline, signal);
-      return;
-    }
-    const final = await swarm.updateService(name, options, { onProgress, timeout: config.progressDeadline * 4, ...(signal && { signal }) });
-    if (final.state !== "completed") {
-      throw new RolloutFailure(`Swarm did not complete the update (${final.state}): ${final.message || "see slipway logs"}`);
-    }
-    await this.waitReady(name, release.id, config.app.replicas, config.progressDeadline, signal);
   }
 
   /** After a daemon start: follow the service if Swarm still runs it, else create it again (after slipway down). */
@@ -149,9 +211,25 @@ export class SwarmRuntime {
     try {
       const swarm = await this.connect();
       const { serviceName } = await import("../platform/swarm/service-spec.js");
-      this.tasks = await swarm.tasks(serviceName(app));
-      const targets = this.tasks.filter((t) => t.ready).map((t) => ({ id: `task-${t.id.slice(0, 12)}`, host: t.address, port: t.port }));
-      this.setGroups([{ name: app, weight: 1, targets }]);
+      const main = await swarm.tasks(serviceName(app));
+      const split = this.split;
+      const canary = split ? await swarm.tasks(split.service) : [];
+      this.tasks = [...main, ...canary];
+      // "r<release>-..." ids: the router's samples are counted by release (analysis, metrics).
+      const targets = (tasks: SwarmTask[]) =>
+        tasks.filter((t) => t.ready).map((t) => ({ id: `r${t.releaseId}-task-${t.id.slice(0, 12)}`, host: t.address, port: t.port }));
+      const groups = split
+        ? [
+            { name: "canary", weight: split.weight, targets: targets(canary) },
+            { name: "stable", weight: 100 - split.weight, targets: targets(main) },
+          ]
+        : [{ name: app, weight: 1, targets: targets(main) }];
+      // Only a changed table is handed over: a swap restarts the weighted round-robin sequence.
+      const key = JSON.stringify(groups);
+      if (key !== this.table) {
+        this.table = key;
+        this.setGroups(groups);
+      }
     } catch {
       // the engine may be restarting: keep the last table, try again
     }

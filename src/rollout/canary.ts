@@ -1,7 +1,6 @@
 import type { CanaryStep } from "../config/types.js";
-import type { Instance } from "../daemon/fleet.js";
 import { RolloutFailure } from "./rollout-failure.js";
-import { canaryReplicas, waitReady, type AnalysisHandle, type StrategyContext } from "./strategy-context.js";
+import { canaryReplicas, type AnalysisHandle, type StrategyContext } from "./strategy-context.js";
 
 /**
  * Canary: start `canary.replicas` instances of the new release at weight 0,
@@ -14,13 +13,9 @@ import { canaryReplicas, waitReady, type AnalysisHandle, type StrategyContext } 
  */
 export async function runCanary(ctx: StrategyContext): Promise<void> {
   const canary = ctx.config.strategy.canary!;
-  const { fleet, control, target } = ctx;
-  fleet.setSplit({ canaryRelease: target.id, weight: 0 });
+  const { control, target } = ctx;
   control.set({ phase: "progressing", weight: 0 });
-
-  const instances: Instance[] = [];
-  for (let n = canaryReplicas(ctx.config); n > 0; n--) instances.push(await ctx.launch({ inRotation: true }));
-  await waitReady(ctx, instances);
+  await ctx.startCanary(canaryReplicas(ctx.config));
 
   const background = canary.analysis ? watch(ctx, ctx.analysis(canary.analysis, "background analysis")) : null;
   try {
@@ -43,10 +38,10 @@ export async function runCanary(ctx: StrategyContext): Promise<void> {
 }
 
 async function runStep(ctx: StrategyContext, step: CanaryStep, label: string): Promise<void> {
-  const { fleet, control, target } = ctx;
+  const { control, target } = ctx;
   switch (step.kind) {
     case "setWeight":
-      fleet.setSplit({ canaryRelease: target.id, weight: step.weight });
+      ctx.setCanaryWeight(step.weight);
       control.set({ weight: step.weight });
       ctx.note("rollout.step", `${label}: ${step.weight}% of traffic to release ${target.id} (${target.version})`, { weight: step.weight });
       return;

@@ -57,6 +57,10 @@ export interface StrategyContext {
   /** Runs a pre-hook; throws a RolloutFailure when it fails. */
   preHook(name: "prePromote"): Promise<void>;
   openPreview(listen: { host: string; port: number }): Promise<PreviewHandle>;
+  /** Canary: starts `replicas` instances of the target release at weight 0 and waits until they are ready. */
+  startCanary(replicas: number): Promise<void>;
+  /** Canary: the share of requests (percent) the target release gets. */
+  setCanaryWeight(weight: number): void;
   /** Scales the target release to app.replicas, moves all traffic to it, retires every other instance. */
   finish(): Promise<void>;
   /** Keeps the stable release's instances running out of rotation for `ms` (instant rollback). */
