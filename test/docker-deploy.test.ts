@@ -2,7 +2,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { dockerGate, ensureNodeBaseImage } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { sidePort, SIDE_HOST } from "./support/ports.js";
 
@@ -39,8 +39,9 @@ retain: 3
 describe.skipIf(!gate.run)("docker platform, real engine", () => {
   let project: TestProject | undefined;
   let n = 0;
+  let app = "";
   const create = async (strategy?: string) => {
-    const name = `swtest-${process.pid}-${++n}`;
+    const name = (app = `swtest-${process.pid}-${++n}`);
     project = await TestProject.create((port) => dockerConfig(port, name, strategy));
     cpSync(join(REPO, "test/fixtures/docker-app"), project.dir, { recursive: true });
     return project;
@@ -51,6 +52,7 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
   afterEach(async () => {
     await project?.cleanup();
     project = undefined;
+    await removeAppImages(gate.docker, app); // vfs storage: every image is a full copy
   });
 
   it("builds the image, deploys rolling under load with zero failed requests, then canary and blue-green the same way", async () => {

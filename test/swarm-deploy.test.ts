@@ -4,7 +4,7 @@ import type Dockerode from "dockerode";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
 import { swarmProblem } from "../src/platform/swarm/swarm-manager.js";
-import { dockerGate, ensureNodeBaseImage } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
 const gate = await dockerGate();
@@ -61,6 +61,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
   afterEach(async () => {
     await project?.cleanup(); // slipway down removes the service
     project = undefined;
+    await removeAppImages(gate.docker, `swdeploy-${process.pid}`);
   });
 
   it("deploys a service, updates it with native update_config under load with zero failed requests, rolls back through the spec", async () => {

@@ -213,3 +213,14 @@ export function builtLayers(lines: string[]): string[] {
     return id && step > 1 ? [id] : [];
   });
 }
+
+/** Removes every image Slipway built for `app` (label slipway.app), ignoring ones still in use. */
+export async function removeAppImages(docker: Dockerode | undefined, app: string): Promise<void> {
+  if (!docker || !app) return;
+  const images = await docker.listImages({ filters: { label: [`slipway.app=${app}`] } });
+  for (const image of images)
+    await docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+}
