@@ -6,6 +6,7 @@ import { startLoad } from "../src/load/load-generator.js";
 import { swarmProblem } from "../src/platform/swarm/swarm-manager.js";
 import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
+import { SIDE_HOST, sidePort } from "./support/ports.js";
 
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
@@ -26,7 +27,7 @@ async function swarmGate(docker: Dockerode): Promise<boolean> {
 /** Port lanes below the ephemeral range, apart from test/swarm.test.ts's. */
 const PORT_BASE = 30000 + (process.pid % 5) * 2000;
 
-function swarmConfig(port: number, name: string): string {
+function swarmConfig(port: number, name: string, previewPort: number): string {
   return `name: ${name}
 platform: swarm
 listen: 127.0.0.1:${port}
@@ -43,6 +44,7 @@ strategy:
     replicas: 1
     stickiness: none # exact weighted round-robin per request
     steps: [{ setWeight: 50 }, { pause: {} }]
+  blueGreen: { previewListen: ${SIDE_HOST}:${previewPort} }
 swarm: { portBase: ${PORT_BASE} }
 progressDeadline: 60s
 `;
@@ -66,7 +68,8 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
 
   it("deploys a service, updates it with native update_config under load with zero failed requests, rolls back through the spec", async () => {
     const name = `swdeploy-${process.pid}`;
-    const p = (project = await TestProject.create((port) => swarmConfig(port, name)));
+    const previewPort = await sidePort();
+    const p = (project = await TestProject.create((port) => swarmConfig(port, name, previewPort)));
     cpSync(join(REPO, "test/fixtures/docker-app"), p.dir, { recursive: true });
 
     const v1 = await p.run("deploy", "--version", "v1");
@@ -128,8 +131,18 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     expect(done.instances.map((i) => i.version)).toEqual(["v3", "v3"]);
     for (let i = 0; i < 10; i++) expect(JSON.parse((await p.get("/")).body).version).toBe("v3");
 
+    // blue-green: green as its own service behind the preview listener, one switch, then the app's service takes green's image
+    const bgLoad = startLoad({ url: p.url, rate: 100, concurrency: 4 });
     const blueGreen = await p.run("deploy", "--version", "v5", "--strategy", "blue-green");
-    expect(blueGreen.code).toBe(2);
-    expect(blueGreen.stderr).toContain("blue-green on platform swarm is not available yet");
+    await new Promise((r) => setTimeout(r, 500));
+    const bgReport = await bgLoad.stop();
+    expect(blueGreen.stderr).toBe("");
+    expect(blueGreen.code).toBe(0);
+    expect(blueGreen.stdout).toContain(`preview on http://${SIDE_HOST}:${previewPort}`);
+    expect(blueGreen.stdout).toContain("switched all traffic to release 4 (v5)");
+    expect(bgReport.failures).toEqual([]);
+    expect(bgReport.timeline.filter((t) => t.at > Date.now() - 300).every((t) => t.version === "v5")).toBe(true);
+    const final = await p.json<Status>("status");
+    expect(final.instances.map((i) => i.version)).toEqual(["v5", "v5"]);
   }, 300_000);
 });

@@ -106,7 +106,7 @@ export class Rollouts {
   async deploy(req: DeployRequest): Promise<RolloutResult> {
     const config = req.config;
     const strategy = req.strategy ?? config.strategy.type;
-    requirePlatformSwitch(this.o.ledger.currentRelease()?.config ?? null, config, strategy);
+    requirePlatformSwitch(this.o.ledger.currentRelease()?.config ?? null, config);
     requireStrategyConfig(config, strategy);
     const env = { ...config.app.env, ...(req.env ?? {}) };
     return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
@@ -520,13 +520,8 @@ function ref(r: Release): { id: number; version: string } {
   return { id: r.id, version: r.version };
 }
 
-/** Swarm runs rolling deploys natively; moving between swarm and the other platforms needs slipway down first. */
-function requirePlatformSwitch(current: Config | null, next: Config, strategy: StrategyType): void {
-  if (next.platform === "swarm" && strategy === "blue-green") {
-    throw new SlipwayError("USAGE", "blue-green on platform swarm is not available yet: use rolling (native update_config) or canary", {
-      hint: "use --strategy rolling or canary, or platform docker for blue-green",
-    });
-  }
+/** Moving between swarm and the other platforms needs slipway down first. */
+function requirePlatformSwitch(current: Config | null, next: Config): void {
   if (current && (current.platform === "swarm") !== (next.platform === "swarm")) {
     throw new SlipwayError("USAGE", `moving from platform ${current.platform} to ${next.platform} needs a fresh start`, {
       hint: "run slipway down, then slipway deploy",

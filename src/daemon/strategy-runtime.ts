@@ -56,7 +56,15 @@ export function strategyRuntime(o: RuntimeOptions): StrategyContext {
       const result = await hook(o, name);
       if (!result.ok) throw new RolloutFailure(`${name} hook failed (exit ${result.exitCode}): ${result.output.slice(-3).join(" | ")}`);
     },
-    openPreview: (listen) => openPreview(o, listen),
+    openPreview: (listen) => openPreview(o, ctx, listen),
+    startGreen: async (replicas) => {
+      const instances: Instance[] = [];
+      for (let n = replicas; n > 0; n--) instances.push(await o.launch({ inRotation: false, restart: false }));
+      await waitReady(ctx, instances);
+    },
+    previewTargets: () => o.fleet.readyTargets(o.target.id),
+    switchToTarget: () => o.fleet.switchTo(o.target.id),
+    settle: async () => {},
     startCanary: async (replicas) => {
       o.fleet.setSplit({ canaryRelease: o.target.id, weight: 0 });
       const instances: Instance[] = [];
@@ -75,6 +83,12 @@ export function strategyRuntime(o: RuntimeOptions): StrategyContext {
     ctx.startCanary = (replicas) => swarm.startCanary(o.target, o.config, replicas, note, o.control.signal);
     ctx.setCanaryWeight = (weight) => swarm.setCanaryWeight(weight);
     ctx.finish = () => swarm.promoteCanary(o.target, o.config, note, o.control.signal);
+    // Blue-green on swarm: green is its own service; the switch is the router's; then the app's service takes green's image.
+    ctx.startGreen = (replicas) => swarm.startCanary(o.target, o.config, replicas, note, o.control.signal);
+    ctx.previewTargets = () => swarm.readyTargets(o.target.id);
+    ctx.switchToTarget = () => swarm.setCanaryWeight(100);
+    ctx.keepStandby = () => undefined;
+    ctx.settle = () => swarm.promoteCanary(o.target, o.config, note, o.control.signal);
   }
   return ctx;
 }
@@ -146,16 +160,27 @@ function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string)
   };
 }
 
-async function openPreview(o: RuntimeOptions, listen: { host: string; port: number }): Promise<PreviewHandle> {
+/** How often the preview listener re-reads the green targets (besides every fleet change). */
+const PREVIEW_SYNC_EVERY = 500;
+
+async function openPreview(o: RuntimeOptions, ctx: StrategyContext, listen: { host: string; port: number }): Promise<PreviewHandle> {
   const router = new Router({ listen, name: `${o.config.name} preview` });
   const bound = await router.listen();
-  const sync = () => router.setGroups([{ name: "preview", weight: 1, targets: o.fleet.readyTargets(o.target.id) }]);
+  let table = "";
+  const sync = () => {
+    const groups = [{ name: "preview", weight: 1, targets: ctx.previewTargets() }];
+    const key = JSON.stringify(groups);
+    if (key !== table) router.setGroups(groups);
+    table = key;
+  };
   sync();
   const off = o.fleet.onChange(sync);
+  const timer = setInterval(sync, PREVIEW_SYNC_EVERY);
   return {
     url: `http://${bound.host === "0.0.0.0" ? "127.0.0.1" : bound.host}:${bound.port}`,
     close: async () => {
       off();
+      clearInterval(timer);
       await router.close();
     },
   };

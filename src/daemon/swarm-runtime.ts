@@ -87,6 +87,13 @@ export class SwarmRuntime {
     await this.waitReady(name, release.id, replicas, config.progressDeadline, signal);
   }
 
+  /** Ready tasks of a release (the blue-green preview listener). */
+  readyTargets(releaseId: number): { id: string; host: string; port: number }[] {
+    return this.tasks
+      .filter((t) => t.ready && t.releaseId === releaseId)
+      .map((t) => ({ id: `r${t.releaseId}-task-${t.id.slice(0, 12)}`, host: t.address, port: t.port }));
+  }
+
   setCanaryWeight(weight: number): void {
     if (this.split) this.split.weight = weight;
     void this.refresh();

@@ -1,6 +1,5 @@
-import type { Instance } from "../daemon/fleet.js";
 import { RolloutFailure } from "./rollout-failure.js";
-import { waitReady, type StrategyContext } from "./strategy-context.js";
+import type { StrategyContext } from "./strategy-context.js";
 
 /**
  * Blue-green: start green (the new release) at full size out of rotation,
@@ -14,12 +13,9 @@ import { waitReady, type StrategyContext } from "./strategy-context.js";
  */
 export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
   const bg = ctx.config.strategy.blueGreen!;
-  const { fleet, control, target, stable } = ctx;
+  const { control, target, stable } = ctx;
   control.set({ phase: "progressing" });
-
-  const greens: Instance[] = [];
-  for (let n = ctx.config.app.replicas; n > 0; n--) greens.push(await ctx.launch({ inRotation: false }));
-  await waitReady(ctx, greens);
+  await ctx.startGreen(ctx.config.app.replicas);
 
   const preview = await ctx.openPreview(bg.previewListen);
   control.set({ previewUrl: preview.url });
@@ -46,7 +42,7 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
   }
 
   control.set({ phase: "promoting" });
-  fleet.switchTo(target.id);
+  ctx.switchToTarget();
   ctx.note(
     "rollout.promoted",
     `switched all traffic to release ${target.id} (${target.version})${stable ? `; release ${stable.id} on standby` : ""}`,
@@ -63,4 +59,5 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
       run.stop();
     }
   }
+  await ctx.settle();
 }

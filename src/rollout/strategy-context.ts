@@ -57,6 +57,14 @@ export interface StrategyContext {
   /** Runs a pre-hook; throws a RolloutFailure when it fails. */
   preHook(name: "prePromote"): Promise<void>;
   openPreview(listen: { host: string; port: number }): Promise<PreviewHandle>;
+  /** Blue-green: starts `replicas` instances of the target release out of rotation and waits until they are ready. */
+  startGreen(replicas: number): Promise<void>;
+  /** Blue-green: ready targets of the target release, for the preview listener. */
+  previewTargets(): { id: string; host: string; port: number }[];
+  /** Blue-green: all traffic to the target release, in one routing-table swap. */
+  switchToTarget(): void;
+  /** Blue-green: after the switch and postPromotion (swarm folds the green service into the app's service). */
+  settle(): Promise<void>;
   /** Canary: starts `replicas` instances of the target release at weight 0 and waits until they are ready. */
   startCanary(replicas: number): Promise<void>;
   /** Canary: the share of requests (percent) the target release gets. */
