@@ -1,9 +1,11 @@
-import { cpSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
 import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
-import { REPO, TestProject, waitFor } from "./support/project.js";
+import { freePort, REPO, TestProject, waitFor } from "./support/project.js";
 import { sidePort, SIDE_HOST } from "./support/ports.js";
 
 interface Status {
@@ -128,6 +130,56 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
     // logs come from the engine for containers
     const logs = await p.run("logs", "--release", "1");
     expect(logs.stdout).toMatch(/r1-\d+ \| docker-app v1 listening on \d+/);
+  });
+});
+
+describe.skipIf(!gate.run)("docker images in a registry", () => {
+  let project: TestProject | undefined;
+  let registry: ChildProcess | undefined;
+  let dir = "";
+  const app = `swreg-${process.pid}`;
+  afterEach(async () => {
+    await project?.cleanup();
+    project = undefined;
+    registry?.kill("SIGKILL");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    await removeAppImages(gate.docker, app);
+  });
+
+  it("pushes the built image; credentials from the environment are used and never stored", async () => {
+    const bin = ["/usr/bin/docker-registry", "/usr/sbin/docker-registry"].find((b) => existsSync(b));
+    if (!bin) {
+      if (process.env.SLIPWAY_REQUIRE_DOCKER === "1") throw new Error("docker-registry is not installed (apt-get install docker-registry)");
+      console.warn("registry test skipped: docker-registry is not installed");
+      return;
+    }
+    await ensureNodeBaseImage();
+    const port = await freePort();
+    dir = mkdtempSync(join(tmpdir(), "slipway-registry-"));
+    writeFileSync(
+      join(dir, "config.yml"),
+      `version: 0.1\nstorage: { filesystem: { rootdirectory: ${dir}/data } }\nhttp: { addr: 127.0.0.1:${port} }\n`,
+    );
+    registry = spawn(bin, ["serve", join(dir, "config.yml")], { stdio: "ignore" });
+    await waitFor("the registry", async () => (await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => undefined))?.ok);
+
+    project = await TestProject.create((p) => dockerConfig(p, app) + `registry: { repository: 127.0.0.1:${port}/team/${app} }\n`);
+    cpSync(join(REPO, "test/fixtures/docker-app"), project.dir, { recursive: true });
+    const secret = `s3cret-${process.pid}`;
+    const r = await project.runWith({ DOCKER_USERNAME: "deployer", DOCKER_PASSWORD: secret }, "deploy", "--version", "v1");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`pushed 127.0.0.1:${port}/team/${app}:release-1 and 127.0.0.1:${port}/team/${app}:v1`);
+    const tags = (await (await fetch(`http://127.0.0.1:${port}/v2/team/${app}/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags.sort()).toEqual(["release-1", "v1"]);
+    // the instances run the pushed reference
+    const status = await project.json<{ instances: { version: string; state: string }[] }>("status");
+    expect(status.instances.map((i) => i.state)).toEqual(["ready", "ready"]);
+    // the password is nowhere in Slipway's state
+    for (const file of ["ledger.db", "ledger.db-wal", "daemon.log"]) {
+      const path = join(project.dir, ".slipway", file);
+      if (existsSync(path)) expect(readFileSync(path).includes(secret)).toBe(false);
+    }
   });
 });
 

@@ -125,5 +125,6 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     notify: notifyConfig(parsed.notify),
     docker: parsed.docker,
     swarm: parsed.swarm,
+    ...(parsed.registry && { registry: parsed.registry }),
   };
 }

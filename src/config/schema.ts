@@ -144,6 +144,17 @@ export const baseShape = {
     })
     .prefault({})
     .describe("Container settings for platform: docker."),
+  registry: z
+    .strictObject({
+      repository: z
+        .string()
+        .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, says("must be a repository like registry.example.com/team/hello"))
+        .describe(
+          "Repository built images are pushed to (tags release-<id> and <version>); instances then run the pushed reference. Credentials: DOCKER_USERNAME and DOCKER_PASSWORD in the environment of slipway deploy, never stored.",
+        ),
+    })
+    .optional()
+    .describe("Push built images to a registry (platforms docker and swarm; needed for swarm on several nodes)."),
   swarm: z
     .strictObject({
       portBase: z

@@ -92,6 +92,8 @@ export interface Config {
   notify: NotifyConfig;
   /** Container settings for platform: docker; always present. */
   docker: { network: string; restartPolicy: "no" | "on-failure" | "always" | "unless-stopped" };
+  /** Where built images are pushed (docker, swarm); absent unless configured. */
+  registry?: { repository: string };
   /** Service settings for platform: swarm; always present. */
   swarm: { portBase: number; constraints: string[] };
 }

@@ -4,6 +4,7 @@ import { SlipwayError } from "../errors.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
+import type { RegistryAuth } from "../platform/docker/registry-auth.js";
 
 /** The tag every docker release runs under: unique per release, so a rollback finds its own image. */
 export function releaseTag(app: string, releaseId: number): string {
@@ -22,16 +23,16 @@ export class ReleaseImages {
     private readonly ledger: Ledger,
   ) {}
 
-  async prepare(release: Release, config: Config): Promise<void> {
+  async prepare(release: Release, config: Config, registryAuth?: RegistryAuth): Promise<void> {
     if (config.platform === "process") return;
     const { docker } = await this.platforms.dockerPlatform();
-    const { buildImage, ensureImage } = await import("../platform/docker/image-builder.js");
+    const { buildImage, ensureImage, pushImage } = await import("../platform/docker/image-builder.js");
     const onLine = (line: string) => {
       if (line.trim()) this.ledger.record({ type: "build", releaseId: release.id, message: line.trimEnd() });
     };
     let image: string;
     if (config.app.image) {
-      await ensureImage(docker, config.app.image, onLine);
+      await ensureImage(docker, config.app.image, onLine, registryAuth ? { registryAuth } : {});
       image = config.app.image;
     } else {
       const build = config.app.build!;
@@ -53,6 +54,16 @@ export class ReleaseImages {
         .getImage(image)
         .tag({ repo: config.name, tag: versionTag })
         .catch((err: unknown) => onLine(`could not tag ${config.name}:${versionTag}: ${(err as Error).message}`));
+      if (config.registry) {
+        // Pushed, the release runs the registry's reference: other nodes can pull it.
+        const { repository } = config.registry;
+        for (const tag of [`release-${release.id}`, versionTag]) {
+          await docker.getImage(image).tag({ repo: repository, tag });
+          await pushImage(docker, `${repository}:${tag}`, onLine, registryAuth ? { registryAuth } : {});
+        }
+        onLine(`pushed ${repository}:release-${release.id} and ${repository}:${versionTag}`);
+        image = `${repository}:release-${release.id}`;
+      }
     }
     this.ledger.setImage(release.id, image);
     this.ledger.record({ type: "release", releaseId: release.id, message: `release ${release.id} runs image ${image}` });

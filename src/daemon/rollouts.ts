@@ -37,6 +37,8 @@ export interface DeployRequest {
   strategy?: StrategyType;
   holder: string;
   waitLock?: number;
+  /** Registry credentials from the CLI's environment: used for this deploy, never stored. */
+  registryAuth?: { username: string; password: string };
 }
 
 export interface RollbackRequest {
@@ -138,7 +140,7 @@ export class Rollouts {
         message: `release ${created.id} (${version}) created from ${config.app.cwd}`,
       });
       try {
-        await this.o.images.prepare(ledger.release(created.id)!, config);
+        await this.o.images.prepare(ledger.release(created.id)!, config, req.registryAuth);
       } catch (err) {
         ledger.setReleaseStatus(created.id, "failed", (err as Error).message);
         throw err;

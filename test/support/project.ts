@@ -77,8 +77,13 @@ export class TestProject {
 
   /** Runs `slipway ...args` in the project; resolves with exit code and output. */
   run(...args: string[]): Promise<CliResult> {
+    return this.runWith({}, ...args);
+  }
+
+  /** Runs `slipway ...args` with extra environment variables. */
+  runWith(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: { ...process.env, CI: "1" } });
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: { ...process.env, CI: "1", ...env } });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -36,6 +36,11 @@ export function registerRolloutCommands(program: Command): void {
         env,
         strategy,
         holder: holder(),
+        // Registry credentials travel with this request only; the daemon never stores them.
+        ...(process.env.DOCKER_USERNAME &&
+          process.env.DOCKER_PASSWORD && {
+            registryAuth: { username: process.env.DOCKER_USERNAME, password: process.env.DOCKER_PASSWORD },
+          }),
         waitLock: durationOption("--wait-lock", opts.waitLock),
       };
       const { client } = await ensureDaemon(loaded.root, loaded.config.listen);

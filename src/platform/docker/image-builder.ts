@@ -144,3 +144,43 @@ function tagOf(reference: string): string {
   const colon = reference.lastIndexOf(":");
   return colon > reference.lastIndexOf("/") ? reference.slice(colon + 1) : "latest";
 }
+
+/**
+ * Pushes a local image to its registry (the registry is the reference's
+ * first part, e.g. `registry.example.com/team/hello:release-7`). Credentials
+ * come from `registryAuth` (what the CLI read from DOCKER_USERNAME and
+ * DOCKER_PASSWORD in its environment) and are never written anywhere.
+ *
+ * @example
+ * await pushImage(docker, "127.0.0.1:5000/hello:release-7", (line) => console.log(line));
+ */
+export async function pushImage(
+  docker: Dockerode,
+  ref: string,
+  onLine: (line: string) => void,
+  options: { registryAuth?: RegistryAuth; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const authconfig = registryAuthFor(ref, options.registryAuth, options.env ?? process.env);
+  let failure: string | undefined;
+  try {
+    const stream = await docker.getImage(ref).push(authconfig ? { authconfig } : {});
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (event: { status?: string; id?: string; error?: string; errorDetail?: { message?: string } }) => {
+          if (event.error || event.errorDetail) failure = event.errorDetail?.message ?? event.error;
+          else if (event.status && !/^(Preparing|Waiting|Pushing)$/.test(event.status))
+            onLine(`${event.id ? `${event.id}: ` : ""}${event.status}`);
+        },
+      );
+    });
+  } catch (err) {
+    failure = (err as Error).message;
+  }
+  if (failure) {
+    throw new SlipwayError("PLATFORM", `could not push ${ref}: ${failure}`, {
+      hint: "check the registry address, and DOCKER_USERNAME / DOCKER_PASSWORD in the environment of slipway deploy",
+    });
+  }
+}
