@@ -5,6 +5,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
 import type { RegistryAuth } from "../platform/docker/registry-auth.js";
+import { gitCommit } from "../release/version.js";
 
 /** The tag every docker release runs under: unique per release, so a rollback finds its own image. */
 export function releaseTag(app: string, releaseId: number): string {
@@ -40,13 +41,19 @@ export class ReleaseImages {
       const inside = relative(config.app.cwd, build.context);
       const context = inside.startsWith("..") || isAbsolute(inside) ? build.context : join(release.snapshot, inside);
       image = releaseTag(config.name, release.id);
+      const commit = gitCommit(config.app.cwd);
       await buildImage(docker, {
         context,
         dockerfile: build.dockerfile,
         ...(build.target !== undefined && { target: build.target }),
         args: build.args,
         tag: image,
-        labels: { "slipway.app": config.name, "slipway.release": String(release.id), "slipway.version": release.version },
+        labels: {
+          "slipway.app": config.name,
+          "slipway.release": String(release.id),
+          "slipway.version": release.version,
+          ...(commit && { "slipway.git": commit }),
+        },
         onLine,
       });
       const versionTag = release.version.replace(/[^\w.-]/g, "-").slice(0, 128);

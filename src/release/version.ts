@@ -15,6 +15,11 @@ export function resolveVersion(explicit: string | undefined, appDir: string, now
   return new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
 
+/** The full git commit of a directory, when it is in a git work tree. */
+export function gitCommit(dir: string): string | undefined {
+  return git(dir, ["rev-parse", "HEAD"]);
+}
+
 function git(cwd: string, args: string[]): string | undefined {
   try {
     return execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "ignore"], timeout: 5000 })
