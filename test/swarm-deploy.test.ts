@@ -1,28 +1,13 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
-import type Dockerode from "dockerode";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { swarmProblem } from "../src/platform/swarm/swarm-manager.js";
-import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppImages, swarmGate } from "./support/docker.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
-
-/** Makes the engine a single-node swarm manager unless it is one (as test/swarm.test.ts does). */
-async function swarmGate(docker: Dockerode): Promise<boolean> {
-  try {
-    if (swarmProblem(await docker.info()) !== undefined)
-      await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
-    return true;
-  } catch (err) {
-    if (process.env.SLIPWAY_REQUIRE_DOCKER === "1") throw err;
-    console.warn(`swarm deploy tests skipped: ${(err as Error).message}`);
-    return false;
-  }
-}
 
 /** Port lanes below the ephemeral range, apart from test/swarm.test.ts's. */
 const PORT_BASE = 30000 + (process.pid % 5) * 2000;

@@ -5,11 +5,10 @@ import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../src/platform/docker/image-builder.js";
 import { httpHealthTest, type ServiceOptions } from "../src/platform/swarm/service-spec.js";
-import { swarmProblem } from "../src/platform/swarm/swarm-manager.js";
 import { SwarmServices } from "../src/platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../src/platform/swarm/swarm-task.js";
 import type { UpdateProgress } from "../src/platform/swarm/update-progress.js";
-import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeImages, swarmGate } from "./support/docker.js";
 
 /**
  * SwarmServices against the real engine: a swarm of this one node (initialised
@@ -18,20 +17,6 @@ import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeImages } from "
 
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
-
-/** Make the engine a single-node swarm manager unless it is one; false (one console line) when it cannot be. */
-async function swarmGate(docker: Dockerode): Promise<boolean> {
-  try {
-    if (swarmProblem(await docker.info()) !== undefined)
-      await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
-    return true;
-  } catch (err) {
-    const reason = `swarm tests skipped: cannot make this engine a swarm manager (${(err as Error).message})`;
-    if (process.env.SLIPWAY_REQUIRE_DOCKER === "1") throw new Error(`${reason} (SLIPWAY_REQUIRE_DOCKER=1)`, { cause: err });
-    console.warn(reason);
-    return false;
-  }
-}
 
 const APP = `swarmtest-${process.pid}`;
 const REPO = `slipway-swarm-test-${process.pid}`;

@@ -224,3 +224,18 @@ export async function removeAppImages(docker: Dockerode | undefined, app: string
       .remove({ force: true })
       .catch(() => undefined);
 }
+
+/** Makes the engine a single-node swarm manager unless it is one; false (one console line) when it cannot be. */
+export async function swarmGate(docker: Dockerode): Promise<boolean> {
+  const { swarmProblem } = await import("../../src/platform/swarm/swarm-manager.js");
+  try {
+    if (swarmProblem(await docker.info()) !== undefined)
+      await docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+    return true;
+  } catch (err) {
+    const reason = `swarm tests skipped: cannot make this engine a swarm manager (${(err as Error).message})`;
+    if (process.env.SLIPWAY_REQUIRE_DOCKER === "1") throw new Error(`${reason} (SLIPWAY_REQUIRE_DOCKER=1)`, { cause: err });
+    console.warn(reason);
+    return false;
+  }
+}
