@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { SlipwayError } from "../errors.js";
+import { registerAuditCommands } from "./commands/audit-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerControlCommands } from "./commands/control-commands.js";
 import { registerDaemonCommands } from "./commands/daemon-commands.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInfoCommands(program);
   registerConfigCommands(program);
   registerEnvCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

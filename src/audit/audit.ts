@@ -1,0 +1,109 @@
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { discoverFiles } from "./discover.js";
+import { dockerfileChecker } from "./dockerfile.js";
+import { RULES, ruleById } from "./rules.js";
+import { secretsChecker } from "./secrets.js";
+import { applySuppressions, parseSuppressions } from "./suppress.js";
+import type { AuditFile, Checker, Finding, ProjectView, Severity } from "./types.js";
+import { yamlChecker } from "./yaml.js";
+
+/** Files larger than this are not read (a Dockerfile or YAML file that large is reported as SW0001). */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Points taken from 100 per finding. */
+export const SCORE_PENALTY: Record<Severity, number> = { error: 10, warning: 3, info: 1 };
+
+export const CHECKERS: readonly Checker[] = [dockerfileChecker, yamlChecker, secretsChecker];
+
+export interface AuditReport {
+  root: string;
+  filesScanned: number;
+  /** Rule IDs that ran (their checker matched at least one file), in registry order. */
+  rulesRun: string[];
+  /** Sorted by file, then line, then rule. */
+  findings: Finding[];
+  score: number;
+  durationMs: number;
+}
+
+/**
+ * Audits every file under `root` (see discoverFiles) with every checker. Never throws
+ * for a file: unreadable or malformed files become SW0001 findings.
+ *
+ * @example
+ * const report = runAudit("/srv/app");
+ * report.findings; // [{ rule: "SW1003", file: "Dockerfile", line: 1, message: "..." }]
+ */
+export function runAudit(root: string, checkers: readonly Checker[] = CHECKERS): AuditReport {
+  const started = performance.now();
+  const rels = discoverFiles(root);
+  const present = new Set(rels);
+  const texts = new Map<string, string | undefined>();
+  const project: ProjectView = {
+    read: (rel) => {
+      if (!present.has(rel)) return undefined;
+      if (!texts.has(rel)) texts.set(rel, readText(root, rel).text);
+      return texts.get(rel);
+    },
+  };
+  const ran = new Set<string>(["SW0001", "SW0002"]);
+  const findings: Finding[] = [];
+  for (const rel of rels) {
+    const matching = checkers.filter((c) => c.matches(rel));
+    const specific = matching.some((c) => c !== secretsChecker);
+    const read = readText(root, rel, specific);
+    if (read.problem) {
+      findings.push({ rule: "SW0001", file: rel, line: 1, message: `cannot read ${rel}: ${read.problem}` });
+      continue;
+    }
+    if (read.text === undefined) continue;
+    texts.set(rel, read.text);
+    const file: AuditFile = { rel, text: read.text };
+    const own: Finding[] = [];
+    for (const c of matching) {
+      c.rules.forEach((r) => ran.add(r));
+      try {
+        own.push(...c.check(file, project));
+      } catch (err) {
+        own.push({
+          rule: "SW0001",
+          file: rel,
+          line: 1,
+          message: `cannot parse ${rel} (${c.kind}): ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    }
+    findings.push(...applySuppressions(rel, own, parseSuppressions(read.text)));
+  }
+  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.rule.localeCompare(b.rule)));
+  return {
+    root,
+    filesScanned: rels.length,
+    rulesRun: RULES.map((r) => r.id).filter((id) => ran.has(id)),
+    findings,
+    score: score(findings),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** 100 minus SCORE_PENALTY per finding (error 10, warning 3, info 1), floored at 0. */
+export function score(findings: readonly Finding[]): number {
+  return Math.max(0, 100 - findings.reduce((sum, f) => sum + SCORE_PENALTY[ruleById(f.rule).severity], 0));
+}
+
+/**
+ * Reads a file as text. `text` undefined without `problem` means "skip quietly" (binary or large,
+ * and no checker needs it); `problem` is set when a file that must be checked cannot be.
+ */
+function readText(root: string, rel: string, required = false): { text?: string; problem?: string } {
+  try {
+    const abs = join(root, rel);
+    if (statSync(abs).size > MAX_FILE_BYTES) return required ? { problem: `larger than ${MAX_FILE_BYTES} bytes` } : {};
+    const buf = readFileSync(abs);
+    if (buf.subarray(0, 8000).includes(0)) return required ? { problem: "binary file (contains NUL bytes)" } : {};
+    return { text: buf.toString("utf8") };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { problem: code ? `${code} ${(err as Error).message.split(",")[0]?.replace(`${code}: `, "")}` : String(err) };
+  }
+}

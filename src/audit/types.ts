@@ -1,0 +1,46 @@
+/** Shared shapes of `slipway audit`: rules, findings, the files checkers see. */
+export type Severity = "error" | "warning" | "info";
+export type Section = "Application" | "Infrastructure" | "Monitoring" | "Security" | "Operations";
+
+export const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
+export const SECTIONS: readonly Section[] = ["Application", "Infrastructure", "Monitoring", "Security", "Operations"];
+
+/** One checklist item. `equivalents` names the same check in other tools, e.g. "hadolint DL3007". */
+export interface Rule {
+  id: string;
+  severity: Severity;
+  section: Section;
+  title: string;
+  reason: string;
+  fix: string;
+  equivalents: string[];
+}
+
+/** One problem: a rule broken at `file:line` (file relative to the audited root, `/`-separated; line 1-based). */
+export interface Finding {
+  rule: string;
+  file: string;
+  line: number;
+  message: string;
+}
+
+/** A readable text file handed to checkers. */
+export interface AuditFile {
+  /** Path relative to the root, `/`-separated. */
+  rel: string;
+  text: string;
+}
+
+/** Checks one kind of file. `rules` lists every rule it can report (they count as "ran" when it matched a file). */
+export interface Checker {
+  kind: string;
+  rules: string[];
+  matches(rel: string): boolean;
+  check(file: AuditFile, project: ProjectView): Finding[];
+}
+
+/** What a checker may ask about the rest of the project (read-only). */
+export interface ProjectView {
+  /** Text of a file relative to the root, or undefined when absent/unreadable/ignored. */
+  read(rel: string): string | undefined;
+}

@@ -1,0 +1,84 @@
+import { spawn } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLI, type CliResult } from "./support/project.js";
+import { cleanupTrees, DIGEST, DOCKERIGNORE, GOOD, tree } from "./fixtures/audit/support.js";
+
+// Drives the built CLI (`npm run build` first, as `npm test` does).
+function slipway(cwd: string, ...args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const projects = {
+  clean: tree({ Dockerfile: GOOD, ".dockerignore": DOCKERIGNORE, "README.md": "# app\n" }),
+  warnOnly: tree({ Dockerfile: GOOD.replace(/HEALTHCHECK.*\n/, ""), ".dockerignore": DOCKERIGNORE }),
+  infoOnly: tree({ Dockerfile: GOOD.replaceAll(`@${DIGEST}`, ""), ".dockerignore": DOCKERIGNORE }),
+  dirty: tree({ Dockerfile: GOOD.replace("USER node", "USER root"), ".dockerignore": DOCKERIGNORE, ".env": "X=1\n" }),
+};
+const { clean, dirty } = projects;
+afterAll(cleanupTrees);
+
+describe("slipway audit", () => {
+  it("exits 0 on a clean project (working directory by default)", async () => {
+    const r = await slipway(clean, "audit");
+    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^no findings in 3 files \(19 rules\)\nscore: 100\/100/), stderr: "" });
+  });
+
+  it("exits 1 on errors, prints grouped findings and the score", async () => {
+    const r = await slipway(clean, "audit", dirty);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Security\n  .env:1  SW2002 error  .env is committed\n");
+    expect(r.stdout).toContain("Dockerfile:13  SW1003 error  the final stage runs as root");
+    expect(r.stdout).toMatch(/score: 80\/100/);
+  });
+
+  it.each([
+    ["warnOnly", "error", 0],
+    ["warnOnly", "warning", 1],
+    ["infoOnly", "warning", 0],
+    ["infoOnly", "info", 1],
+    ["dirty", "none", 0],
+  ] as const)("%s project, --fail-on %s: exit %i", async (name, failOn, code) => {
+    const r = await slipway(clean, "audit", projects[name], "--fail-on", failOn);
+    expect(r.code).toBe(code);
+  });
+
+  it.each([
+    [["--format", "xml"], "error: --format xml: unknown value\nhint: use one of pretty, json, sarif, junit\n"],
+    [["--fail-on", "critical"], "error: --fail-on critical: unknown value\nhint: use one of error, warning, info, none\n"],
+  ])("usage errors exit 2 with one line and a hint: %j", async (args, stderr) => {
+    const r = await slipway(clean, "audit", ...args);
+    expect(r).toEqual({ code: 2, stdout: "", stderr });
+  });
+
+  it("--format json, sarif, junit", async () => {
+    const json = JSON.parse((await slipway(dirty, "audit", "--format", "json")).stdout) as { score: number; findings: { rule: string }[] };
+    expect(json.findings.map((f) => f.rule)).toEqual(["SW2002", "SW1003"]);
+    expect(json.score).toBe(80);
+    expect(JSON.parse((await slipway(dirty, "audit", "--json")).stdout)).toEqual({ ...json, durationMs: expect.any(Number) });
+    const sarif = JSON.parse((await slipway(dirty, "audit", "-f", "sarif")).stdout) as { version: string; runs: { results: unknown[] }[] };
+    expect(sarif.version).toBe("2.1.0");
+    expect(sarif.runs[0]?.results).toHaveLength(2);
+    const junit = await slipway(dirty, "audit", "-f", "junit");
+    expect(junit.code).toBe(1);
+    expect(junit.stdout).toMatch(/^<\?xml .*\n<testsuites name="slipway audit" tests="19" failures="2"/);
+  });
+
+  it("--list-rules, as text and JSON", async () => {
+    const text = await slipway(clean, "audit", "--list-rules");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(
+      "SW1003  error    Security        container runs as root  (hadolint DL3002, checkov CKV_DOCKER_3, checkov CKV_DOCKER_8)\n",
+    );
+    const rules = JSON.parse((await slipway(clean, "audit", "--list-rules", "--json")).stdout) as { id: string; equivalents: string[] }[];
+    expect(rules.length).toBe(19);
+    expect(rules.find((r) => r.id === "SW1008")?.equivalents).toEqual(["hadolint DL3020"]);
+  });
+});
