@@ -1,11 +1,14 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { discoverFiles } from "./discover.js";
+import { composeChecker } from "./compose.js";
 import { dockerfileChecker } from "./dockerfile.js";
+import { kubernetesChecker } from "./kubernetes.js";
 import { RULES, ruleById } from "./rules.js";
 import { secretsChecker } from "./secrets.js";
 import { applySuppressions, parseSuppressions } from "./suppress.js";
 import type { AuditFile, Checker, Finding, ProjectView, Severity } from "./types.js";
+import { workflowChecker } from "./workflow.js";
 import { yamlChecker } from "./yaml.js";
 
 /** Files larger than this are not read (a Dockerfile or YAML file that large is reported as SW0001). */
@@ -13,7 +16,14 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 /** Points taken from 100 per finding. */
 export const SCORE_PENALTY: Record<Severity, number> = { error: 10, warning: 3, info: 1 };
 
-export const CHECKERS: readonly Checker[] = [dockerfileChecker, yamlChecker, secretsChecker];
+export const CHECKERS: readonly Checker[] = [
+  dockerfileChecker,
+  yamlChecker,
+  workflowChecker,
+  composeChecker,
+  kubernetesChecker,
+  secretsChecker,
+];
 
 export interface AuditReport {
   root: string;

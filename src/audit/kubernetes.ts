@@ -1,0 +1,72 @@
+import { isDeepStrictEqual } from "node:util";
+import type { AuditFile, Checker, Finding } from "./types.js";
+import { arr, floatingImage, isObj, obj, str, yamlDocs } from "./yamldocs.js";
+
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+
+/**
+ * Kubernetes workload rules SW5001–SW5013: every document of any YAML file with
+ * `apiVersion: apps/v1` and `kind: Deployment|StatefulSet|DaemonSet`.
+ *
+ * @example
+ * kubernetesChecker.check({ rel: "k8s/app.yaml", text }, project); // [{ rule: "SW5001", line: 17, ... }]
+ */
+export const kubernetesChecker: Checker = {
+  kind: "kubernetes",
+  rules: ["SW5001", "SW5002", "SW5003", "SW5004", "SW5005", "SW5006", "SW5007", "SW5008", "SW5009", "SW5010", "SW5011", "SW5012", "SW5013"],
+  matches: (rel) => /\.ya?ml$/i.test(rel),
+  check(file: AuditFile): Finding[] {
+    if (!/^kind:\s*["']?(Deployment|StatefulSet|DaemonSet)\b/m.test(file.text)) return [];
+    const out: Finding[] = [];
+    for (const doc of yamlDocs(file.text)) {
+      const root = obj(doc.value);
+      const kind = str(root["kind"]);
+      if (str(root["apiVersion"]) !== "apps/v1" || !WORKLOADS.has(kind)) continue;
+      const name = `${kind} ${str(obj(root["metadata"])["name"]) || "(unnamed)"}`;
+      const spec = obj(root["spec"]);
+      const pod = obj(obj(spec["template"])["spec"]);
+      const podPath = ["spec", "template", "spec"];
+      const at = (rule: string, path: (string | number)[], message: string): void =>
+        void out.push({ rule, file: file.rel, line: doc.line(path), message });
+      if (kind !== "DaemonSet") {
+        const replicas = spec["replicas"];
+        if (replicas === undefined) at("SW5011", ["spec"], `${name} has no replicas (defaults to 1)`);
+        else if (typeof replicas === "number" && replicas < 2) at("SW5011", ["spec", "replicas"], `${name} has ${replicas} replica(s)`);
+      }
+      if (pod["terminationGracePeriodSeconds"] === undefined) {
+        at("SW5013", podPath, `${name} does not set terminationGracePeriodSeconds`);
+      }
+      const podSecurity = obj(pod["securityContext"]);
+      arr(pod["containers"]).forEach((raw, i) => {
+        if (!isObj(raw)) return;
+        const c = raw;
+        const path = [...podPath, "containers", i];
+        const cname = `${name} container ${str(c["name"]) || String(i)}`;
+        if (!isObj(c["readinessProbe"])) at("SW5001", path, `${cname} has no readinessProbe`);
+        if (!isObj(c["livenessProbe"])) at("SW5002", path, `${cname} has no livenessProbe`);
+        if (!isObj(c["startupProbe"])) at("SW5003", path, `${cname} has no startupProbe`);
+        if (isObj(c["livenessProbe"]) && isDeepStrictEqual(c["livenessProbe"], c["readinessProbe"])) {
+          at("SW5004", [...path, "livenessProbe"], `${cname}: livenessProbe is identical to readinessProbe`);
+        }
+        const resources = obj(c["resources"]);
+        const requests = obj(resources["requests"]);
+        const limits = obj(resources["limits"]);
+        const missingReq = ["cpu", "memory"].filter((k) => requests[k] === undefined);
+        if (missingReq.length > 0) at("SW5005", path, `${cname} has no ${missingReq.join(" and ")} request`);
+        if (limits["memory"] === undefined) at("SW5006", path, `${cname} has no memory limit`);
+        const sc = obj(c["securityContext"]);
+        const scPath = isObj(c["securityContext"]) ? [...path, "securityContext"] : path;
+        const nonRoot = sc["runAsNonRoot"] ?? podSecurity["runAsNonRoot"];
+        if (nonRoot !== true) at("SW5007", scPath, `${cname} does not set runAsNonRoot: true`);
+        if (sc["readOnlyRootFilesystem"] !== true) at("SW5008", scPath, `${cname} does not set readOnlyRootFilesystem: true`);
+        if (sc["allowPrivilegeEscalation"] !== false) at("SW5009", scPath, `${cname} does not set allowPrivilegeEscalation: false`);
+        const image = str(c["image"]);
+        if (image === "" || floatingImage(image)) {
+          at("SW5010", [...path, "image"], `${cname} uses image ${image || "(none)"} without a version tag`);
+        }
+        if (!isObj(obj(c["lifecycle"])["preStop"])) at("SW5012", path, `${cname} has no preStop hook`);
+      });
+    }
+    return out;
+  },
+};
