@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
+import { RULES } from "../src/audit/rules.js";
 import { CLI, type CliResult } from "./support/project.js";
 import { cleanupTrees, DIGEST, DOCKERIGNORE, GOOD, tree } from "./fixtures/audit/support.js";
 
@@ -68,7 +69,7 @@ describe("slipway audit", () => {
     expect(sarif.runs[0]?.results).toHaveLength(2);
     const junit = await slipway(dirty, "audit", "-f", "junit");
     expect(junit.code).toBe(1);
-    expect(junit.stdout).toMatch(/^<\?xml .*\n<testsuites name="slipway audit" tests="19" failures="2"/);
+    expect(junit.stdout).toMatch(/^<\?xml .*\n<testsuites name="slipway audit" tests="\d+" failures="2"/);
   });
 
   it("--list-rules, as text and JSON", async () => {
@@ -78,7 +79,7 @@ describe("slipway audit", () => {
       "SW1003  error    Security        container runs as root  (hadolint DL3002, checkov CKV_DOCKER_3, checkov CKV_DOCKER_8)\n",
     );
     const rules = JSON.parse((await slipway(clean, "audit", "--list-rules", "--json")).stdout) as { id: string; equivalents: string[] }[];
-    expect(rules.length).toBe(19);
+    expect(rules.map((r) => r.id)).toEqual(RULES.map((r) => r.id));
     expect(rules.find((r) => r.id === "SW1008")?.equivalents).toEqual(["hadolint DL3020"]);
   });
 });
