@@ -1,6 +1,6 @@
 import type { Config } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
-import type { Release } from "../ledger/types.js";
+import type { LedgerEvent, Release } from "../ledger/types.js";
 import { Notifier, type NotifyMessage } from "../notify/notifier.js";
 
 /** Rollout events that also go to webhooks (`notify.webhooks`). */
@@ -35,7 +35,8 @@ export class Journal {
 
   /** A rollout event: ledger and webhooks. */
   event(event: RolloutEvent, message: string, data?: Record<string, unknown>): void {
-    this.line(event, message, data);
+    // The ledger's time (its injected clock) dates the webhook message too.
+    const recorded = this.line(event, message, data);
     const { target, previous, strategy } = this.rollout;
     const m: NotifyMessage = {
       event,
@@ -45,14 +46,14 @@ export class Journal {
       previousRelease: previous?.id ?? null,
       strategy,
       message,
-      at: new Date().toISOString(),
+      at: new Date(recorded.at).toISOString(),
     };
     this.notifier?.notify(m);
   }
 
   /** A ledger line only (instance changes, analysis figures, hook output). */
-  line(type: string, message: string, data?: Record<string, unknown>, instanceId?: string | null): void {
-    this.ledger.record({ type, rolloutId: this.rollout.id, releaseId: this.rollout.target.id, instanceId, message, data });
+  line(type: string, message: string, data?: Record<string, unknown>, instanceId?: string | null): LedgerEvent {
+    return this.ledger.record({ type, rolloutId: this.rollout.id, releaseId: this.rollout.target.id, instanceId, message, data });
   }
 
   /** Waits for webhook posts still in flight (shutdown, tests). */
