@@ -25,6 +25,18 @@ export const CHECKERS: readonly Checker[] = [
   secretsChecker,
 ];
 
+/** What runAudit can be given besides the root. */
+export interface AuditOptions {
+  checkers?: readonly Checker[];
+  /**
+   * Findings made outside the file walk (the live `--url` checks), with the rules that ran to
+   * make them. They are sorted, scored and suppressed by `audit.ignore` like the rest.
+   */
+  extra?: { rules: readonly string[]; findings: readonly Finding[] };
+  /** Today's date for `audit.ignore[].until` (injected clock; default: now). */
+  now?: Date;
+}
+
 export interface AuditReport {
   root: string;
   filesScanned: number;
@@ -44,7 +56,8 @@ export interface AuditReport {
  * const report = runAudit("/srv/app");
  * report.findings; // [{ rule: "SW1003", file: "Dockerfile", line: 1, message: "..." }]
  */
-export function runAudit(root: string, checkers: readonly Checker[] = CHECKERS): AuditReport {
+export function runAudit(root: string, options: AuditOptions = {}): AuditReport {
+  const checkers = options.checkers ?? CHECKERS;
   const started = performance.now();
   const rels = discoverFiles(root);
   const present = new Set(rels);
@@ -84,6 +97,10 @@ export function runAudit(root: string, checkers: readonly Checker[] = CHECKERS):
       }
     }
     findings.push(...applySuppressions(rel, own, parseSuppressions(read.text)));
+  }
+  if (options.extra) {
+    options.extra.rules.forEach((r) => ran.add(r));
+    findings.push(...options.extra.findings);
   }
   findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.rule.localeCompare(b.rule)));
   return {

@@ -1,9 +1,12 @@
+import { LIVE_RULES } from "./rules-live.js";
+import { PROJECT_RULES } from "./rules-project.js";
 import type { Rule } from "./types.js";
 
 /**
  * Every rule of `slipway audit`. IDs are stable: SW0xxx about the audit itself,
  * SW1xxx Dockerfile, SW2xxx secrets in the repository, SW3xxx GitHub Actions workflows,
- * SW4xxx Docker Compose, SW5xxx Kubernetes workloads.
+ * SW4xxx Docker Compose, SW5xxx Kubernetes workloads; SW6xxx slipway.yaml and SW7xxx the
+ * repository (rules-project.ts); SW8xxx live checks of a running service (rules-live.ts).
  */
 export const RULES: readonly Rule[] = Object.freeze([
   {
@@ -450,6 +453,8 @@ export const RULES: readonly Rule[] = Object.freeze([
     fix: "set `terminationGracePeriodSeconds` explicitly, longer than preStop + drain time",
     equivalents: [],
   },
+  ...PROJECT_RULES,
+  ...LIVE_RULES,
 ] satisfies Rule[]);
 
 const BY_ID = new Map(RULES.map((r) => [r.id, r]));
