@@ -17,11 +17,12 @@ function slipway(cwd: string, ...args: string[]): Promise<CliResult> {
   });
 }
 
+const README = "# app\n\n## Rollback\n\nslipway rollback\n";
 const projects = {
-  clean: tree({ Dockerfile: GOOD, ".dockerignore": DOCKERIGNORE, "README.md": "# app\n" }),
-  warnOnly: tree({ Dockerfile: GOOD.replace(/HEALTHCHECK.*\n/, ""), ".dockerignore": DOCKERIGNORE }),
-  infoOnly: tree({ Dockerfile: GOOD.replaceAll(`@${DIGEST}`, ""), ".dockerignore": DOCKERIGNORE }),
-  dirty: tree({ Dockerfile: GOOD.replace("USER node", "USER root"), ".dockerignore": DOCKERIGNORE, ".env": "X=1\n" }),
+  clean: tree({ Dockerfile: GOOD, ".dockerignore": DOCKERIGNORE, "README.md": README }),
+  warnOnly: tree({ Dockerfile: GOOD.replace(/HEALTHCHECK.*\n/, ""), ".dockerignore": DOCKERIGNORE, "README.md": README }),
+  infoOnly: tree({ Dockerfile: GOOD.replaceAll(`@${DIGEST}`, ""), ".dockerignore": DOCKERIGNORE, "README.md": README }),
+  dirty: tree({ Dockerfile: GOOD.replace("USER node", "USER root"), ".dockerignore": DOCKERIGNORE, ".env": "X=1\n", "README.md": README }),
 };
 const { clean, dirty } = projects;
 afterAll(cleanupTrees);
@@ -29,7 +30,7 @@ afterAll(cleanupTrees);
 describe("slipway audit", () => {
   it("exits 0 on a clean project (working directory by default)", async () => {
     const r = await slipway(clean, "audit");
-    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^no findings in 3 files \(19 rules\)\nscore: 100\/100/), stderr: "" });
+    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^no findings in 3 files \(28 rules\)\nscore: 100\/100/), stderr: "" });
   });
 
   it("exits 1 on errors, prints grouped findings and the score", async () => {

@@ -119,7 +119,7 @@ describe("report", () => {
   it("lists the rules that ran and sorts findings by file and line", () => {
     const r = audit({ "b.txt": `x\n${AWS}\n`, "a.txt": AWS });
     expect(r.findings.map((f) => `${f.file}:${f.line}`)).toEqual(["a.txt:1", "b.txt:2"]);
-    expect(r.rulesRun).toEqual(["SW0001", "SW0002", "SW2001", "SW2002"]);
+    expect(r.rulesRun).toEqual(["SW0001", "SW0002", "SW2001", "SW2002", "SW2003"]);
     expect(r.filesScanned).toBe(2);
     expect(existsSync(r.root)).toBe(true);
   });

@@ -74,7 +74,7 @@ describe("pretty, json, junit", () => {
       "  my app/Dockerfile:13  SW1003 error  the final stage runs as root\n      fix: end the final stage with a non-root user",
     );
     expect(out).toMatch(/\nscore: 75\/100 \(2 error, 1 warning, 2 info; 3 files in \d+ ms\)$/);
-    expect(prettyReport(audit({ "a.txt": "" }))).toMatch(/^no findings in 1 files \(4 rules\)\nscore: 100\/100/);
+    expect(prettyReport(audit({ "a.txt": "" }))).toMatch(/^no findings in 1 files \(5 rules\)\nscore: 100\/100/);
   });
 
   it("json carries severity, section and fix per finding", () => {
@@ -91,7 +91,7 @@ describe("pretty, json, junit", () => {
     const x = junitReport(dirty());
     expect(x.match(/<testcase /g)?.length).toBe(dirty().rulesRun.length);
     // 2 audit + 15 Dockerfile + 2 secrets + 13 Kubernetes rules (their checker sees every YAML file, here broken.yaml)
-    expect(x).toMatch(/<testsuites name="slipway audit" tests="32" failures="4"/);
+    expect(x).toMatch(/<testsuites name="slipway audit" tests="35" failures="4"/);
     expect(x).toContain('<testcase classname="slipway.audit.Security" name="SW1014 secret in ENV or ARG"/>');
     expect(x).toContain("CMD node &lt;x&gt; &amp; y is in shell form");
   });

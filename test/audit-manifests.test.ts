@@ -71,6 +71,7 @@ metadata:
 spec:
   replicas: 3
   template:
+    metadata: { labels: { app: web } }
     spec:
       terminationGracePeriodSeconds: 40
       securityContext:
@@ -94,9 +95,25 @@ spec:
           lifecycle:
             preStop:
               exec: { command: ["sleep", "5"] }
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: web }
+spec:
+  maxUnavailable: 1
+  selector: { matchLabels: { app: web } }
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 3
+  maxReplicas: 10
 `;
 
 const WF = ".github/workflows/ci.yml";
+const NO_HPA = K8S.replace(/---\napiVersion: autoscaling[^]*$/, "");
 
 /** [rule, file name, text that triggers it, text that does not]. */
 const CASES: [string, string, string, string][] = [
@@ -175,6 +192,30 @@ const CASES: [string, string, string, string][] = [
   ["SW5011", "k8s/web.yaml", K8S.replace("replicas: 3", "selector: {}"), K8S.replace("kind: Deployment", "kind: StatefulSet")],
   ["SW5012", "k8s/web.yaml", K8S.replace(/ {10}lifecycle:\n.*\n.*\n/, ""), K8S],
   ["SW5013", "k8s/web.yaml", K8S.replace("      terminationGracePeriodSeconds: 40\n", ""), K8S],
+  ["SW5014", "k8s/web.yaml", K8S.replace("{ matchLabels: { app: web } }", "{ matchLabels: { app: api } }"), K8S],
+  [
+    "SW5014",
+    "k8s/web.yaml",
+    K8S.replace(/---\napiVersion: policy\/v1[^]*?---\n/, "---\n").replace("replicas: 3\n", "replicas: 1\n"),
+    K8S.replace(/---\napiVersion: policy\/v1[^]*?---\n/, "---\n")
+      .replace(/---\napiVersion: autoscaling[^]*$/, "")
+      .replace("replicas: 3\n", "replicas: 1\n"),
+  ],
+  ["SW5015", "k8s/web.yaml", K8S.replace("minReplicas: 3", "minReplicas: 1"), K8S.replace("minReplicas: 3", "minReplicas: 2")],
+  ["SW5015", "k8s/web.yaml", K8S.replace("maxReplicas: 10", "maxReplicas: 3"), K8S.replace("maxReplicas: 10", "maxReplicas: 4")],
+  [
+    "SW5016",
+    "k8s/web.yaml",
+    K8S.replace("maxUnavailable: 1", "maxUnavailable: 0"),
+    K8S.replace("maxUnavailable: 1", "maxUnavailable: 25%"),
+  ],
+  // a numeric minAvailable is judged against a fixed replica count (an autoscaled one varies)
+  [
+    "SW5016",
+    "k8s/web.yaml",
+    NO_HPA.replace("maxUnavailable: 1", "minAvailable: 3"),
+    NO_HPA.replace("maxUnavailable: 1", "minAvailable: 2"),
+  ],
 ];
 
 describe("workflow, Compose and Kubernetes rules: each has a case that triggers it and one that does not", () => {
@@ -201,7 +242,7 @@ describe("workflow, Compose and Kubernetes rules: each has a case that triggers 
       ".github/workflows/ci.yml:29 SW3011",
       "compose.yaml:3 SW4004",
       "k8s/web.yaml:11 SW5011",
-      "k8s/web.yaml:30 SW5008",
+      "k8s/web.yaml:31 SW5008",
     ]);
   });
 
@@ -209,7 +250,7 @@ describe("workflow, Compose and Kubernetes rules: each has a case that triggers 
     const two = `${K8S}---\n${K8S.split("---\n")[1]?.replace("name: web\n", "name: api\n").replace("replicas: 3", "replicas: 1")}`;
     const r = audit({ "deploy/all.yml": two, "config.yaml": "kind: Deployment\nreplicas: 1\n", "compose.yaml": "services: {}\n" });
     expect(r.findings.map((f) => `${f.file}:${f.line} ${f.rule} ${f.message}`)).toEqual([
-      "deploy/all.yml:42 SW5011 Deployment api has 1 replica(s)",
+      "deploy/all.yml:58 SW5011 Deployment api has 1 replica(s)",
     ]);
   });
 

@@ -385,6 +385,24 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     ],
   },
   {
+    name: "audit ignores without reason, with a bad rule ID or an impossible date",
+    text: yaml(
+      ...BASE,
+      "audit:",
+      "  ignore:",
+      "    - { rule: SW1002 }",
+      "    - { rule: DL3007, reason: hadolint id }",
+      "    - { rule: SW1001, reason: base pinned by renovate, until: 2027-02-30 }",
+      "  actionPinning: commit",
+    ),
+    problems: [
+      "audit.ignore[0].reason: is required (slipway.yaml:6)",
+      "audit.ignore[1].rule: must be a rule ID like SW1001 (see slipway audit --list-rules) (slipway.yaml:7)",
+      "audit.ignore[2].until: must be a date like 2027-01-31 (slipway.yaml:8)",
+      "audit.actionPinning: must be one of tag, sha (slipway.yaml:9)",
+    ],
+  },
+  {
     name: "problem in an environment that is not selected",
     text: yaml(...BASE, "environments:", "  staging: { app: { replicas: 2 } }", "  production:", "    app: { replcas: 5 }"),
     environment: "staging",
@@ -449,6 +467,7 @@ describe("good configs", () => {
       notify: { webhooks: [], timeout: 5_000 },
       docker: { network: "host", restartPolicy: "no" },
       swarm: { portBase: 41000, constraints: [] },
+      audit: { ignore: [], actionPinning: "tag" },
     };
     expect(config).toEqual(expected);
     expect(environments).toEqual([]);

@@ -7,7 +7,12 @@ import { kubernetesChecker } from "./kubernetes.js";
 import { RULES, ruleById } from "./rules.js";
 import { secretsChecker } from "./secrets.js";
 import { applySuppressions, parseSuppressions } from "./suppress.js";
-import type { AuditFile, Checker, Finding, ProjectView, Severity } from "./types.js";
+import type { AuditFile, Checker, Finding, ProjectChecker, ProjectView, Severity } from "./types.js";
+import { disruptionChecker } from "./disruption.js";
+import { applyConfigIgnores, isoDay } from "./ignores.js";
+import { migrationsChecker } from "./migrations.js";
+import { repositoryChecker } from "./repository.js";
+import { DEFAULT_AUDIT_SETTINGS, parseSlipwayConfig, slipwayConfigChecker } from "./slipway-config.js";
 import { workflowChecker } from "./workflow.js";
 import { yamlChecker } from "./yaml.js";
 
@@ -23,7 +28,11 @@ export const CHECKERS: readonly Checker[] = [
   composeChecker,
   kubernetesChecker,
   secretsChecker,
+  slipwayConfigChecker,
+  migrationsChecker,
 ];
+
+export const PROJECT_CHECKERS: readonly ProjectChecker[] = [disruptionChecker, repositoryChecker];
 
 /** What runAudit can be given besides the root. */
 export interface AuditOptions {
@@ -33,6 +42,8 @@ export interface AuditOptions {
    * make them. They are sorted, scored and suppressed by `audit.ignore` like the rest.
    */
   extra?: { rules: readonly string[]; findings: readonly Finding[] };
+  /** Repository-level checkers run once after the files (default: PROJECT_CHECKERS). */
+  projectCheckers?: readonly ProjectChecker[];
   /** Today's date for `audit.ignore[].until` (injected clock; default: now). */
   now?: Date;
 }
@@ -58,17 +69,20 @@ export interface AuditReport {
  */
 export function runAudit(root: string, options: AuditOptions = {}): AuditReport {
   const checkers = options.checkers ?? CHECKERS;
+  const projectCheckers = options.projectCheckers ?? PROJECT_CHECKERS;
   const started = performance.now();
   const rels = discoverFiles(root);
   const present = new Set(rels);
   const texts = new Map<string, string | undefined>();
-  const project: ProjectView = {
-    read: (rel) => {
-      if (!present.has(rel)) return undefined;
-      if (!texts.has(rel)) texts.set(rel, readText(root, rel).text);
-      return texts.get(rel);
-    },
+  const read = (rel: string): string | undefined => {
+    if (!present.has(rel)) return undefined;
+    if (!texts.has(rel)) texts.set(rel, readText(root, rel).text);
+    return texts.get(rel);
   };
+  const configFile = ["slipway.yaml", "slipway.yml"].find((f) => present.has(f));
+  const config = configFile === undefined ? undefined : parseSlipwayConfig(read(configFile) ?? "", configFile);
+  const settings = config?.config?.audit ?? DEFAULT_AUDIT_SETTINGS;
+  const project: ProjectView = { read, files: rels, settings };
   const ran = new Set<string>(["SW0001", "SW0002"]);
   const findings: Finding[] = [];
   for (const rel of rels) {
@@ -98,9 +112,28 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
     }
     findings.push(...applySuppressions(rel, own, parseSuppressions(read.text)));
   }
+  for (const c of projectCheckers) {
+    if (!c.applies(project)) continue;
+    c.rules.forEach((r) => ran.add(r));
+    const own = c.check(project);
+    for (const file of new Set(own.map((f) => f.file))) {
+      findings.push(
+        ...applySuppressions(
+          file,
+          own.filter((f) => f.file === file),
+          parseSuppressions(read(file) ?? ""),
+        ).filter((f) => f.rule !== "SW0002"),
+      );
+    }
+  }
   if (options.extra) {
     options.extra.rules.forEach((r) => ran.add(r));
     findings.push(...options.extra.findings);
+  }
+  if (configFile !== undefined && settings.ignore.length > 0) {
+    ran.add("SW0003");
+    const today = isoDay(options.now ?? new Date());
+    findings.splice(0, findings.length, ...applyConfigIgnores(findings, settings.ignore, { configFile, doc: config?.doc, today }));
   }
   findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.rule.localeCompare(b.rule)));
   return {

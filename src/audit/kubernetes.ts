@@ -1,26 +1,49 @@
 import { isDeepStrictEqual } from "node:util";
 import type { AuditFile, Checker, Finding } from "./types.js";
-import { arr, floatingImage, isObj, obj, str, yamlDocs } from "./yamldocs.js";
+import { arr, floatingImage, isObj, obj, str, yamlDocs, type Obj, type YamlDoc } from "./yamldocs.js";
 
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+/** A cheap pre-filter before parsing: does the text hold any kind these rules look at? */
+export const KUBERNETES_KINDS = /^kind:\s*["']?(Deployment|StatefulSet|DaemonSet|HorizontalPodAutoscaler|PodDisruptionBudget)\b/m;
 
 /**
- * Kubernetes workload rules SW5001–SW5013: every document of any YAML file with
- * `apiVersion: apps/v1` and `kind: Deployment|StatefulSet|DaemonSet`.
+ * Kubernetes rules SW5001–SW5013 and SW5015–SW5016: every document of any YAML file with
+ * `apiVersion: apps/v1` and `kind: Deployment|StatefulSet|DaemonSet`, every
+ * HorizontalPodAutoscaler and PodDisruptionBudget. SW5014 looks across files (disruption.ts).
  *
  * @example
  * kubernetesChecker.check({ rel: "k8s/app.yaml", text }, project); // [{ rule: "SW5001", line: 17, ... }]
  */
 export const kubernetesChecker: Checker = {
   kind: "kubernetes",
-  rules: ["SW5001", "SW5002", "SW5003", "SW5004", "SW5005", "SW5006", "SW5007", "SW5008", "SW5009", "SW5010", "SW5011", "SW5012", "SW5013"],
+  rules: [
+    "SW5001",
+    "SW5002",
+    "SW5003",
+    "SW5004",
+    "SW5005",
+    "SW5006",
+    "SW5007",
+    "SW5008",
+    "SW5009",
+    "SW5010",
+    "SW5011",
+    "SW5012",
+    "SW5013",
+    "SW5015",
+    "SW5016",
+  ],
   matches: (rel) => /\.ya?ml$/i.test(rel),
   check(file: AuditFile): Finding[] {
-    if (!/^kind:\s*["']?(Deployment|StatefulSet|DaemonSet)\b/m.test(file.text)) return [];
+    if (!KUBERNETES_KINDS.test(file.text)) return [];
     const out: Finding[] = [];
     for (const doc of yamlDocs(file.text)) {
       const root = obj(doc.value);
       const kind = str(root["kind"]);
+      if (kind === "HorizontalPodAutoscaler" || kind === "PodDisruptionBudget") {
+        out.push(...(kind === "HorizontalPodAutoscaler" ? autoscalerBounds : budgetAllowance)(root, doc, file.rel));
+        continue;
+      }
       if (str(root["apiVersion"]) !== "apps/v1" || !WORKLOADS.has(kind)) continue;
       const name = `${kind} ${str(obj(root["metadata"])["name"]) || "(unnamed)"}`;
       const spec = obj(root["spec"]);
@@ -70,3 +93,41 @@ export const kubernetesChecker: Checker = {
     return out;
   },
 };
+
+/** SW5015: minReplicas >= 2 (absent means 1) and maxReplicas above it. */
+function autoscalerBounds(root: Obj, doc: YamlDoc, rel: string): Finding[] {
+  const spec = obj(root["spec"]);
+  const name = `HorizontalPodAutoscaler ${str(obj(root["metadata"])["name"]) || "(unnamed)"}`;
+  const min = typeof spec["minReplicas"] === "number" ? spec["minReplicas"] : 1;
+  const max = spec["maxReplicas"];
+  const out: Finding[] = [];
+  if (min < 2) {
+    const where = spec["minReplicas"] === undefined ? ["spec"] : ["spec", "minReplicas"];
+    out.push({ rule: "SW5015", file: rel, line: doc.line(where), message: `${name} may scale down to ${min} replica` });
+  }
+  if (typeof max === "number" && max <= min) {
+    out.push({
+      rule: "SW5015",
+      file: rel,
+      line: doc.line(["spec", "maxReplicas"]),
+      message: `${name}: maxReplicas ${max} <= minReplicas ${min}`,
+    });
+  }
+  return out;
+}
+
+/** SW5016: a budget of maxUnavailable 0 (or 0%) or minAvailable 100% never lets a pod be evicted. */
+function budgetAllowance(root: Obj, doc: YamlDoc, rel: string): Finding[] {
+  const spec = obj(root["spec"]);
+  const name = `PodDisruptionBudget ${str(obj(root["metadata"])["name"]) || "(unnamed)"}`;
+  const maxUnavailable = str(spec["maxUnavailable"]);
+  if (maxUnavailable === "0" || maxUnavailable === "0%") {
+    return [
+      { rule: "SW5016", file: rel, line: doc.line(["spec", "maxUnavailable"]), message: `${name} has maxUnavailable: ${maxUnavailable}` },
+    ];
+  }
+  if (str(spec["minAvailable"]) === "100%") {
+    return [{ rule: "SW5016", file: rel, line: doc.line(["spec", "minAvailable"]), message: `${name} has minAvailable: 100%` }];
+  }
+  return [];
+}

@@ -1,4 +1,6 @@
 /** Shared shapes of `slipway audit`: rules, findings, the files checkers see. */
+import type { AuditConfig } from "../config/types.js";
+
 export type Severity = "error" | "warning" | "info";
 export type Section = "Application" | "Infrastructure" | "Monitoring" | "Security" | "Operations";
 
@@ -43,4 +45,17 @@ export interface Checker {
 export interface ProjectView {
   /** Text of a file relative to the root, or undefined when absent/unreadable/ignored. */
   read(rel: string): string | undefined;
+  /** Every audited file (relative, `/`-separated), in walk order. */
+  files: readonly string[];
+  /** The `audit:` section of the root slipway.yaml (defaults when there is none or it is invalid). */
+  settings: AuditConfig;
+}
+
+/** Checks the project as a whole, once, after the files (repository-level rules). */
+export interface ProjectChecker {
+  kind: string;
+  rules: string[];
+  /** Whether the rules apply to this project at all (they count as "ran" when they do). */
+  applies(project: ProjectView): boolean;
+  check(project: ProjectView): Finding[];
 }

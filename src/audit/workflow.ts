@@ -1,4 +1,4 @@
-import type { AuditFile, Checker, Finding } from "./types.js";
+import type { AuditFile, Checker, Finding, ProjectView } from "./types.js";
 import { arr, isObj, obj, str, yamlDocs, type Obj } from "./yamldocs.js";
 
 /** .github/workflows/*.yml|yaml at the root of the audited directory. */
@@ -33,7 +33,7 @@ export const workflowChecker: Checker = {
   kind: "github-workflow",
   rules: ["SW3001", "SW3002", "SW3003", "SW3004", "SW3005", "SW3006", "SW3007", "SW3008", "SW3009", "SW3010", "SW3011", "SW3012"],
   matches: isWorkflow,
-  check(file: AuditFile): Finding[] {
+  check(file: AuditFile, project: ProjectView): Finding[] {
     const doc = yamlDocs(file.text)[0];
     if (!doc) return [];
     const root = obj(doc.value);
@@ -77,7 +77,7 @@ export const workflowChecker: Checker = {
       }
       j.steps.forEach((step, i) => {
         const uses = str(step["uses"]);
-        if (uses) checkUses(uses, (rule, message) => at(rule, ["jobs", j.id, "steps", i, "uses"], message));
+        if (uses) checkUses(uses, project.settings.actionPinning, (rule, message) => at(rule, ["jobs", j.id, "steps", i, "uses"], message));
         const run = str(step["run"]);
         if (EVENT_IN_RUN.test(run)) {
           at("SW3011", ["jobs", j.id, "steps", i, "run"], `step ${i + 1} of job ${j.id} interpolates \${{ github.event.* }} into a script`);
@@ -115,12 +115,15 @@ function needsOf(job: Obj): string[] {
   return typeof n === "string" ? [n] : arr(n).map(str);
 }
 
-function checkUses(uses: string, report: (rule: string, message: string) => void): void {
+/** SW3009/SW3010 for one `uses:`; with pinning "sha" a tag is not enough (SW3009). */
+function checkUses(uses: string, pinning: "tag" | "sha", report: (rule: string, message: string) => void): void {
   if (uses.startsWith("./") || uses.startsWith("docker://")) return;
   const owner = uses.split("/")[0] ?? "";
   if (owner === "actions" || owner === "github") return;
   const at = uses.indexOf("@");
   const ref = at < 0 ? "" : uses.slice(at + 1);
   if (ref === "" || BRANCH_REFS.has(ref)) report("SW3009", `${uses} is not pinned to a tag or commit`);
-  else if (!/^[0-9a-f]{40}$/.test(ref)) report("SW3010", `${uses} is pinned by tag, not by commit SHA`);
+  else if (/^[0-9a-f]{40}$/.test(ref)) return;
+  else if (pinning === "sha") report("SW3009", `${uses} is pinned by tag; audit.actionPinning requires a commit SHA`);
+  else report("SW3010", `${uses} is pinned by tag, not by commit SHA`);
 }

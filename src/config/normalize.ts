@@ -125,6 +125,7 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     notify: notifyConfig(parsed.notify),
     docker: parsed.docker,
     swarm: parsed.swarm,
+    audit: parsed.audit,
     ...(parsed.registry && { registry: parsed.registry }),
   };
 }

@@ -7,6 +7,7 @@
  * (./json-schema.ts) and docs/config.md (./reference.ts) are generated from it.
  */
 import { z } from "zod";
+import { auditSchema } from "./audit-schema.js";
 import * as d from "./defaults.js";
 import { address, command, duration, positiveInt, says, size, typed } from "./fields.js";
 import { healthSchema } from "./health-schema.js";
@@ -171,6 +172,7 @@ export const baseShape = {
     })
     .prefault({})
     .describe("Service settings for platform: swarm."),
+  audit: auditSchema,
 };
 
 /** The base schema (no environments): what an environment overlay is merged into and validated against. */

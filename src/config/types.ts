@@ -96,6 +96,21 @@ export interface Config {
   registry?: { repository: string };
   /** Service settings for platform: swarm; always present. */
   swarm: { portBase: number; constraints: string[] };
+  /** Settings of `slipway audit`; always present. */
+  audit: AuditConfig;
+}
+
+/** An accepted audit finding: `until` is YYYY-MM-DD (inclusive), `path` a gitignore-style pattern. */
+export interface AuditIgnore {
+  rule: string;
+  path?: string;
+  reason: string;
+  until?: string;
+}
+
+export interface AuditConfig {
+  ignore: AuditIgnore[];
+  actionPinning: "tag" | "sha";
 }
 
 /**

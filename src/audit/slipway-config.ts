@@ -1,0 +1,72 @@
+import { dirname } from "node:path";
+import { parseConfig } from "../config/load.js";
+import type { AuditConfig, Config } from "../config/types.js";
+import { SlipwayError } from "../errors.js";
+import type { AuditFile, Checker, Finding } from "./types.js";
+import { yamlDocs, type YamlDoc } from "./yamldocs.js";
+
+/** slipway.yaml / slipway.yml, at the root or in a sub-project. */
+export function isSlipwayConfig(rel: string): boolean {
+  return /(^|\/)slipway\.ya?ml$/.test(rel);
+}
+
+export const DEFAULT_AUDIT_SETTINGS: AuditConfig = Object.freeze({ ignore: [], actionPinning: "tag" });
+
+/** A slipway.yaml parsed for the audit: the config, or why it is not valid. */
+export interface ParsedSlipwayConfig {
+  config?: Readonly<Config>;
+  /** Problems of an invalid config, each "path: message (file:line)". */
+  problems: string[];
+  doc?: YamlDoc;
+}
+
+/**
+ * Parses slipway.yaml text with Slipway's own loader (the same rules as `slipway deploy`),
+ * never throwing: YAML syntax errors give no doc (the yaml checker reports them).
+ *
+ * @example
+ * parseSlipwayConfig("name: web\napp: { command: node server.js }\n", "slipway.yaml").config?.retain; // 5
+ */
+export function parseSlipwayConfig(text: string, rel: string): ParsedSlipwayConfig {
+  const doc = yamlDocs(text)[0];
+  if (!doc) return { problems: [] };
+  try {
+    return { config: parseConfig(text, { file: rel, root: `/${dirname(rel)}` }).config, problems: [], doc };
+  } catch (err) {
+    if (!(err instanceof SlipwayError)) throw err;
+    return { problems: err.details.length > 0 ? err.details : [err.message], doc };
+  }
+}
+
+/**
+ * slipway.yaml rules: SW6001 no readiness probe, SW6002 canary without analysis,
+ * SW6003 retain < 2; an invalid config is SW0001 with its first problem.
+ *
+ * @example
+ * slipwayConfigChecker.check({ rel: "slipway.yaml", text: "name: web\napp: { command: x }\nretain: 1\n" }, project);
+ * // [{ rule: "SW6001", ... }, { rule: "SW6003", line: 3, ... }]
+ */
+export const slipwayConfigChecker: Checker = {
+  kind: "slipway-config",
+  rules: ["SW6001", "SW6002", "SW6003"],
+  matches: isSlipwayConfig,
+  check(file: AuditFile): Finding[] {
+    const { config, problems, doc } = parseSlipwayConfig(file.text, file.rel);
+    if (!doc) return [];
+    const at = (rule: string, path: string[], message: string): Finding => ({ rule, file: file.rel, line: doc.line(path), message });
+    if (!config) {
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more: slipway config validate)` : "";
+      const first = problems[0] ?? "invalid";
+      const line = /:(\d+)\)$/.exec(first)?.[1];
+      return [{ rule: "SW0001", file: file.rel, line: line ? Number(line) : 1, message: `invalid Slipway config: ${first}${more}` }];
+    }
+    const out: Finding[] = [];
+    if (!config.health.readiness) out.push(at("SW6001", ["health"], `${file.rel} defines no readiness probe (health.readiness)`));
+    const canary = config.strategy.canary;
+    if (config.strategy.type === "canary" && canary && !canary.analysis && !canary.steps.some((s) => s.kind === "analysis")) {
+      out.push(at("SW6002", ["strategy", "canary"], "the canary has no analysis (strategy.canary.analysis or an analysis step)"));
+    }
+    if (config.retain < 2) out.push(at("SW6003", ["retain"], `retain: ${config.retain} keeps no release to roll back to`));
+    return out;
+  },
+};
