@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { chmodSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { RULES } from "../src/audit/rules.js";
 import { CLI, type CliResult } from "./support/project.js";
@@ -6,8 +7,15 @@ import { cleanupTrees, DIGEST, DOCKERIGNORE, GOOD, tree } from "./fixtures/audit
 
 // Drives the built CLI (`npm run build` first, as `npm test` does).
 function slipway(cwd: string, ...args: string[]): Promise<CliResult> {
+  return slipwayAs({}, cwd, ...args);
+}
+
+/** Root reads any file whatever its mode: as root, run the CLI as nobody (65534) so mode 000 means unreadable. */
+const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+function slipwayAs(user: { uid?: number; gid?: number }, cwd: string, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1" } });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1" }, ...user });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -50,6 +58,16 @@ describe("slipway audit", () => {
   ] as const)("%s project, --fail-on %s: exit %i", async (name, failOn, code) => {
     const r = await slipway(clean, "audit", projects[name], "--fail-on", failOn);
     expect(r.code).toBe(code);
+  });
+
+  it("an unreadable file (mode 000) is a finding with its error, not a crash", async () => {
+    const dir = tree({ Dockerfile: GOOD, ".dockerignore": DOCKERIGNORE, "README.md": README }, ["Dockerfile"]);
+    chmodSync(dir, 0o755); // mkdtemp made it 0700
+    const r = await slipwayAs(UNPRIVILEGED, dir, "audit", "--format", "json");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).findings).toEqual([
+      expect.objectContaining({ rule: "SW0001", file: "Dockerfile", message: "cannot read Dockerfile: EACCES permission denied" }),
+    ]);
   });
 
   it.each([
