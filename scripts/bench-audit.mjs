@@ -5,7 +5,7 @@
 //   node scripts/bench-audit.mjs 50000 5    # FILES RUNS
 //
 // The tree mixes TypeScript sources (~2 KB each), JSON, YAML, Dockerfiles and
-// .dockerignore files, plus an ignored dist/ and a node_modules/ that must be skipped.
+// .dockerignore files and a root package.json, plus an ignored dist/ and a node_modules/ that must be skipped.
 // Reports wall time of the whole CLI process (Node start-up included) and the
 // audit's own time (durationMs in --format json).
 
@@ -24,6 +24,12 @@ const root = mkdtempSync(path.join(tmpdir(), "slipway-bench-audit-"));
 const source = Array.from({ length: 60 }, (_, i) => `export const value${i} = compute(${i}, "some string literal ${i}");`).join("\n");
 const dockerfile = `FROM node:20.11-slim AS build\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n\nFROM node:20.11-slim\nWORKDIR /app\nCOPY --from=build /app/dist ./dist\nUSER node\nHEALTHCHECK CMD ["node", "h.js"]\nCMD ["node", "dist/s.js"]\n`;
 writeFileSync(path.join(root, ".gitignore"), "dist/\n");
+// A root package.json so the repository rules (SW7xxx: health route, env vars, logger...) scan every source file.
+writeFileSync(
+  path.join(root, "package.json"),
+  JSON.stringify({ name: "bench", scripts: { test: "vitest run" }, dependencies: { pino: "9" } }),
+);
+writeFileSync(path.join(root, "package-lock.json"), "{}\n");
 for (const ignored of ["dist", "node_modules/pkg"]) {
   mkdirSync(path.join(root, ignored), { recursive: true });
   for (let i = 0; i < 500; i++) writeFileSync(path.join(root, ignored, `f${i}.js`), source);

@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { runAudit, score } from "../src/audit/audit.js";
+import { score } from "../src/audit/audit.js";
 import { discoverFiles } from "../src/audit/discover.js";
+import { RULES } from "../src/audit/rules.js";
 import { isDotenv } from "../src/audit/secrets.js";
 import { audit, cleanupTrees, DOCKERIGNORE, GOOD, IGNORE, ruleIds, tree } from "./fixtures/audit/support.js";
 
@@ -118,5 +119,15 @@ describe("report", () => {
     expect(r.rulesRun).toEqual(["SW0001", "SW0002", "SW2001", "SW2002", "SW2003"]);
     expect(r.filesScanned).toBe(2);
     expect(existsSync(r.root)).toBe(true);
+  });
+});
+
+describe("docs/audit.md", () => {
+  it("has a table row for every rule, with its severity, section and title", () => {
+    const doc = readFileSync(new URL("../docs/audit.md", import.meta.url), "utf8");
+    const rows = new Map(
+      [...doc.matchAll(/^\| (SW\d{4}) \| (\w+)\s*\| (\w+)\s*\| (.+?)\s*\|/gm)].map((m) => [m[1], `${m[2]} ${m[3]} ${m[4]}`]),
+    );
+    expect(RULES.filter((r) => rows.get(r.id) !== `${r.severity} ${r.section} ${r.title}`).map((r) => r.id)).toEqual([]);
   });
 });

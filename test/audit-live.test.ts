@@ -523,9 +523,13 @@ describe("slipway audit --url", () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats.default(ajv);
     const validate = ajv.compile(schema);
-    const doc = JSON.parse(r.stdout) as { runs: { results: { ruleId: string }[] }[] };
+    type Location = { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } } };
+    const doc = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; locations: Location[] }[] }[] };
     expect(validate(doc) ? [] : validate.errors).toEqual([]);
-    expect(doc.runs[0]?.results.map((x) => x.ruleId).filter((id) => id.startsWith("SW8"))).toEqual(["SW8010"]);
+    const live = doc.runs[0]?.results.filter((x) => x.ruleId.startsWith("SW8"));
+    expect(live?.map((x) => x.ruleId)).toEqual(["SW8010"]);
+    // the URL is an absolute artifact URI (no %SRCROOT% base): code scanning shows it as is
+    expect(live?.[0]?.locations[0]?.physicalLocation.artifactLocation).toEqual({ uri: `${s.origin}/` });
   });
 
   it.each([

@@ -89,7 +89,7 @@ export function sarifReport(report: AuditReport, version: string): object {
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: f.file.split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" },
+                artifactLocation: artifactLocation(f.file),
                 region: { startLine: Math.max(1, f.line) },
               },
             },
@@ -125,4 +125,10 @@ export function junitReport(report: AuditReport): string {
     "  </testsuite>",
     "</testsuites>",
   ].join("\n");
+}
+
+/** A repository file is relative to %SRCROOT%; a live finding's URL is an absolute URI of its own. */
+function artifactLocation(file: string): { uri: string; uriBaseId?: string } {
+  if (/^https?:\/\//.test(file)) return { uri: new URL(file).href };
+  return { uri: file.split("/").map(encodeURIComponent).join("/"), uriBaseId: "%SRCROOT%" };
 }

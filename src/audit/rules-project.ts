@@ -9,7 +9,7 @@ export const PROJECT_RULES: readonly Rule[] = [
     title: "slipway.yaml without a readiness probe",
     reason: "without readiness Slipway can only wait for the process to start: a release that cannot serve still takes traffic",
     fix: "add `health: { readiness: { http: /healthz } }` (and a startup probe for slow starts)",
-    equivalents: ["kube-score container-readiness-probe (for Kubernetes)"],
+    equivalents: [],
   },
   {
     id: "SW6002",
@@ -18,7 +18,7 @@ export const PROJECT_RULES: readonly Rule[] = [
     title: "canary without analysis",
     reason: "a canary nobody measures is a slow rollout: a failing release reaches 100% as long as its process stays up",
     fix: "add `strategy.canary.analysis: { maxErrorRate: 1% }` (background) or an `analysis` step, see docs/analysis.md",
-    equivalents: ["Argo Rollouts AnalysisTemplate", "Flagger canary analysis"],
+    equivalents: [],
   },
   {
     id: "SW6003",
@@ -27,7 +27,7 @@ export const PROJECT_RULES: readonly Rule[] = [
     title: "retain below 2: nothing to roll back to",
     reason: "with `retain: 1` only the current release is kept, so `slipway rollback` has no previous release to go back to",
     fix: "keep at least the previous release: `retain: 5` (the default)",
-    equivalents: ["Kubernetes revisionHistoryLimit"],
+    equivalents: [],
   },
   {
     id: "SW7001",

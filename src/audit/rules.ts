@@ -478,7 +478,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     title: "replicated workload without a PodDisruptionBudget",
     reason: "a node drain or cluster upgrade may evict every replica at once: the service goes down although it has several",
     fix: "add a PodDisruptionBudget with `maxUnavailable: 1` whose selector matches the pod template's labels",
-    equivalents: ["kube-score poddisruptionbudget", "Polaris missingPodDisruptionBudget"],
+    equivalents: ["kube-score deployment-has-poddisruptionbudget", "kube-score statefulset-has-poddisruptionbudget"],
   },
   {
     id: "SW5015",
@@ -488,7 +488,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     reason:
       "`minReplicas` below 2 lets the autoscaler scale to a single pod (no redundancy); `maxReplicas` <= `minReplicas` cannot scale at all",
     fix: "set `minReplicas: 2` (or more) and `maxReplicas` above it",
-    equivalents: ["kube-score horizontalpodautoscaler"],
+    equivalents: [],
   },
   {
     id: "SW5016",
@@ -497,7 +497,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     title: "PodDisruptionBudget allows no disruption",
     reason: "`maxUnavailable: 0` (or `minAvailable` equal to all replicas) blocks node drains forever: cluster upgrades stall",
     fix: "allow one pod at a time: `maxUnavailable: 1`",
-    equivalents: ["kube-score poddisruptionbudget"],
+    equivalents: [],
   },
   ...PROJECT_RULES,
   ...LIVE_RULES,
