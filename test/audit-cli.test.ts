@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { chmodSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { RULES } from "../src/audit/rules.js";
-import { CLI, type CliResult } from "./support/project.js";
+import { runCli, type CliResult } from "./support/project.js";
 import { cleanupTrees, DIGEST, DOCKERIGNORE, GOOD, tree } from "./fixtures/audit/support.js";
 
 // Drives the built CLI (`npm run build` first, as `npm test` does).
@@ -14,15 +13,7 @@ function slipway(cwd: string, ...args: string[]): Promise<CliResult> {
 const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
 function slipwayAs(user: { uid?: number; gid?: number }, cwd: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1" }, ...user });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(cwd, args, user);
 }
 
 const README = "# app\n\n## Rollback\n\nslipway rollback\n";

@@ -1,6 +1,5 @@
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +8,7 @@ import { gradeSecurityHeaders } from "../src/audit/live-headers.js";
 import { LIVE_RULES } from "../src/audit/rules-live.js";
 import { SlipwayError } from "../src/errors.js";
 import { cleanupTrees, tree } from "./fixtures/audit/support.js";
-import { CLI, freePort, type CliResult } from "./support/project.js";
+import { freePort, runCli, type CliResult } from "./support/project.js";
 
 // Real HTTP servers on 127.0.0.1, one per scenario. https:// URLs and non-loopback http:// URLs are
 // served by the same local servers through an injected fetch that maps their origin to a port.
@@ -468,17 +467,8 @@ describe("liveAudit: only the URL's host, bounded", () => {
   });
 });
 
-// The built CLI (`npm run build` first, as `npm test` does).
 function slipway(cwd: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(cwd, args);
 }
 
 describe("slipway audit --url", () => {

@@ -118,6 +118,12 @@ const NO_HPA = K8S.replace(/---\napiVersion: autoscaling[^]*$/, "");
 /** [rule, file name, text that triggers it, text that does not]. */
 const CASES: [string, string, string, string][] = [
   ["SW3001", WF, WORKFLOW.replace("      - run: npm test\n", ""), WORKFLOW],
+  [
+    "SW3001",
+    WF,
+    WORKFLOW.replace("      - run: npm test\n", "      - run: python -m build\n"),
+    WORKFLOW.replace("      - run: npm test\n", "      - run: pytest -q\n"),
+  ],
   ["SW3002", WF, WORKFLOW.replace("npm run lint", "npm run fmt"), WORKFLOW.replace("npm run lint", "npx eslint .")],
   ["SW3003", WF, WORKFLOW.replace("npm run typecheck", "npm run fmt"), WORKFLOW.replace("npm run typecheck", "npx tsc --noEmit")],
   ["SW3004", WF, WORKFLOW.replace("    needs: test\n", ""), WORKFLOW.replace("needs: [build]", "needs: [build, test]")],

@@ -4,8 +4,9 @@ import type { Finding, ProjectChecker, ProjectView } from "./types.js";
 
 const NODE_LOCKFILES = ["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"];
 const PYTHON_LOCKFILES = ["poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock"];
+/** A quoted route like "/healthz" or "/api/health/ready", a Django-style "healthz/", or a health library. */
 const HEALTH_ROUTE =
-  /["'`]\/(?:api\/)?(?:healthz?|readyz|livez|ready|live|liveness|readiness|ping|status)(?:\/[\w-]*)?["'`]|slipway\/health|@nestjs\/terminus|@godaddy\/terminus|\blightship\b|health_check/;
+  /["'`]\/(?:api\/)?(?:healthz?|readyz|livez|ready|live|liveness|readiness|ping|status)(?:\/[\w-]*)?["'`]|["'`](?:api\/)?(?:healthz?|readyz|livez)\/["'`]|slipway\/health|@nestjs\/terminus|@godaddy\/terminus|\blightship\b|health_check/;
 const NODE_LOGGERS = /^(pino|winston|bunyan|nestjs-pino|@nestjs\/pino|roarr|@google-cloud\/logging-winston)$/;
 const GO_LOGGERS = /"log\/slog"|go\.uber\.org\/zap|github\.com\/rs\/zerolog|github\.com\/sirupsen\/logrus/;
 const PY_LOGGERS = /\b(structlog|python-json-logger|loguru|json-logging|ecs-logging)\b/i;

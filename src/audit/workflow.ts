@@ -6,7 +6,7 @@ export function isWorkflow(rel: string): boolean {
   return /^\.github\/workflows\/[^/]+\.ya?ml$/i.test(rel);
 }
 
-const TEST = /\btest\b/i;
+const TEST = /\btest\b|\b(pytest|jest|vitest|mocha|ava|tox|nox)\b/i;
 const LINT = /\blint\b|\beslint\b|prettier\s+(--check|-c)\b|\bruff\b|\bgolangci-lint\b|\bflake8\b|\brubocop\b/i;
 const TYPECHECK = /\btype-?check\b|\btsc\b|\bmypy\b|\bpyright\b/i;
 const BUILD_OR_DEPLOY = /build|deploy|release|publish/i;

@@ -8,6 +8,7 @@ import { registerControlCommands } from "./commands/control-commands.js";
 import { registerDaemonCommands } from "./commands/daemon-commands.js";
 import { registerEnvCommands } from "./commands/env-commands.js";
 import { registerInfoCommands } from "./commands/info-commands.js";
+import { registerInitCommands } from "./commands/init-commands.js";
 import { registerRolloutCommands } from "./commands/rollout-commands.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerEnvCommands(program);
   registerAuditCommands(program);
+  registerInitCommands(program);
   return program;
 }
 

@@ -152,7 +152,8 @@ function sharedLibraries(binary: string): string[] {
   return [...output.matchAll(/(\/\S+) \(0x[0-9a-f]+\)/g)].map((match) => match[1] as string);
 }
 
-async function imageExists(docker: Dockerode, ref: string): Promise<boolean> {
+/** Does the engine have this image (tag or id)? */
+export async function imageExists(docker: Dockerode, ref: string): Promise<boolean> {
   return docker
     .getImage(ref)
     .inspect()

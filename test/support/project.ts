@@ -14,6 +14,30 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Runs the built CLI (`npm run build` first, as `npm test` does) in `cwd` with CI=1;
+ * `env` adds variables, `uid`/`gid` run it as another user (when root).
+ *
+ * @example
+ * const r = await runCli(dir, ["audit", "--format", "json"]); // { code: 0, stdout, stderr }
+ */
+export function runCli(
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string>; uid?: number; gid?: number } = {},
+): Promise<CliResult> {
+  const { env = {}, ...user } = options;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1", ...env }, ...user });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -82,14 +106,7 @@ export class TestProject {
 
   /** Runs `slipway ...args` with extra environment variables. */
   runWith(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: this.dir, env: { ...process.env, CI: "1", ...env } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    return runCli(this.dir, args, { env });
   }
 
   async json<T>(...args: string[]): Promise<T> {

@@ -1,0 +1,169 @@
+import { DEFAULT_BUN_VERSION, DEFAULT_NODE_MAJOR, NODE_MINORS, nodeVersionFor } from "./base-images.js";
+import type { ProjectDir } from "./project-dir.js";
+import type { NodeFacts, NodeFramework, NodePackageManager } from "./stack.js";
+
+/** Lockfiles in the order they are looked for when package.json has no `packageManager` field. */
+export const NODE_LOCKFILES: readonly [string, NodePackageManager][] = [
+  ["pnpm-lock.yaml", "pnpm"],
+  ["yarn.lock", "yarn"],
+  ["bun.lock", "bun"],
+  ["bun.lockb", "bun"],
+  ["package-lock.json", "npm"],
+  ["npm-shrinkwrap.json", "npm"],
+];
+
+/** Framework hints: the first dependency found wins. */
+export const NODE_FRAMEWORKS: readonly [string, NodeFramework, string][] = [
+  ["next", "next", "Next.js"],
+  ["@nestjs/core", "nest", "NestJS"],
+  ["express", "express", "Express"],
+  ["fastify", "fastify", "Fastify"],
+  ["hono", "hono", "Hono"],
+  ["koa", "koa", "Koa"],
+];
+
+/** Entry points tried, in order, when neither the start script nor `main` names one. */
+const ENTRY_CANDIDATES = ["server.js", "index.js", "app.js", "main.js", "src/server.js", "src/index.js", "src/app.js", "src/main.js"];
+/** What `npm init` writes as the test script: not a test. */
+const PLACEHOLDER_TEST = /no test specified/;
+
+interface PackageJson {
+  name?: unknown;
+  main?: unknown;
+  packageManager?: unknown;
+  engines?: { node?: unknown };
+  scripts?: Record<string, unknown>;
+  dependencies?: Record<string, unknown>;
+  devDependencies?: Record<string, unknown>;
+}
+
+/**
+ * Node facts from package.json and the files around it: package manager
+ * (`packageManager` field, else the lockfile, else npm), runtime version
+ * (`engines.node`, `.nvmrc`, `.node-version`; bun: `packageManager`, `.bun-version`),
+ * framework, TypeScript, build output and start command. Pushes one line per
+ * signal used to `signals`, and things to check to `notes`.
+ *
+ * @example
+ * detectNode(projectDir("/srv/web"), signals, notes); // { packageManager: "pnpm", framework: "fastify", ... }
+ */
+export function detectNode(project: ProjectDir, signals: string[], notes: string[]): NodeFacts {
+  const pkg = (project.json("package.json") ?? {}) as PackageJson;
+  const scripts = pkg.scripts ?? {};
+  const deps = { ...(pkg.devDependencies ?? {}), ...(pkg.dependencies ?? {}) };
+  const { packageManager, lockfile, pmVersion } = packageManagerOf(project, pkg, signals, notes);
+  const yarnBerry =
+    packageManager === "yarn" &&
+    (/^[2-9]|^\d\d/.test(pmVersion ?? "") || project.has(".yarnrc.yml") || (project.read("yarn.lock") ?? "").includes("__metadata:"));
+  const runtimeVersion = packageManager === "bun" ? bunVersion(project, pmVersion, signals) : nodeVersion(project, pkg, signals);
+  const hint = NODE_FRAMEWORKS.find(([dep]) => dep in deps);
+  if (hint) signals.push(`framework: ${hint[2]} (dependency ${hint[0]})`);
+  const framework = hint?.[1];
+  const typescript = "typescript" in deps || project.has("tsconfig.json");
+  if (typescript) signals.push(`TypeScript (${"typescript" in deps ? "dependency typescript" : "tsconfig.json"})`);
+  const build = typeof scripts["build"] === "string" ? { outDir: outDirOf(project, framework) } : undefined;
+  if (build) signals.push(`build: the build script, output in ${build.outDir}/`);
+  const start = startCommand(project, pkg, framework, build?.outDir, packageManager === "bun" ? "bun" : "node", notes);
+  signals.push(`start: ${start.join(" ")}`);
+  const has = (name: string): boolean => typeof scripts[name] === "string";
+  const test = has("test") && !PLACEHOLDER_TEST.test(String(scripts["test"]));
+  const typecheck = ["typecheck", "type-check"].find(has);
+  if (!test) notes.push('package.json has no test script: CI runs the "test" script, add one');
+  const extraManifests = [
+    ...(packageManager === "pnpm" ? ["pnpm-workspace.yaml"] : []),
+    ...(yarnBerry ? [".yarnrc.yml", ".yarn/releases"] : []),
+  ].filter((f) => project.has(f));
+  return {
+    language: "node",
+    packageManager,
+    yarnBerry,
+    ...(lockfile ? { lockfile } : {}),
+    runtimeVersion,
+    ...(framework ? { framework } : {}),
+    typescript,
+    ...(build ? { build } : {}),
+    start,
+    scripts: { lint: has("lint"), ...(typecheck ? { typecheck } : {}), test },
+    extraManifests,
+  };
+}
+
+function packageManagerOf(
+  project: ProjectDir,
+  pkg: PackageJson,
+  signals: string[],
+  notes: string[],
+): { packageManager: NodePackageManager; lockfile?: string; pmVersion?: string } {
+  const field = typeof pkg.packageManager === "string" ? /^(npm|yarn|pnpm|bun)@([^+\s]+)/.exec(pkg.packageManager) : null;
+  const found = NODE_LOCKFILES.find(([file]) => project.has(file));
+  if (field) {
+    const packageManager = field[1] as NodePackageManager;
+    const lockfile = NODE_LOCKFILES.find(([file, pm]) => pm === packageManager && project.has(file))?.[0];
+    signals.push(`package manager: ${packageManager} (packageManager ${String(pkg.packageManager)})`);
+    if (!lockfile) notes.push(`no ${packageManager} lockfile: commit one so installs are reproducible`);
+    return { packageManager, ...(lockfile ? { lockfile } : {}), ...(field[2] ? { pmVersion: field[2] } : {}) };
+  }
+  if (found) {
+    signals.push(`package manager: ${found[1]} (${found[0]})`);
+    return { packageManager: found[1], lockfile: found[0] };
+  }
+  signals.push("package manager: npm (no lockfile)");
+  notes.push("no lockfile: run npm install and commit package-lock.json so installs are reproducible");
+  return { packageManager: "npm" };
+}
+
+function nodeVersion(project: ProjectDir, pkg: PackageJson, signals: string[]): string {
+  const sources: [string, string | undefined][] = [
+    ["engines.node", typeof pkg.engines?.node === "string" ? pkg.engines.node : undefined],
+    [".nvmrc", project.read(".nvmrc")?.trim()],
+    [".node-version", project.read(".node-version")?.trim()],
+  ];
+  for (const [source, spec] of sources) {
+    const version = spec ? nodeVersionFor(spec) : undefined;
+    if (spec && version) {
+      signals.push(`node ${version} (${source} ${spec})`);
+      return version;
+    }
+  }
+  const version = NODE_MINORS[DEFAULT_NODE_MAJOR] ?? String(DEFAULT_NODE_MAJOR);
+  signals.push(`node ${version} (default: no engines.node, .nvmrc or .node-version)`);
+  return version;
+}
+
+function bunVersion(project: ProjectDir, pmVersion: string | undefined, signals: string[]): string {
+  const file = project.read(".bun-version")?.trim().replace(/^v/, "");
+  const version = pmVersion ?? (file || undefined);
+  signals.push(
+    `bun ${version ?? DEFAULT_BUN_VERSION} (${pmVersion ? "packageManager" : file ? ".bun-version" : "default: no packageManager or .bun-version"})`,
+  );
+  return version ?? DEFAULT_BUN_VERSION;
+}
+
+function outDirOf(project: ProjectDir, framework: NodeFramework | undefined): string {
+  if (framework === "next") return ".next";
+  const tsconfig = project.read("tsconfig.json") ?? "";
+  const outDir = /"outDir"\s*:\s*"\.?\/?([^"]+?)\/?"/.exec(tsconfig)?.[1];
+  return outDir && !outDir.includes("..") ? outDir : "dist";
+}
+
+function startCommand(
+  project: ProjectDir,
+  pkg: PackageJson,
+  framework: NodeFramework | undefined,
+  outDir: string | undefined,
+  runtime: "node" | "bun",
+  notes: string[],
+): string[] {
+  if (framework === "next") return ["node_modules/.bin/next", "start"];
+  const script = typeof pkg.scripts?.["start"] === "string" ? pkg.scripts["start"].trim() : "";
+  const words = script.split(/\s+/);
+  if (words[0] === runtime && words.length > 1 && !/[&|;$<>`]/.test(script)) return words;
+  if (framework === "nest") return [runtime, `${outDir ?? "dist"}/main.js`];
+  if (typeof pkg.main === "string" && /\.[cm]?js$/.test(pkg.main)) return [runtime, pkg.main.replace(/^\.\//, "")];
+  const built = ["server", "index", "main", "app"].find((n) => project.has(`src/${n}.ts`) || project.has(`${n}.ts`));
+  const guess = outDir ? `${outDir}/${built ?? "index"}.js` : (ENTRY_CANDIDATES.find((c) => project.has(c)) ?? "index.js");
+  notes.push(
+    `start command guessed as "${runtime} ${guess}"${script ? ` (the start script "${script}" is not a plain ${runtime} command)` : ""}: check CMD in the Dockerfile`,
+  );
+  return [runtime, guess];
+}
