@@ -63,7 +63,7 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
     writePlan(dir, planInit(stack, "rolling", projectDir(dir)).files, { force: false, dryRun: false });
     const generated = readFileSync(join(dir, "Dockerfile"), "utf8");
     const froms = generated.match(/^FROM .*/gm) ?? [];
-    expect(froms).toEqual(["FROM node:22.12-bookworm-slim AS deps", "FROM node:22.12-bookworm-slim AS runtime"]);
+    expect(froms).toEqual(["FROM node:24.11-bookworm-slim AS deps", "FROM node:24.11-bookworm-slim AS runtime"]);
     writeFileSync(join(dir, "Dockerfile"), generated.replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`));
 
     const lines: string[] = [];

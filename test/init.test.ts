@@ -115,11 +115,11 @@ describe("stack detection", () => {
     expect(node(files).runtimeVersion).toBe("20.18");
     expect(node({ ...files, "package.json": pkg({}) }).runtimeVersion).toBe("18.20");
     expect(node({ "package.json": pkg({}), ".node-version": "v22.1.0\n" }).runtimeVersion).toBe("22.1.0");
-    expect(node({ "package.json": pkg({}) }).runtimeVersion).toBe("22.12");
+    expect(node({ "package.json": pkg({}) }).runtimeVersion).toBe("24.11");
   });
 
   it.each([
-    [">=18", "22.12"],
+    [">=18", "24.11"],
     [">= 24", "24.11"],
     ["^20.5.0", "20.18"],
     ["~18.19", "18.20"],
@@ -128,7 +128,7 @@ describe("stack detection", () => {
     ["v20.11.1", "20.11.1"],
     ["22.11", "22.11"],
     ["lts/iron", "20.18"],
-    ["lts/*", "22.12"],
+    ["lts/*", "24.11"],
     ["banana", undefined],
   ])("node version spec %s → image version %s", (spec, version) => {
     expect(nodeVersionFor(spec)).toBe(version);

@@ -7,7 +7,7 @@
 /** Newest minor of each Node.js major with a `-bookworm-slim` image. */
 export const NODE_MINORS: Readonly<Record<number, string>> = { 18: "18.20", 20: "20.18", 22: "22.12", 24: "24.11" };
 /** Node.js major used when the project names none (an LTS line). */
-export const DEFAULT_NODE_MAJOR = 22;
+export const DEFAULT_NODE_MAJOR = 24;
 export const DEFAULT_BUN_VERSION = "1.3.4";
 export const DEFAULT_GO_VERSION = "1.23";
 export const DEFAULT_PYTHON_VERSION = "3.12";
@@ -18,7 +18,7 @@ const PYTHON_MINORS = ["3.9", "3.10", "3.11", "3.12", "3.13"];
 /** Node.js LTS code names used in .nvmrc (`lts/iron`). */
 const NODE_LTS_NAMES: Readonly<Record<string, number>> = { hydrogen: 18, iron: 20, jod: 22, krypton: 24 };
 
-/** `node:22.12-bookworm-slim` for "22.12". */
+/** `node:24.11-bookworm-slim` for "24.11". */
 export const nodeImage = (version: string): string => `node:${version}-bookworm-slim`;
 /** `oven/bun:1.3.4-slim` for "1.3.4". */
 export const bunImage = (version: string): string => `oven/bun:${version}-slim`;
@@ -35,7 +35,7 @@ export const pythonImage = (version: string): string => `python:${version}-slim-
  * names map to their line. Undefined when the spec means nothing to us.
  *
  * @example
- * nodeVersionFor(">=18"); // "22.12"
+ * nodeVersionFor(">=18"); // "24.11"
  * nodeVersionFor("v20.11.1"); // "20.11.1"
  * nodeVersionFor("lts/iron"); // "20.18"
  */

@@ -53,7 +53,7 @@ export function installCommands(node: NodeFacts): Commands {
  * needs nothing but the runtime.
  *
  * @example
- * nodeDockerfile(stack, stack.language as NodeFacts); // "# Dockerfile for web ...\nFROM node:22.12-bookworm-slim AS deps\n..."
+ * nodeDockerfile(stack, stack.language as NodeFacts); // "# Dockerfile for web ...\nFROM node:24.11-bookworm-slim AS deps\n..."
  */
 export function nodeDockerfile(stack: Stack, node: NodeFacts): string {
   const bun = node.packageManager === "bun";

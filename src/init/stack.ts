@@ -19,7 +19,7 @@ export interface NodeFacts {
   yarnBerry: boolean;
   /** Lockfile name, e.g. "package-lock.json" (undefined when there is none). */
   lockfile?: string;
-  /** Version part of the base image tag, e.g. "22.12" (node) or "1.3.4" (bun). */
+  /** Version part of the base image tag, e.g. "24.11" (node) or "1.3.4" (bun). */
   runtimeVersion: string;
   framework?: NodeFramework;
   typescript: boolean;
