@@ -64,6 +64,8 @@ describe("slipway audit", () => {
   it.each([
     [["--format", "xml"], "error: --format xml: unknown value\nhint: use one of pretty, json, sarif, junit\n"],
     [["--fail-on", "critical"], "error: --fail-on critical: unknown value\nhint: use one of error, warning, info, none\n"],
+    [["no-such-dir"], "error: no-such-dir: no such directory\nhint: pass the project's directory: slipway audit [dir]\n"],
+    [["README.md"], "error: README.md: not a directory\nhint: pass the project's directory: slipway audit [dir]\n"],
   ])("usage errors exit 2 with one line and a hint: %j", async (args, stderr) => {
     const r = await slipway(clean, "audit", ...args);
     expect(r).toEqual({ code: 2, stdout: "", stderr });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { runAudit } from "../../audit/audit.js";
 import { FORMATS, formatReport, type Format } from "../../audit/format.js";
@@ -60,11 +60,26 @@ export function registerAuditCommands(program: Command): void {
       if (o.listRules) return void console.log(g.json ? JSON.stringify(RULES, null, 2) : listRules());
       const format = parseChoice("--format", o.format, FORMATS) as Format;
       const failOn = parseChoice("--fail-on", o.failOn, FAIL_ON);
+      const root = auditRoot(dir);
       const live = await liveChecks(o);
-      const report = runAudit(resolve(dir ?? process.cwd()), { extra: live });
+      const report = runAudit(root, { extra: live });
       console.log(formatReport(report, g.json && o.format === "pretty" ? "json" : format, version()));
       if (failOn !== "none" && report.findings.some((f) => atOrAbove(ruleById(f.rule).severity, failOn))) process.exitCode = 1;
     });
+}
+
+/** The directory to audit, which must exist (a typo must not pass as a clean, empty project). */
+function auditRoot(dir: string | undefined): string {
+  const root = resolve(dir ?? process.cwd());
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    throw new SlipwayError("USAGE", `${dir ?? root}: no such directory`, { hint: "pass the project's directory: slipway audit [dir]" });
+  }
+  if (!isDir)
+    throw new SlipwayError("USAGE", `${dir ?? root}: not a directory`, { hint: "pass the project's directory: slipway audit [dir]" });
+  return root;
 }
 
 /** Runs the live checks when --url is given (usage errors first: before any request or file read). */
