@@ -71,14 +71,10 @@ export function registerAuditCommands(program: Command): void {
 /** The directory to audit, which must exist (a typo must not pass as a clean, empty project). */
 function auditRoot(dir: string | undefined): string {
   const root = resolve(dir ?? process.cwd());
-  let isDir = false;
-  try {
-    isDir = statSync(root).isDirectory();
-  } catch {
-    throw new SlipwayError("USAGE", `${dir ?? root}: no such directory`, { hint: "pass the project's directory: slipway audit [dir]" });
-  }
-  if (!isDir)
-    throw new SlipwayError("USAGE", `${dir ?? root}: not a directory`, { hint: "pass the project's directory: slipway audit [dir]" });
+  const hint = "pass the project's directory: slipway audit [dir]";
+  const stat = statSync(root, { throwIfNoEntry: false });
+  if (!stat) throw new SlipwayError("USAGE", `${dir ?? root}: no such directory`, { hint });
+  if (!stat.isDirectory()) throw new SlipwayError("USAGE", `${dir ?? root}: not a directory`, { hint });
   return root;
 }
 
