@@ -196,4 +196,20 @@ describe("an instance outliving the daemon that spawned it", () => {
     expect(log).toContain("SIGTERM received, shutting down");
     expect(exits).toEqual([]);
   });
+
+  it("finds an instance recorded without a pid (the daemon died while starting it) by its log file", async () => {
+    const a = platform();
+    const s = await spec("server.mjs");
+    const running = await a.start(s);
+    await request(s.port);
+    const b = platform();
+    const adopted = await b.adopt({ spec: s, pid: 0, startedAt: running.startedAt });
+    expect(adopted?.pid).toBe(running.pid);
+    // another project's (or release's) instance with the same id writes another log: not found
+    const elsewhere = new ProcessPlatform({ logDir: join(logDir, "other-project"), logMaxSize: 1_000_000, logMaxFiles: 3 });
+    expect(await elsewhere.adopt({ spec: s, pid: 0, startedAt: 0 })).toBeNull();
+    expect(await platform().adopt({ spec: { ...s, id: "r2-never-started" }, pid: 0, startedAt: 0 })).toBeNull();
+    await b.stop(s.id);
+    expect(isAlive(running.pid)).toBe(false);
+  });
 });

@@ -1,3 +1,5 @@
+import Database from "better-sqlite3";
+import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
 
@@ -13,7 +15,7 @@ afterEach(async () => {
   project = undefined;
 });
 
-it("after SIGKILL of the daemon, a new one serves the last good release and the ledger lists every release", async () => {
+it("after SIGKILL of the daemon (even before it recorded a new instance's pid), a new one serves the last good release and the ledger lists every release", async () => {
   project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
   expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
@@ -27,6 +29,11 @@ it("after SIGKILL of the daemon, a new one serves the last good release and the 
   });
   process.kill(project.daemonPid()!, "SIGKILL");
   expect((await third).code).not.toBe(0);
+  // The worst moment to die: after recording the v3 instance, before learning its pid (pid 0).
+  // The next daemon must still find it (by its log file) and stop it.
+  const db = new Database(join(project.dir, ".slipway/ledger.db"));
+  expect(db.prepare("UPDATE instances SET pid = 0 WHERE id = ?").run(mid.id).changes).toBe(1);
+  db.close();
   await expect(project.get("/")).rejects.toThrow(); // nothing listens while no daemon runs
   // instances are detached: they survive their daemon
   for (const i of before.instances) expect(isAlive(i.pid)).toBe(true);

@@ -165,16 +165,19 @@ export class Fleet {
   }
 
   private async spawn(inst: Instance): Promise<void> {
-    const running = await this.o.platform.start(inst.spec);
+    // Recorded before it starts (pid 0 = not known yet): a daemon killed between the two
+    // leaves a row, so the next daemon finds the instance (by log file or label) and stops it.
+    const row = { id: inst.id, releaseId: inst.releaseId, state: "starting", specJson: JSON.stringify(inst.spec) };
+    this.o.ledger.upsertInstance({ ...row, pid: 0, startedAt: this.o.clock.now() });
+    let running;
+    try {
+      running = await this.o.platform.start(inst.spec);
+    } catch (err) {
+      this.o.ledger.setInstanceState(inst.id, "stopped");
+      throw err;
+    }
     inst.pid = running.pid;
-    this.o.ledger.upsertInstance({
-      id: inst.id,
-      releaseId: inst.releaseId,
-      pid: running.pid,
-      state: "starting",
-      specJson: JSON.stringify(inst.spec),
-      startedAt: running.startedAt,
-    });
+    this.o.ledger.upsertInstance({ ...row, pid: running.pid, startedAt: running.startedAt });
     this.emit(inst, inst.state, "starting", `started pid ${running.pid} on port ${inst.spec.port}`);
     if (inst.state !== "starting") return;
     inst.monitor = this.o.createHealth(inst.spec, inst.health, (e) => this.onHealth(inst, e));

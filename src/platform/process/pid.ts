@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /**
  * Process-table queries for instances that may not be our children. Linux
@@ -49,6 +49,33 @@ export function processEnviron(pid: number): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The live process-group leader whose stdout is `logFile` (an absolute path), found by
+ * scanning /proc: how an instance is found when the daemon died between starting it and
+ * recording its pid. The log file names the project, release and instance, so it cannot
+ * match another project's instance. Undefined when there is none or /proc is unreadable.
+ */
+export function groupLeaderLoggingTo(logFile: string): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const stat = procStat(pid);
+    if (!stat || stat.pgrp !== pid || stat.state === "Z") continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/1`) === logFile) return pid;
+    } catch {
+      // not ours to inspect, or gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 function signalZero(target: number): boolean {

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync } from "node:fs";
 import { once } from "node:events";
+import { resolve } from "node:path";
 import { systemClock, type Clock } from "../../clock.js";
 import { SlipwayError } from "../../errors.js";
 import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "../platform.js";
 import { LogRotator, appendMarker, openLog } from "./log-file.js";
 import { listLogs, logPath, tailFile } from "./log-store.js";
-import { isAlive, isGroupAlive, processEnviron, signalGroup } from "./pid.js";
+import { groupLeaderLoggingTo, isAlive, isGroupAlive, processEnviron, signalGroup } from "./pid.js";
 
 export interface ProcessPlatformOptions {
   /** Root of instance logs: `<logDir>/<releaseId>/<instanceId>.log`. */
@@ -113,16 +114,19 @@ export class ProcessPlatform implements Platform {
   /**
    * Take over an instance from a daemon that died. It must be alive and carry
    * `SLIPWAY_INSTANCE=<spec.id>` in its environment (checked via /proc when
-   * readable), else null. Its exit is detected by polling.
+   * readable), else null. Its exit is detected by polling. A record with pid 0 (started
+   * but not yet recorded when the daemon died) is found by its log file in /proc.
    */
   async adopt(record: InstanceRecord): Promise<RunningInstance | null> {
-    const { spec, pid } = record;
+    const { spec } = record;
     const existing = this.#instances.get(spec.id);
     if (existing) return existing.running;
-    if (!isAlive(pid)) return null;
+    const log = logPath(this.#options.logDir, spec.releaseId, spec.id);
+    // pid 0: the daemon died after recording the instance but before learning its pid.
+    const pid = record.pid > 0 ? record.pid : groupLeaderLoggingTo(resolve(log));
+    if (pid === undefined || !isAlive(pid)) return null;
     const environ = processEnviron(pid);
     if (environ && !environ.includes(`SLIPWAY_INSTANCE=${spec.id}`)) return null;
-    const log = logPath(this.#options.logDir, spec.releaseId, spec.id);
     appendMarker(log, `adopted pid ${pid}`);
     return this.#track(spec, pid, record.startedAt, log, this.#pollExit(pid));
   }
