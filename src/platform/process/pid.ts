@@ -15,18 +15,23 @@ export function isAlive(pid: number): boolean {
 /** Does any live (non-zombie) process remain in process group `pgid`? */
 export function isGroupAlive(pgid: number): boolean {
   if (!signalZero(-pgid)) return false;
-  let entries: string[];
+  const pids = procPids();
+  if (!pids) return true;
+  return pids.some((pid) => {
+    const stat = procStat(pid);
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== "Z";
+  });
+}
+
+/** Every pid in /proc, or undefined when /proc cannot be listed. */
+function procPids(): number[] | undefined {
   try {
-    entries = readdirSync("/proc");
+    return readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number);
   } catch {
-    return true;
+    return undefined;
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
-    if (stat && stat.pgrp === pgid && stat.state !== "Z") return true;
-  }
-  return false;
 }
 
 /**
@@ -58,15 +63,7 @@ export function processEnviron(pid: number): string[] | undefined {
  * match another project's instance. Undefined when there is none or /proc is unreadable.
  */
 export function groupLeaderLoggingTo(logFile: string): number | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return undefined;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
+  for (const pid of procPids() ?? []) {
     const stat = procStat(pid);
     if (!stat || stat.pgrp !== pid || stat.state === "Z") continue;
     try {
