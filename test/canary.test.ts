@@ -1,6 +1,7 @@
+import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { helloConfig, TestProject, waitFor } from "./support/project.js";
+import { CLI, helloConfig, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
 interface Status {
@@ -36,6 +37,25 @@ afterEach(async () => {
 });
 
 describe("canary", () => {
+  it("logs -f follows instances started after it began from their first line (the canary scaling up at promotion)", async () => {
+    project = await TestProject.create((port) => canaryConfig(port, { steps: ["      - setWeight: 20", "      - pause: {}"].join("\n") }));
+    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    const paused = await project.run("deploy", "--version", "v2");
+    expect(paused.code).toBe(0); // paused at `pause: {}` with one canary instance, r2-1
+    const follower = spawn(process.execPath, [CLI, "logs", "-f", "--release", "2"], { cwd: project.dir, env: { ...process.env, CI: "1" } });
+    let out = "";
+    follower.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor("the follower to print r2-1", async () => out.includes("r2-1 | "));
+      expect((await project.run("promote", "--full")).code).toBe(0);
+      // r2-2 and r2-3 start after the follower began: their very first line must be there
+      for (const id of ["r2-2", "r2-3"])
+        await waitFor(`${id}'s first line`, async () => out.includes(`${id} | hello v2 (${id}) listening`));
+    } finally {
+      follower.kill();
+    }
+  });
+
   it("walks every step to 100% under continuous load with zero failed requests", async () => {
     project = await TestProject.create((port) =>
       canaryConfig(port, {

@@ -97,10 +97,10 @@ describe("tailFile", () => {
 });
 
 describe("followFile", () => {
-  async function follow(path: string) {
+  async function follow(path: string, fromStart = false) {
     const seen: string[] = [];
     const ac = new AbortController();
-    const done = followFile(path, (l) => seen.push(...l), ac.signal);
+    const done = followFile(path, (l) => seen.push(...l), ac.signal, fromStart);
     await new Promise((resolve) => setTimeout(resolve, 50)); // let it read the starting size
     const until = async (count: number) => {
       for (let i = 0; i < 100 && seen.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -130,6 +130,15 @@ describe("followFile", () => {
     expect(await f.until(4)).toEqual(["line 4", "line 5", "line 6", "line 7"]);
     appendFileSync(path, lines(8, 8));
     expect(await f.until(5)).toEqual(["line 4", "line 5", "line 6", "line 7", "line 8"]);
+    await f.stop();
+  });
+
+  it("with fromStart, reports the lines already there too", async () => {
+    const path = join(dir, "new.log");
+    writeFileSync(path, "first\nsecond\n");
+    const f = await follow(path, true);
+    appendFileSync(path, "third\n");
+    expect(await f.until(3)).toEqual(["first", "second", "third"]);
     await f.stop();
   });
 

@@ -41,15 +41,17 @@ export async function streamLogs(daemon: Daemon, params: URLSearchParams, req: I
   const ac = new AbortController();
   req.on("close", () => ac.abort());
   const following = new Set<string>();
-  const follow = () => {
+  // Files there now were tailed above: follow them from their end. Files found by a later scan
+  // belong to instances started since: follow them from their first line, so nothing is missed.
+  const follow = (fromStart: boolean) => {
     for (const entry of files()) {
       if (following.has(entry.path)) continue;
       following.add(entry.path);
-      void followFile(entry.path, (ls) => ls.forEach((l) => res.write(`${entry.instanceId} | ${l}\n`)), ac.signal);
+      void followFile(entry.path, (ls) => ls.forEach((l) => res.write(`${entry.instanceId} | ${l}\n`)), ac.signal, fromStart);
     }
   };
-  follow();
-  const timer = setInterval(follow, RESCAN_MS);
+  follow(false);
+  const timer = setInterval(() => follow(true), RESCAN_MS);
   ac.signal.addEventListener("abort", () => {
     clearInterval(timer);
     res.end();

@@ -82,8 +82,9 @@ export async function tailFile(path: string, lines: number): Promise<string[]> {
 }
 
 /**
- * Call `onLines` with every complete line appended to `path` from now on,
- * until `signal` aborts (then it resolves). Polls every FOLLOW_POLL_MS;
+ * Call `onLines` with every complete line appended to `path` from now on
+ * (with `fromStart`, from its first line: a file that appeared after the
+ * caller looked), until `signal` aborts (then it resolves). Polls every FOLLOW_POLL_MS;
  * after a copytruncate rotation it reads what it had not seen from `.1`,
  * then continues from the start of the truncated file.
  *
@@ -91,7 +92,7 @@ export async function tailFile(path: string, lines: number): Promise<string[]> {
  * const ac = new AbortController();
  * await followFile(path, (lines) => lines.forEach((l) => console.log(l)), ac.signal);
  */
-export async function followFile(path: string, onLines: (lines: string[]) => void, signal: AbortSignal): Promise<void> {
+export async function followFile(path: string, onLines: (lines: string[]) => void, signal: AbortSignal, fromStart = false): Promise<void> {
   const decoder = new StringDecoder("utf8");
   let partial = "";
   const emit = (data: Buffer) => {
@@ -99,7 +100,7 @@ export async function followFile(path: string, onLines: (lines: string[]) => voi
     partial = parts.pop() ?? "";
     if (parts.length > 0) onLines(parts);
   };
-  let position = await sizeOf(path);
+  let position = fromStart ? 0 : await sizeOf(path);
   let rotated = await stampOf(`${path}.1`);
   while (!signal.aborted) {
     await systemClock.sleep(FOLLOW_POLL_MS, signal);
