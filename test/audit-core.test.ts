@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { score } from "../src/audit/audit.js";
+import { runAudit, score } from "../src/audit/audit.js";
 import { discoverFiles } from "../src/audit/discover.js";
 import { RULES } from "../src/audit/rules.js";
 import { isDotenv } from "../src/audit/secrets.js";
@@ -96,6 +96,28 @@ describe("unreadable and malformed files are findings, not crashes", () => {
 
   it("a Dockerfile without FROM", () => {
     expect(ruleIds({ Dockerfile: "hello world\n", ".dockerignore": DOCKERIGNORE })).toEqual(["SW0001"]);
+  });
+
+  it("a FROM without an image", () => {
+    expect(audit({ Dockerfile: "# base\nFROM\nRUN true\n", ".dockerignore": DOCKERIGNORE }).findings).toEqual([
+      { rule: "SW0001", file: "Dockerfile", line: 2, message: "Dockerfile: FROM without an image" },
+    ]);
+  });
+
+  it("a YAML alias bomb is one finding, also where the Kubernetes checks read every manifest", () => {
+    const levels = ["a: &a [1, 2]"];
+    for (const [i, name] of ["b", "c", "d", "e", "f"].entries())
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${"abcdef"[i]}`).join(", ")}]`);
+    const bomb = `kind: Deployment\napiVersion: apps/v1\n${levels.join("\n")}\n`;
+    const r = runAudit(tree({ "k8s/bomb.yaml": bomb }));
+    expect(r.findings).toEqual([
+      {
+        rule: "SW0001",
+        file: "k8s/bomb.yaml",
+        line: 1,
+        message: "cannot expand YAML: Excessive alias count indicates a resource exhaustion attack",
+      },
+    ]);
   });
 
   it("other binary files are skipped quietly", () => {

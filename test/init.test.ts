@@ -482,6 +482,18 @@ describe("slipway init (built CLI)", () => {
     expect(readdirSync(empty)).toEqual([]);
   });
 
+  it.each([
+    ["{ not json", /^error: package\.json is not valid JSON: .+\n/],
+    ["[1, 2]", /^error: package\.json is not a JSON object\n/],
+  ])("a broken package.json (%s) is a usage error: nothing is guessed or written", async (text, first) => {
+    const dir = makeProject({ "package.json": text });
+    const r = await slipway(dir, "init");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(first);
+    expect(r.stderr).toMatch(/\nhint: fix package\.json \(npm cannot read it either\), then run slipway init again\n$/);
+    expect(readdirSync(dir)).toEqual(["package.json"]);
+  });
+
   it("usage errors write nothing in a detectable project either", async () => {
     const dir = makeProject(projects.nodeNpm);
     const before = listing(dir);

@@ -115,7 +115,13 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
   for (const c of projectCheckers) {
     if (!c.applies(project)) continue;
     c.rules.forEach((r) => ran.add(r));
-    const own = c.check(project);
+    let own: Finding[];
+    try {
+      own = c.check(project);
+    } catch (err) {
+      const message = `the ${c.kind} checks failed: ${err instanceof Error ? err.message : String(err)}`;
+      own = [{ rule: "SW0001", file: ".", line: 1, message }];
+    }
     for (const file of new Set(own.map((f) => f.file))) {
       findings.push(
         ...applySuppressions(

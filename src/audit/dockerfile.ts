@@ -56,6 +56,8 @@ export const dockerfileChecker: Checker = {
     const stages = splitStages(dockerfile.getInstructions());
     const final = stages.at(-1);
     if (!final) return [find(file.rel, 1, "SW0001", `${file.rel}: no FROM instruction, not a Dockerfile`)];
+    const bare = stages.find((s) => s.from.getArguments().length === 0);
+    if (bare) return [find(file.rel, lineOf(bare.from), "SW0001", `${file.rel}: FROM without an image`)];
     const out: Finding[] = [];
     const stageNames = new Set(stages.map((s) => s.name?.toLowerCase()).filter((n): n is string => !!n));
     for (const stage of stages) {

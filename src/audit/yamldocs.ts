@@ -1,6 +1,9 @@
 import { LineCounter, parseAllDocuments } from "yaml";
 import { lineOf } from "../config/problem.js";
 
+/** Aliases a document may expand before it counts as a resource-exhaustion attack (SW0001). */
+export const MAX_ALIAS_COUNT = 1000;
+
 /** One parsed YAML document: its plain value and the line of any path in it. */
 export interface YamlDoc {
   value: unknown;
@@ -16,7 +19,14 @@ export function yamlDocs(text: string): YamlDoc[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return [];
-  return docs.map((doc) => ({ value: doc.toJS({ maxAliasCount: 1000 }) as unknown, line: (path) => lineOf(doc, lines, path) }));
+  try {
+    return docs.map((doc) => ({
+      value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown,
+      line: (path) => lineOf(doc, lines, path),
+    }));
+  } catch {
+    return []; // an alias bomb: the yaml checker reports it
+  }
 }
 
 export type Obj = Record<string, unknown>;

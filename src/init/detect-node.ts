@@ -1,6 +1,28 @@
+import { SlipwayError } from "../errors.js";
 import { DEFAULT_BUN_VERSION, DEFAULT_NODE_MAJOR, NODE_MINORS, nodeVersionFor } from "./base-images.js";
 import type { ProjectDir } from "./project-dir.js";
 import type { NodeFacts, NodeFramework, NodePackageManager } from "./stack.js";
+
+/** package.json as an object: a file that is not one is bad input (npm cannot read it either), never guessed around. */
+function packageJson(project: ProjectDir): PackageJson {
+  const text = project.read("package.json");
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+    throw new SlipwayError("USAGE", `package.json is not valid JSON: ${reason}`, {
+      hint: "fix package.json (npm cannot read it either), then run slipway init again",
+    });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new SlipwayError("USAGE", "package.json is not a JSON object", {
+      hint: "fix package.json (npm cannot read it either), then run slipway init again",
+    });
+  }
+  return value as PackageJson;
+}
 
 /** Lockfiles in the order they are looked for when package.json has no `packageManager` field. */
 export const NODE_LOCKFILES: readonly [string, NodePackageManager][] = [
@@ -48,7 +70,7 @@ interface PackageJson {
  * detectNode(projectDir("/srv/web"), signals, notes); // { packageManager: "pnpm", framework: "fastify", ... }
  */
 export function detectNode(project: ProjectDir, signals: string[], notes: string[]): NodeFacts {
-  const pkg = (project.json("package.json") ?? {}) as PackageJson;
+  const pkg = packageJson(project);
   const scripts = pkg.scripts ?? {};
   const deps = { ...(pkg.devDependencies ?? {}), ...(pkg.dependencies ?? {}) };
   const { packageManager, lockfile, pmVersion } = packageManagerOf(project, pkg, signals, notes);
