@@ -8,10 +8,11 @@ import { projectDir } from "../src/init/project-dir.js";
 import { writePlan } from "../src/init/write.js";
 import { demultiplex } from "../src/platform/docker/container-logs.js";
 import { buildImage } from "../src/platform/docker/image-builder.js";
-import { builtLayers, dockerGate, removeImages } from "./support/docker.js";
+import { startLoad } from "../src/load/load-generator.js";
+import { builtLayers, dockerGate, removeAppImages, removeImages } from "./support/docker.js";
 import { cleanupProjects, makeProject, nodeNpm } from "./support/init-projects.js";
 import { ensureNodeNpmImage, NODE_NPM_IMAGE } from "./support/node-npm-image.js";
-import { freePort } from "./support/project.js";
+import { freePort, runCli } from "./support/project.js";
 
 // The Dockerfile `slipway init` writes for a Node app, built and run for real. Base images cannot be
 // pulled here, so every `FROM node:...` line is rewritten to a local image with this machine's node and npm.
@@ -99,4 +100,30 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
     });
     expect(health.Log?.at(-1)?.ExitCode).toBe(0);
   }, 180_000);
+
+  it("the slipway.yaml it writes deploys with Slipway on Docker: v1, then v2 rolling under load with zero failed requests", async () => {
+    const dir = makeProject(nodeNpm);
+    const stack = detectStack(dir, { strategy: "rolling" });
+    writePlan(dir, planInit(stack, "rolling", projectDir(dir)).files, { force: false, dryRun: false });
+    const dockerfile = join(dir, "Dockerfile");
+    writeFileSync(dockerfile, readFileSync(dockerfile, "utf8").replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`));
+    const port = await freePort();
+    const config = join(dir, "slipway.yaml");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)); // not :8080, shared machine
+    try {
+      const v1 = await runCli(dir, ["deploy", "--version", "v1"]);
+      expect(v1.stderr).toBe("");
+      expect(v1.stdout).toMatch(/release 1 \(v1\) is live/);
+      const load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 50, concurrency: 4 });
+      const v2 = await runCli(dir, ["deploy", "--version", "v2"]);
+      const report = await load.stop();
+      expect(v2.stdout).toMatch(/release 2 \(v2\) is live in [\d.]+s \(rolling\)/);
+      expect(report.failures).toEqual([]);
+      expect(report.failed).toBe(0);
+      expect(report.sent).toBeGreaterThan(50);
+    } finally {
+      await runCli(dir, ["down"]);
+      await removeAppImages(docker, stack.name);
+    }
+  }, 240_000);
 });
