@@ -401,6 +401,7 @@ async function runRole(role, args) {
   } else if (role === "router") {
     const { Router } = await import(pathToFileURL(path.join(ROOT, "dist", "router", "router.js")).href);
     const router = new Router({ listen: { host: HOST, port: 0 }, name: "bench" });
+    router.configure({ responseTimeout: 60_000 }); // the daemon's default (router.responseTimeout): one timer per request
     const { port } = await router.listen();
     router.setGroups([{ name: "r1", weight: 1, targets: [{ id: "b1", host: HOST, port: Number(args[0]) }] }]);
     process.on("SIGTERM", () => router.close().then(() => process.exit(0)));

@@ -99,6 +99,15 @@ describe("rolling deploy", () => {
     expect((await project.get("/")).body).toContain('"version":"v1"');
   });
 
+  it("answers 504 for an instance that never responds, after router.responseTimeout (health stays green)", async () => {
+    project = await TestProject.create((port) => helloConfig(port, "router: { responseTimeout: 500ms }\n"));
+    expect((await project.run("deploy", "--version", "v1", "--env", "BROKEN=hang")).code).toBe(0);
+    const r = await project.get("/");
+    expect(r.status).toBe(504);
+    expect(r.body).toMatch(/^slipway: instance "r1-\d" of "hello" did not respond within 500 ms\n$/);
+    expect((await project.get("/health/ready")).status).toBe(200); // the router passes health paths through like any other
+  });
+
   it("rejects a second concurrent deploy with exit code 3; --wait-lock waits", async () => {
     project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 1500ms"));
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);

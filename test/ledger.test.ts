@@ -49,6 +49,19 @@ describe("Ledger", () => {
     b.close();
   });
 
+  it("a release recorded by an older Slipway (config without router/audit) reads back with today's defaults", () => {
+    const file = join(dir, "ledger.db");
+    const a = Ledger.open(file, clock);
+    const older = Object.fromEntries(Object.entries(config).filter(([key]) => key !== "router" && key !== "audit")) as typeof config;
+    a.createRelease({ ...release("v1"), config: older });
+    a.close();
+    const b = Ledger.open(file, clock);
+    expect(b.release(1)?.config.router).toEqual({ responseTimeout: 60_000 });
+    expect(b.release(1)?.config.audit).toEqual({ ignore: [], actionPinning: "tag" });
+    expect(b.release(1)?.config).toEqual(config);
+    b.close();
+  });
+
   it("activate supersedes the previous release atomically; previousGoodRelease skips failed ones", () => {
     const l = Ledger.open(join(dir, "l.db"), clock);
     const r1 = l.createRelease(release("v1"));

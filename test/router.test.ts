@@ -594,6 +594,67 @@ describe("Router retries", () => {
   });
 });
 
+// ---------------------------------------------------------------- response timeout
+
+describe("Router response timeout", () => {
+  it("answers 504 when an instance sends no headers in time, frees it, and never retries the request", async () => {
+    const closed: string[] = [];
+    const hung = await backend("hung", (req) => req.socket.once("close", () => closed.push(req.url ?? ""))); // never answers
+    const samples: ResponseSample[] = [];
+    const { router: r, port } = await router({ onResponse: (s) => samples.push(s) });
+    r.configure({ responseTimeout: 300 });
+    r.setGroups([group("r1", 1, hung.target, (await backend("ok")).target)]);
+    // round-robin: of two requests, one goes to `hung`, is answered 504 and not replayed on `ok`
+    const replies = await Promise.all([request(port, { path: "/a" }), request(port, { path: "/b" })]);
+    const timedOut = replies.find((x) => x.status === 504);
+    expect(replies.map((x) => x.status).sort()).toEqual([200, 504]);
+    expect(timedOut?.text).toBe('slipway: instance "hung" of "web" did not respond within 300 ms\n');
+    expect(hung.sockets).toHaveLength(1);
+    await until(() => closed.length === 1); // the upstream request was aborted
+    await until(() => samples.length === 2);
+    expect(samples.map((x) => x.status).sort()).toEqual([200, 504]);
+    expect(r.stats().inFlight).toBe(0);
+  });
+
+  it("does not cut a response that started in time, however long its body streams", async () => {
+    const slow = await backend("slow", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      let n = 0;
+      const tick = setInterval(() => {
+        res.write(`chunk ${++n}\n`);
+        if (n === 4) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 200); // 800 ms of body, past the 300 ms timeout
+    });
+    const { router: r, port } = await router();
+    r.configure({ responseTimeout: 300 });
+    r.setGroups([group("r1", 1, slow.target)]);
+    const reply = await request(port);
+    expect(reply.status).toBe(200);
+    expect(reply.text).toBe("chunk 1\nchunk 2\nchunk 3\nchunk 4\n");
+  });
+
+  it("names the app given to configure in its own replies (the daemon's router outlives a rename)", async () => {
+    const { router: r, port } = await router();
+    r.configure({ name: "shop" });
+    expect((await request(port)).text).toMatch(/^slipway: no ready instance for "shop"/);
+  });
+
+  it("waits forever with 0 (the router's default), and rejects a bad value changing nothing", async () => {
+    const late = await backend("late", (req, res) => setTimeout(() => echo("late")(req, res), 400));
+    const { router: r, port } = await router();
+    r.setGroups([group("r1", 1, late.target)]);
+    expect((await request(port)).status).toBe(200);
+    r.configure({ responseTimeout: 100 });
+    expect(() => r.configure({ responseTimeout: -1 })).toThrow(/response timeout -1 is not a number of ms/);
+    expect((await request(port)).status).toBe(504);
+    r.configure({ responseTimeout: 0 });
+    expect((await request(port)).status).toBe(200);
+  });
+});
+
 // ---------------------------------------------------------------- websockets
 
 describe("Router WebSockets", () => {

@@ -10,8 +10,8 @@ import { env } from "./env.js"; // validated at startup: every problem listed, t
 const version = process.env.APP_VERSION ?? process.env.SLIPWAY_VERSION ?? "dev";
 const instance = process.env.SLIPWAY_INSTANCE ?? "local";
 // For trying failure paths: BROKEN=health fails liveness and readiness forever,
-// BROKEN=crash exits 1 second after start, FAIL_RATE=0.3 answers 500 to 30%
-// of the other requests (a faulty canary).
+// BROKEN=crash exits 1 second after start, BROKEN=hang never answers the other
+// requests (a stuck dependency), FAIL_RATE=0.3 answers 500 to 30% of them (a faulty canary).
 const broken = process.env.BROKEN ?? "";
 const failRate = Number(process.env.FAIL_RATE ?? 0);
 let served = 0;
@@ -30,6 +30,7 @@ const health = createHealth({
 });
 
 const app = (req, res) => {
+  if (broken === "hang") return; // the router's response timeout answers 504
   // Deterministic share: every request whose running count crosses a multiple of 1/failRate fails.
   served++;
   if (failRate > 0 && Math.floor(served * failRate) !== Math.floor((served - 1) * failRate)) {

@@ -44,6 +44,8 @@ export const DEFAULT_AUTO_PROMOTE = true;
 export const DEFAULT_SCALE_DOWN_DELAY = "5m";
 
 export const DEFAULT_DRAIN_TIMEOUT = "30s";
+/** How long the router waits for an instance's response headers before answering 504 (nginx's proxy_read_timeout). */
+export const DEFAULT_RESPONSE_TIMEOUT = "60s";
 export const DEFAULT_PROGRESS_DEADLINE = "5m";
 export const DEFAULT_RETAIN = 5;
 export const DEFAULT_LOG_MAX_SIZE = "10MB";

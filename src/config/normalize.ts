@@ -116,6 +116,7 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
       ...(health.liveness && { liveness: probe(health.liveness) }),
     },
     strategy: strategy(parsed.strategy),
+    router: parsed.router,
     drain: parsed.drain,
     progressDeadline: parsed.progressDeadline,
     retain: parsed.retain,

@@ -102,6 +102,16 @@ export const baseShape = {
   app: appSchema,
   health: healthSchema,
   strategy: strategySchema,
+  router: z
+    .strictObject({
+      responseTimeout: duration()
+        .prefault(d.DEFAULT_RESPONSE_TIMEOUT)
+        .describe(
+          "How long the router waits for an instance's response headers; then it answers 504 and aborts the request (never retried). A response that started streams as long as it takes. 0 waits forever.",
+        ),
+    })
+    .prefault({})
+    .describe("Slipway's router in front of the instances (docs/router.md)."),
   drain: z
     .strictObject({
       timeout: duration()

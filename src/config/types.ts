@@ -80,6 +80,8 @@ export interface Config {
     /** Present when slipway.yaml has a `strategy.blueGreen` section (always, for type blue-green). */
     blueGreen?: BlueGreenConfig;
   };
+  /** The router in front of the instances; `responseTimeout` in ms (0: none). */
+  router: { responseTimeout: number };
   drain: { timeout: number };
   progressDeadline: number;
   retain: number;

@@ -238,8 +238,10 @@ export class Daemon {
     await this.bindRouter(config.listen);
     const canary = config.strategy.canary;
     this.routeOptions = {
+      name: config.name,
       headerRoute: canary && canary.header !== false ? { header: canary.header } : null,
       stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
+      responseTimeout: config.router.responseTimeout,
     };
     this.router?.configure(this.routeOptions);
     await this.bindMetrics(config.metrics?.listen ?? null);

@@ -165,6 +165,7 @@ const PREVIEW_SYNC_EVERY = 500;
 
 async function openPreview(o: RuntimeOptions, ctx: StrategyContext, listen: { host: string; port: number }): Promise<PreviewHandle> {
   const router = new Router({ listen, name: `${o.config.name} preview` });
+  router.configure({ responseTimeout: o.config.router.responseTimeout });
   const bound = await router.listen();
   let table = "";
   const sync = () => {

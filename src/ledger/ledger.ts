@@ -1,6 +1,8 @@
 import Database from "better-sqlite3";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
+import { DEFAULT_RESPONSE_TIMEOUT } from "../config/defaults.js";
+import { parseDuration } from "../config/duration.js";
 import { MIGRATIONS } from "./schema.js";
 import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
 
@@ -236,7 +238,7 @@ function toRelease(r: Row): Release {
     createdAt: r.created_at as number,
     activatedAt: (r.activated_at as number | null) ?? null,
     configText: r.config_text as string,
-    config: JSON.parse(r.config_json as string) as Config,
+    config: storedConfig(r.config_json as string),
     configFile: r.config_file as string,
     environment: (r.environment as string | null) ?? null,
     env: JSON.parse(r.env_json as string) as Record<string, string>,
@@ -283,5 +285,18 @@ function toInstance(r: Row): InstanceRow {
     specJson: r.spec_json as string,
     startedAt: r.started_at as number,
     stoppedAt: (r.stopped_at as number | null) ?? null,
+  };
+}
+
+/**
+ * A release's config as stored. Releases recorded by an older Slipway lack keys added since:
+ * they get the defaults those keys have now, so a new daemon can run (and roll back to) them.
+ */
+function storedConfig(json: string): Config {
+  const config = JSON.parse(json) as Partial<Config> & Omit<Config, "router" | "audit">;
+  return {
+    ...config,
+    router: config.router ?? { responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT) },
+    audit: config.audit ?? { ignore: [], actionPinning: "tag" },
   };
 }

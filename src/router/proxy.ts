@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { newCohort } from "./cohort.js";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
-import { badGatewayReply, type Reply } from "./replies.js";
+import { badGatewayReply, gatewayTimeoutReply, type Reply } from "./replies.js";
 import type { GroupState, Choice, RoutingTable } from "./table.js";
 import type { TargetState } from "./target-pool.js";
 import type { ResponseSample } from "./types.js";
@@ -14,13 +14,16 @@ export interface ProxyContext {
   table: RoutingTable;
   /** Requests and upgrades answered, for stats. */
   requests: number;
-  /** The app's name, for the router's own replies. */
-  readonly name: string;
+  /** The app's name, for the router's own replies. Set by `Router.configure`. */
+  name: string;
   /** Lower-case header-route header name, or null (off). Set by `Router.configure`. */
   routeHeader: string | null;
   /** Cohort cookie name, or null (stickiness off). Set by `Router.configure`. */
   stickyCookie: string | null;
-  readonly noTarget: Reply;
+  /** Ms to wait for response headers before a 504 (0: no limit). Set by `Router.configure`. */
+  responseTimeout: number;
+  /** The 503 for `name`, precomputed. */
+  noTarget: Reply;
   readonly onResponse: ((sample: ResponseSample) => void) | undefined;
 }
 
@@ -59,6 +62,8 @@ class Exchange implements Choice, RequestHead {
   broken = false;
   /** The client side is closed (response sent or client gone). */
   finished = false;
+  /** Fires the 504 when no response headers came within `ctx.responseTimeout` (from the first attempt). */
+  timer: NodeJS.Timeout | null = null;
   readonly started: number;
   readonly ctx: ProxyContext;
   readonly req: IncomingMessage;
@@ -116,6 +121,7 @@ function send(ex: Exchange): void {
   }
   up[kExchange] = ex;
   ex.upstream = up;
+  if (ex.timer === null && ex.ctx.responseTimeout > 0) ex.timer = setTimeout(onResponseTimeout, ex.ctx.responseTimeout, ex);
   up.on("response", onUpstreamResponse);
   up.on("error", onUpstreamError);
   if (ex.hasBody) up.on("socket", onUpstreamSocket);
@@ -140,6 +146,7 @@ function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage)
     return;
   }
   ex.responded = true;
+  clearTimer(ex);
   const status = upRes.statusCode as number;
   try {
     const headers = responseHeaders(upRes.rawHeaders);
@@ -223,8 +230,30 @@ function replayable(ex: Exchange, err: NodeJS.ErrnoException): boolean {
   return method === "GET" || method === "HEAD" || method === "OPTIONS";
 }
 
+/** No response headers in time: give up on the instance (never retried: the request may have run) and answer 504. */
+function onResponseTimeout(ex: Exchange): void {
+  ex.timer = null;
+  if (ex.responded || ex.finished) return;
+  const up = ex.upstream;
+  ex.upstream = null; // its coming error is ours, not a failure to retry
+  const target = ex.target;
+  if (target !== null) {
+    ex.target = null;
+    target.release();
+  }
+  up?.destroy();
+  answer(ex, gatewayTimeoutReply(ex.ctx.name, ex.targetId, ex.ctx.responseTimeout));
+}
+
+function clearTimer(ex: Exchange): void {
+  if (ex.timer === null) return;
+  clearTimeout(ex.timer);
+  ex.timer = null;
+}
+
 function answer(ex: Exchange, reply: Reply): void {
   const res = ex.res;
+  clearTimer(ex);
   if (ex.finished) return;
   if (res.headersSent) {
     res.destroy();
@@ -238,6 +267,7 @@ function answer(ex: Exchange, reply: Reply): void {
 function onClientClose(this: Tagged<ServerResponse>): void {
   const ex = this[kExchange];
   ex.finished = true;
+  clearTimer(ex);
   let status = ex.status;
   if (!this.writableFinished) {
     status = ex.broken ? 502 : 499;

@@ -60,3 +60,14 @@ export function noTargetReply(name: string): Reply {
 export function badGatewayReply(name: string, targetId: string, code: string): Reply {
   return reply(502, `slipway: instance "${targetId}" of "${name}" failed before responding (${code})\n`);
 }
+
+/**
+ * The 504 answered when an instance sent no response headers within the
+ * router's response timeout (the request is not retried: it may have run).
+ *
+ * @example
+ * gatewayTimeoutReply("web", "web-r3-1", 60_000).status; // 504
+ */
+export function gatewayTimeoutReply(name: string, targetId: string, timeoutMs: number): Reply {
+  return reply(504, `slipway: instance "${targetId}" of "${name}" did not respond within ${timeoutMs} ms\n`);
+}

@@ -62,6 +62,7 @@ export class Router implements Traffic {
       name,
       routeHeader: null,
       stickyCookie: null,
+      responseTimeout: 0,
       noTarget: noTargetReply(name),
       onResponse: options.onResponse,
     };
@@ -139,8 +140,9 @@ export class Router implements Traffic {
   }
 
   /**
-   * Changes the canary settings for the requests that start from now on
-   * (the daemon keeps one router across releases). A missing key leaves
+   * Changes the app's name (in the router's own replies), the canary settings and the response timeout (ms to wait for an
+   * instance's response headers before answering 504; 0 waits forever) for
+   * the requests that start from now on (the daemon keeps one router across releases). A missing key leaves
    * that feature as it is; `null` switches it off: the route header is then
    * forwarded with no routing effect, and the cohort cookie is neither read
    * nor set. Throws `SlipwayError` `CONFIG_INVALID` on a name that is not an
@@ -155,7 +157,12 @@ export class Router implements Traffic {
    * router.configure({ stickiness: null }); // after promotion
    */
   configure(options: RoutingOptions): void {
-    const { headerRoute, stickiness } = options;
+    const { name, headerRoute, stickiness, responseTimeout } = options;
+    if (responseTimeout !== undefined && !(Number.isInteger(responseTimeout) && responseTimeout >= 0)) {
+      throw new SlipwayError("CONFIG_INVALID", `the router's response timeout ${String(responseTimeout)} is not a number of ms`, {
+        hint: "use a duration like 60s (0 waits forever)",
+      });
+    }
     if (headerRoute && !isToken(headerRoute.header)) {
       throw new SlipwayError("CONFIG_INVALID", `the router's route header ${JSON.stringify(headerRoute.header)} is not a header name`, {
         hint: "use letters, digits and dashes, like X-Slipway-Route",
@@ -168,6 +175,11 @@ export class Router implements Traffic {
     }
     if (headerRoute !== undefined) this.ctx.routeHeader = headerRoute === null ? null : headerRoute.header.toLowerCase();
     if (stickiness !== undefined) this.ctx.stickyCookie = stickiness === null ? null : stickiness.cookie;
+    if (responseTimeout !== undefined) this.ctx.responseTimeout = responseTimeout;
+    if (name !== undefined && name !== this.ctx.name) {
+      this.ctx.name = name;
+      this.ctx.noTarget = noTargetReply(name);
+    }
   }
 
   /**

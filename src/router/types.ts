@@ -62,8 +62,12 @@ export interface Stickiness {
  * a missing key leaves that feature as it is, `null` switches it off.
  */
 export interface RoutingOptions {
+  /** The app's name in the router's own 503/502/504 bodies. */
+  name?: string;
   headerRoute?: HeaderRoute | null;
   stickiness?: Stickiness | null;
+  /** Ms to wait for an instance's response headers before answering 504 (0: wait forever). */
+  responseTimeout?: number;
 }
 
 /** Counters for status display. */
