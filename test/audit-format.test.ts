@@ -1,25 +1,12 @@
-import { Ajv } from "ajv";
-import addFormats from "ajv-formats";
-import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatReport, jsonReport, junitReport, prettyReport, sarifReport } from "../src/audit/format.js";
 import { RULES } from "../src/audit/rules.js";
+import { sarifValidator } from "./fixtures/audit/sarif.js";
 import { audit, cleanupTrees, DIGEST, DOCKERIGNORE, GOOD } from "./fixtures/audit/support.js";
 
 afterAll(cleanupTrees);
 
-// The official schema declares draft-04, which Ajv 8 does not ship; its keywords as used there mean the same in
-// draft-07, so it is compiled as draft-07 after dropping the draft-04 `$schema` and `id` headers.
-const schema = JSON.parse(readFileSync(new URL("./fixtures/audit/sarif-schema-2.1.0.json", import.meta.url), "utf8")) as Record<
-  string,
-  unknown
->;
-delete schema.$schema;
-delete schema.id;
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-addFormats.default(ajv);
-const validate = ajv.compile(schema);
+const validate = sarifValidator();
 
 function validateSarif(doc: object): void {
   expect(validate(doc) ? [] : validate.errors).toEqual([]);

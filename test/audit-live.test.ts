@@ -1,12 +1,10 @@
-import { Ajv } from "ajv";
-import addFormats from "ajv-formats";
-import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXED_REQUESTS, liveAudit, MAX_BURST, parseLiveUrl, type LiveOptions, type LiveResult } from "../src/audit/live.js";
 import { gradeSecurityHeaders } from "../src/audit/live-headers.js";
 import { LIVE_RULES } from "../src/audit/rules-live.js";
 import { SlipwayError } from "../src/errors.js";
+import { sarifValidator } from "./fixtures/audit/sarif.js";
 import { cleanupTrees, tree } from "./fixtures/audit/support.js";
 import { freePort, runCli, type CliResult } from "./support/project.js";
 
@@ -504,15 +502,7 @@ describe("slipway audit --url", () => {
   it("SARIF with live findings validates against the SARIF 2.1.0 schema", async () => {
     const s = await serve(app({ headers: { "x-content-type-options": null } }));
     const r = await slipway(dir, "audit", "--url", `${s.origin}/`, "--burst", "0", "-f", "sarif");
-    const schema = JSON.parse(readFileSync(new URL("./fixtures/audit/sarif-schema-2.1.0.json", import.meta.url), "utf8")) as Record<
-      string,
-      unknown
-    >;
-    delete schema.$schema;
-    delete schema.id;
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats.default(ajv);
-    const validate = ajv.compile(schema);
+    const validate = sarifValidator();
     type Location = { physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string } } };
     const doc = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; locations: Location[] }[] }[] };
     expect(validate(doc) ? [] : validate.errors).toEqual([]);

@@ -10,6 +10,7 @@ import type { ContainerSettings, ExitInfo, InstanceSpec } from "../src/platform/
 import { isAlive } from "../src/platform/process/pid.js";
 import { freePort } from "../src/platform/process/port.js";
 import { NODE_BASE_IMAGE, ensureNodeBaseImage, removeImages, requireDockerOrSkip } from "./support/docker.js";
+import { waitFor } from "./support/project.js";
 
 const WEB = resolve(import.meta.dirname, "fixtures/docker/web");
 const HOST = "127.0.0.1";
@@ -20,16 +21,6 @@ const APP = `swplat-${RUN}`;
 const IMAGE = `slipway-test/web-${RUN}:v1`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeout = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Wait for the app to listen, then GET `path`. */
 async function request(port: number, path = "/"): Promise<string> {

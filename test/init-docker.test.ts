@@ -12,28 +12,13 @@ import { startLoad } from "../src/load/load-generator.js";
 import { builtLayers, dockerGate, removeAppImages, removeImages } from "./support/docker.js";
 import { cleanupProjects, makeProject, nodeNpm } from "./support/init-projects.js";
 import { ensureNodeNpmImage, NODE_NPM_IMAGE } from "./support/node-npm-image.js";
-import { freePort, runCli } from "./support/project.js";
+import { freePort, runCli, waitFor } from "./support/project.js";
 
 // The Dockerfile `slipway init` writes for a Node app, built and run for real. Base images cannot be
 // pulled here, so every `FROM node:...` line is rewritten to a local image with this machine's node and npm.
 const gate = await dockerGate();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const TAG = `slipway-test/init-node-${RUN}:1`;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-}
 
 async function execIn(container: Dockerode.Container, cmd: string[]): Promise<string> {
   const exec = await container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
@@ -88,16 +73,26 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
       HostConfig: { NetworkMode: "host" },
     });
     await container.start();
-    const body = await until("GET /healthz to answer 200", 20_000, async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      return res.status === 200 ? res.text() : undefined;
-    });
+    const body = await waitFor(
+      "GET /healthz to answer 200",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        return res.status === 200 ? res.text() : undefined;
+      },
+      20_000,
+      250,
+    );
     expect(JSON.parse(body)).toEqual({ status: "ok" });
     expect(await execIn(container, ["node", "-e", "console.log(process.getuid())"])).toBe("1000");
-    const health = await until("the HEALTHCHECK to report healthy", 30_000, async () => {
-      const state = (await container!.inspect()).State.Health;
-      return state?.Status === "healthy" ? state : undefined;
-    });
+    const health = await waitFor(
+      "the HEALTHCHECK to report healthy",
+      async () => {
+        const state = (await container!.inspect()).State.Health;
+        return state?.Status === "healthy" ? state : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(health.Log?.at(-1)?.ExitCode).toBe(0);
   }, 180_000);
 

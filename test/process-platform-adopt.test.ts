@@ -8,6 +8,7 @@ import type { ExitInfo, InstanceRecord, InstanceSpec } from "../src/platform/pla
 import { isAlive } from "../src/platform/process/pid.js";
 import { freePort } from "../src/platform/process/port.js";
 import { ProcessPlatform } from "../src/platform/process/process-platform.js";
+import { waitFor } from "./support/project.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const APPS = join(ROOT, "test/fixtures/apps");
@@ -55,16 +56,6 @@ async function spec(app: string, id = `r2-${++seq}`): Promise<InstanceSpec> {
 
 const logOf = (s: InstanceSpec) => join(logDir, String(s.releaseId), `${s.id}.log`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeout = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const get = (port: number, path = "/") => fetch(`http://${HOST}:${port}${path}`).then((r) => r.text());
 const request = (port: number, path = "/") => waitFor(`GET ${path}`, () => get(port, path).catch(() => ""));

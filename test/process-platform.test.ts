@@ -7,6 +7,7 @@ import type { ExitInfo, InstanceSpec } from "../src/platform/platform.js";
 import { isAlive } from "../src/platform/process/pid.js";
 import { freePort } from "../src/platform/process/port.js";
 import { ProcessPlatform } from "../src/platform/process/process-platform.js";
+import { waitFor } from "./support/project.js";
 
 const APPS = resolve(import.meta.dirname, "fixtures/apps");
 const HOST = "127.0.0.1";
@@ -49,16 +50,6 @@ async function spec(app: string, overrides: Partial<InstanceSpec> & { extraEnv?:
 
 const logOf = (s: InstanceSpec) => join(logDir, String(s.releaseId), `${s.id}.log`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeout = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function get(port: number, path = "/"): Promise<string> {
   const res = await fetch(`http://${HOST}:${port}${path}`);

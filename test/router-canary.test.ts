@@ -1,10 +1,11 @@
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { COHORT_BUCKETS, DEFAULT_COHORT_COOKIE } from "../src/router/cohort.js";
 import { Router, type RouterOptions } from "../src/router/router.js";
-import type { RouteGroup, Target } from "../src/router/types.js";
+import type { Target } from "../src/router/types.js";
+import { deadTarget, group, startRouter } from "./support/router.js";
 
 // Canary routing: header override and cookie stickiness, over real HTTP.
 
@@ -40,25 +41,7 @@ async function backend(name: string, setCookies: string[] = []): Promise<{ serve
   return { server, target: { id: name, host: "127.0.0.1", port: (server.address() as AddressInfo).port } };
 }
 
-/** A port with nothing listening (connection refused). */
-async function deadTarget(id: string): Promise<Target> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return { id, host: "127.0.0.1", port };
-}
-
-async function router(options: Partial<RouterOptions> = {}) {
-  const r = new Router({ listen: { host: "127.0.0.1", port: 0 }, name: "web", ...options });
-  const { port } = await r.listen();
-  cleanups.push(() => r.close());
-  return { router: r, port };
-}
-
-function group(name: string, weight: number, ...targets: Target[]): RouteGroup {
-  return { name, weight, targets };
-}
+const router = (options: Partial<RouterOptions> = {}) => startRouter(cleanups, options);
 
 /** canary first, as the daemon lists it. */
 const canaryAt = (weight: number, canary: Target[], stable: Target[]) => [

@@ -4,8 +4,9 @@ import net, { type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { Router } from "../src/router/router.js";
+import { Router, type RouterOptions } from "../src/router/router.js";
 import type { ResponseSample, RouteGroup, Target } from "../src/router/types.js";
+import { deadTarget, group, startRouter } from "./support/router.js";
 
 // ---------------------------------------------------------------- helpers
 
@@ -63,25 +64,7 @@ async function backend(name: string, handler: Handler = echo(name)): Promise<Bac
   return { name, server, port, target: { id: name, host: "127.0.0.1", port }, sockets, close };
 }
 
-/** A port with nothing listening (connection refused). */
-async function deadTarget(id: string): Promise<Target> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return { id, host: "127.0.0.1", port };
-}
-
-async function router(options: Partial<ConstructorParameters<typeof Router>[0]> = {}) {
-  const r = new Router({ listen: { host: "127.0.0.1", port: 0 }, name: "web", ...options });
-  const { port } = await r.listen();
-  cleanups.push(() => r.close());
-  return { router: r, port };
-}
-
-function group(name: string, weight: number, ...targets: Target[]): RouteGroup {
-  return { name, weight, targets };
-}
+const router = (options: Partial<RouterOptions> = {}) => startRouter(cleanups, options);
 
 interface Reply {
   status: number;
@@ -128,6 +111,17 @@ const json = (reply: Reply) =>
     rawHeaders: string[];
     body: string;
   };
+
+/** Writes `text` on a raw TCP connection to the router; resolves with everything read until the router closes it. */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(text));
+    let data = "";
+    socket.on("data", (c: Buffer) => (data += c.toString()));
+    socket.on("close", () => resolve(data));
+    socket.on("error", reject);
+  });
+}
 
 function keepAliveAgent(maxSockets = Infinity): http.Agent {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
@@ -278,13 +272,7 @@ describe("Router forwarding", () => {
     const a = await backend("a");
     const { router: r, port } = await router();
     r.setGroups([group("r1", 1, a.target)]);
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(port, "127.0.0.1", () => socket.write("GET /old HTTP/1.0\r\n\r\n"));
-      let data = "";
-      socket.on("data", (c: Buffer) => (data += c.toString()));
-      socket.on("end", () => resolve(data));
-      socket.on("error", reject);
-    });
+    const raw = await rawExchange(port, "GET /old HTTP/1.0\r\n\r\n");
     expect(raw).toMatch(/^HTTP\/1\.1 200 /);
     const seen = JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)) as { url: string; headers: Record<string, string> };
     expect(seen.url).toBe("/old");
@@ -758,13 +746,7 @@ describe("Router robustness", () => {
     const a = await backend("a");
     const { router: r, port } = await router();
     r.setGroups([group("r1", 1, a.target)]);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(port, "127.0.0.1", () => socket.write("THIS IS NOT HTTP\r\n\r\n"));
-      let data = "";
-      socket.on("data", (c: Buffer) => (data += c.toString()));
-      socket.on("close", () => resolve(data));
-      socket.on("error", reject);
-    });
+    const answer = await rawExchange(port, "THIS IS NOT HTTP\r\n\r\n");
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect((await request(port)).status).toBe(200);
   });

@@ -122,13 +122,15 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
       const message = `the ${c.kind} checks failed: ${err instanceof Error ? err.message : String(err)}`;
       own = [{ rule: "SW0001", file: ".", line: 1, message }];
     }
+    // Inline suppressions of the file a finding points at (SW0002 for reasonless ones was reported with that file).
     for (const file of new Set(own.map((f) => f.file))) {
+      const reasoned = parseSuppressions(read(file) ?? "").filter((m) => m.reason !== "");
       findings.push(
         ...applySuppressions(
           file,
           own.filter((f) => f.file === file),
-          parseSuppressions(read(file) ?? ""),
-        ).filter((f) => f.rule !== "SW0002"),
+          reasoned,
+        ),
       );
     }
   }
@@ -136,18 +138,19 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
     options.extra.rules.forEach((r) => ran.add(r));
     findings.push(...options.extra.findings);
   }
+  let reported = findings;
   if (configFile !== undefined && settings.ignore.length > 0) {
     ran.add("SW0003");
     const today = isoDay(options.now ?? new Date());
-    findings.splice(0, findings.length, ...applyConfigIgnores(findings, settings.ignore, { configFile, doc: config?.doc, today }));
+    reported = applyConfigIgnores(findings, settings.ignore, { configFile, doc: config?.doc, today });
   }
-  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.rule.localeCompare(b.rule)));
+  reported.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.rule.localeCompare(b.rule)));
   return {
     root,
     filesScanned: rels.length,
     rulesRun: RULES.map((r) => r.id).filter((id) => ran.has(id)),
-    findings,
-    score: score(findings),
+    findings: reported,
+    score: score(reported),
     durationMs: Math.round(performance.now() - started),
   };
 }

@@ -1,4 +1,3 @@
-import { sourceFiles } from "./stack.js";
 import type { ProjectView } from "./types.js";
 
 /** Environment variables every process has, or the platform sets: not the app's to document. */
@@ -22,19 +21,21 @@ export interface EnvUse {
 }
 
 /**
- * The first read of each environment variable in the app's source files (JS/TS `process.env`,
+ * The first read of each environment variable in the app's source files (`sources`, from
+ * stack.ts `sourceFiles`: JS/TS `process.env`,
  * Go `os.Getenv`, Python `os.environ`/`os.getenv`), ambient ones excluded. A file using an env
  * schema library (slipway/env, envalid, pydantic BaseSettings...) yields one `schema` use.
  *
  * @example
- * envUses(project); // [{ name: "DATABASE_URL", file: "src/db.ts", line: 3, schema: false }]
+ * envUses(project, sourceFiles(project)); // [{ name: "DATABASE_URL", file: "src/db.ts", line: 3, schema: false }]
  */
-export function envUses(project: ProjectView): EnvUse[] {
+export function envUses(project: ProjectView, sources: readonly string[]): EnvUse[] {
   const seen = new Map<string, EnvUse>();
-  for (const rel of sourceFiles(project)) {
+  for (const rel of sources) {
     const text = project.read(rel);
-    if (text === undefined || !/environ|getenv|Getenv|LookupEnv|process\.env|slipway\/env|env/.test(text)) continue;
+    if (text === undefined) continue;
     if (SCHEMA.test(text)) return [{ name: "", file: rel, line: 1, schema: true }];
+    if (!/env/i.test(text)) continue; // every read below (environ, getenv, Getenv, process.env) says "env"
     text.split("\n").forEach((content, i) => {
       for (const pattern of READS) {
         for (const m of content.matchAll(pattern)) {

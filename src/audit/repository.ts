@@ -31,9 +31,10 @@ export const repositoryChecker: ProjectChecker = {
     const stack = repoStack(project);
     const out: Finding[] = [];
     if (hasStack(stack)) {
+      const sources = sourceFiles(project);
       if (stack.node) out.push(...nodeScripts(stack.node.pkg, project));
-      out.push(...lockfiles(stack, project), ...tests(stack, project), ...health(stack, project));
-      out.push(...logging(stack, project), ...env(project));
+      out.push(...lockfiles(stack, project), ...tests(stack, project), ...health(stack, project, sources));
+      out.push(...logging(stack, project, sources), ...env(project, sources));
     }
     out.push(...runbook(project, stack));
     return out;
@@ -150,19 +151,18 @@ function manifestOf(stack: RepoStack): string {
   return stack.node ? "package.json" : stack.go ? "go.mod" : (stack.python?.manifests[0] ?? "pyproject.toml");
 }
 
-function health(stack: RepoStack, project: ProjectView): Finding[] {
-  const sources = sourceFiles(project);
+function health(stack: RepoStack, project: ProjectView, sources: readonly string[]): Finding[] {
   if (sources.length === 0) return [];
   if (sources.some((rel) => HEALTH_ROUTE.test(project.read(rel) ?? ""))) return [];
   const message = `no health endpoint in ${sources.length} source file(s) (looked for routes like "/healthz", "/readyz" or slipway/health)`;
   return [{ rule: "SW7005", file: manifestOf(stack), line: 1, message }];
 }
 
-function logging(stack: RepoStack, project: ProjectView): Finding[] {
+function logging(stack: RepoStack, project: ProjectView, sources: readonly string[]): Finding[] {
   if (stack.node && nodeDependencies(stack.node.pkg).some((d) => NODE_LOGGERS.test(d))) return [];
   if (
     stack.go &&
-    (GO_LOGGERS.test(stack.go.mod) || sourceFiles(project).some((rel) => rel.endsWith(".go") && GO_LOGGERS.test(project.read(rel) ?? "")))
+    (GO_LOGGERS.test(stack.go.mod) || sources.some((rel) => rel.endsWith(".go") && GO_LOGGERS.test(project.read(rel) ?? "")))
   ) {
     return [];
   }
@@ -170,12 +170,12 @@ function logging(stack: RepoStack, project: ProjectView): Finding[] {
   return [{ rule: "SW7007", file: manifestOf(stack), line: 1, message: "no structured (JSON) logger among the dependencies" }];
 }
 
-function env(project: ProjectView): Finding[] {
+function env(project: ProjectView, sources: readonly string[]): Finding[] {
   const config = project.read("slipway.yaml") ?? project.read("slipway.yml") ?? "";
   if (/^\s*envSchema\s*:/m.test(config)) return [];
   const documented = documentedEnv(project);
   const out: Finding[] = [];
-  for (const use of envUses(project)) {
+  for (const use of envUses(project, sources)) {
     if (use.schema) return [];
     if (!documented.has(use.name)) {
       out.push({
