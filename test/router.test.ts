@@ -376,6 +376,26 @@ describe("Router weights", () => {
     expect(r.stats().requests).toBe(400);
   });
 
+  it("keeps the smooth sequence across a rebuild that changes only targets (the split stays exact)", async () => {
+    const a = await backend("a");
+    const a2 = await backend("a2");
+    const b = await backend("b");
+    const { router: r, port } = await router();
+    const seq: string[] = [];
+    const next = async () => seq.push(String((await request(port)).headers["x-backend"]).replace("a2", "a"));
+    r.setGroups([group("r1", 1, a.target), group("r2", 1, b.target)]);
+    await next();
+    r.setGroups([group("r1", 1, a.target), group("r2", 1, b.target)]); // the same table again
+    await next();
+    r.setGroups([group("r1", 1, a.target, a2.target), group("r2", 1, b.target)]); // an instance joins r1
+    await next();
+    await next();
+    expect(seq).toEqual(["a", "b", "a", "b"]);
+    r.setGroups([group("r1", 3, a.target), group("r2", 1, b.target)]); // new weights: starts afresh
+    for (let i = 0; i < 4; i++) await next();
+    expect(seq.slice(4)).toEqual(["a", "a", "b", "a"]);
+  });
+
   it("follows the smooth sequence a,a,b,a,c,a,a for weights 5,1,1", async () => {
     const a = await backend("a");
     const b = await backend("b");

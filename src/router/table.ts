@@ -82,6 +82,11 @@ export class RoutingTable {
       return state;
     });
     pool.retireOthers(generation);
+    if (previous !== null && sameSplit(previous.groups, states)) {
+      // Only targets changed (an instance came or went): keep the round-robin where it was, so the
+      // split stays exact. With other groups or weights the state restarts from zero (its sum must be 0).
+      states.forEach((state, i) => (state.current = (previous.groups[i] as GroupState).current));
+    }
     return new RoutingTable(states);
   }
 
@@ -139,4 +144,9 @@ export class RoutingTable {
     for (const group of this.groups) out[group.name] = group.requests;
     return out;
   }
+}
+
+/** Same groups, in the same order, with the same effective weights. */
+function sameSplit(a: readonly GroupState[], b: readonly GroupState[]): boolean {
+  return a.length === b.length && a.every((g, i) => g.name === b[i]?.name && g.weight === b[i]?.weight);
 }
