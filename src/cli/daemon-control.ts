@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { ListenAddress } from "../config/types.js";
 import { statePaths } from "../daemon/paths.js";
 import { SlipwayError } from "../errors.js";
-import { ApiClient } from "./client.js";
+import { ApiClient } from "../control/api-client.js";
 
 /** How long `slipway up` waits for a fresh daemon to answer. */
 export const DAEMON_START_TIMEOUT = 15_000;
@@ -51,7 +51,8 @@ export async function ensureDaemon(root: string, listen: ListenAddress | undefin
     const pid = await pingDaemon(root);
     if (pid !== null) return { client, pid, started: true };
     const code = await Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
-    if (code !== undefined) break;
+    // Exit 0 before answering: another daemon (restarted by the router) holds the project; wait for it.
+    if (code !== undefined && code !== 0) break;
   }
   const why = lastErrorLine(paths.daemonLog);
   throw new SlipwayError("DAEMON_UNAVAILABLE", `the Slipway daemon did not start${why ? `: ${why}` : ""}`, {

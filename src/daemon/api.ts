@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { readJson, sendError, sendJson } from "../control/http-json.js";
 import { SlipwayError } from "../errors.js";
 import type { Daemon } from "./daemon.js";
 import { streamLogs } from "./logs.js";
@@ -15,7 +16,7 @@ const STATUS_EVERY = 500;
  */
 export function createApiServer(daemon: Daemon): Server {
   return createServer((req, res) => {
-    handle(daemon, req, res).catch((err) => sendError(res, err));
+    handle(daemon, req, res).catch((err) => sendError(res, toSlipwayError(err)));
   });
 }
 
@@ -123,35 +124,6 @@ function publicRelease(r: ReturnType<Daemon["ledger"]["releases"]>[number]) {
     runnable: r.snapshot !== "",
     reason: r.reason,
   };
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      try {
-        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {});
-      } catch (err) {
-        reject(new SlipwayError("USAGE", `bad request body: ${(err as Error).message}`));
-      }
-    });
-    req.on("error", reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: ServerResponse, err: unknown): void {
-  const e = toSlipwayError(err);
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  sendJson(res, e.code === "NOT_FOUND" ? 404 : e.code === "INTERNAL" ? 500 : 400, { error: e.toJSON() });
 }
 
 export function toSlipwayError(err: unknown): SlipwayError {

@@ -12,8 +12,8 @@ import { withContainerHealth, type ContainerHealthState } from "./container-heal
 import type { DockerPlatform } from "../platform/docker/docker-platform.js";
 import { freePort } from "../platform/process/port.js";
 import { InstanceHealth } from "../probe/instance-health.js";
-import { Router } from "../router/router.js";
-import type { ResponseSample, RouteGroup } from "../router/types.js";
+import type { ResponseSample, RouteGroup, RoutingOptions } from "../router/types.js";
+import type { WireSample } from "../routerd/host.js";
 import { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import { MetricsExporter } from "../metrics/prometheus.js";
 import { createApiServer } from "./api.js";
@@ -23,15 +23,14 @@ import { statePaths, type StatePaths } from "./paths.js";
 import { recoverState, type RecoveryReport } from "./recovery.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts } from "./rollouts.js";
+import { connectHost, RouterLink } from "./router-link.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
 
 /** The cookie that keeps a client on one side of a canary (`canary.stickiness: cookie`). */
 export const COHORT_COOKIE = "slipway_cohort";
 
-/** Where to connect for an address the router listens on. */
-function connectHost(host: string): string {
-  return host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-}
+/** The router process's listener for the app's public address. */
+const PUBLIC = "public";
 
 /** How long shutdown waits for an interrupted rollout to unwind. */
 const STOP_WAIT_FOR_ROLLOUT = 30_000;
@@ -62,12 +61,19 @@ export class Daemon {
   recovery: RecoveryReport | null = null;
   /** Settles once the current release is back to full size after a start. */
   recovered: Promise<void> = Promise.resolve();
-  private router: Router | null = null;
+  /** The channel to the router process, which owns the listeners and the routing table. */
+  readonly router: RouterLink;
   readonly recorder: TrafficRecorder;
   private metrics: MetricsExporter | null = null;
   private metricsAt: ListenAddress | null = null;
-  private routeOptions: Parameters<Router["configure"]>[0] = { headerRoute: null, stickiness: null };
+  private routeOptions: RoutingOptions = { headerRoute: null, stickiness: null };
   private routerAt: ListenAddress | null = null;
+  /**
+   * While a restarted daemon adopts the running instances, the router keeps
+   * the table it was serving: the fleet's table (empty until the adopted
+   * instances pass their readiness probe) is not sent until then.
+   */
+  private holdRoutes = true;
   private drainTimeout = 30_000;
   private appName = "app";
   private api: Server | null = null;
@@ -83,6 +89,11 @@ export class Daemon {
     mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
     this.ledger = Ledger.open(this.paths.ledger, this.clock);
     this.recorder = new TrafficRecorder({ clock: this.clock });
+    this.router = new RouterLink({
+      paths: this.paths,
+      onSamples: (samples) => this.onSamples(samples),
+      log: (message) => console.log(`${new Date().toISOString()} daemon: ${message}`),
+    });
     const current = this.ledger.currentRelease();
     const config = current ? releaseConfig(current) : null;
     const processes = new ProcessPlatform({
@@ -123,15 +134,15 @@ export class Daemon {
         detail: () => monitor.status().detail || (container?.detail() ?? ""),
       };
     };
-    this.swarm = new SwarmRuntime(this.platform, this.clock, (groups) => this.router?.setGroups(groups));
+    this.swarm = new SwarmRuntime(this.platform, this.clock, (groups) => this.router.setGroups(PUBLIC, groups));
     this.fleet = new Fleet({
       platform: this.platform,
       traffic: {
         // On swarm the router follows the service's tasks instead of the fleet.
         setGroups: (groups: RouteGroup[]) => {
-          if (!this.swarm.active) this.router?.setGroups(groups);
+          if (!this.swarm.active && !this.holdRoutes) this.router.setGroups(PUBLIC, groups);
         },
-        drain: (id, timeout) => this.router?.drain(id, timeout) ?? Promise.resolve(),
+        drain: (id, timeout) => this.router.drain(PUBLIC, id, timeout),
       },
       ledger: this.ledger,
       clock: this.clock,
@@ -153,21 +164,69 @@ export class Daemon {
       swarm: this.swarm,
       prepareRouter: (c) => this.prepareRouter(c),
       publicUrl: () => (this.routerAt ? `http://${connectHost(this.routerAt.host)}:${this.routerAt.port}` : ""),
+      openListener: (key, listen, options) => this.router.open(key, listen, options),
       onStateChange: () => this.updateMetrics(),
     });
     if (config) this.applyConfig(config);
   }
 
-  /** Opens the state, recovers what a previous daemon left, starts the router and the API. */
+  /**
+   * Opens the state, attaches to the router process (starting it when none
+   * runs) and takes over the table it serves, recovers what a previous daemon
+   * left, then starts the API.
+   */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(options);
+    const served = (await daemon.router.start()).listeners[PUBLIC];
+    if (served) {
+      daemon.routerAt = served.listen;
+      daemon.routeOptions = served.options;
+    }
     const current = daemon.ledger.currentRelease();
     const listen = current ? releaseConfig(current).listen : options.listen;
     if (listen) await daemon.bindRouter(listen);
-    daemon.recovery = await recoverState(daemon.ledger, daemon.platform, daemon.fleet, daemon.clock.now());
+    daemon.recovery = await recoverState(daemon.ledger, daemon.platform, daemon.fleet, daemon.clock.now(), (ids) => daemon.unroute(ids));
     await daemon.listenApi();
     daemon.recovered = daemon.rollouts.recover();
+    daemon.releaseRoutesWhenAdopted(daemon.recovered);
     return daemon;
+  }
+
+  /**
+   * Ends the hold on the routing table once every adopted instance has a
+   * verdict (ready or not) or recovery is over, whichever comes first.
+   */
+  private releaseRoutesWhenAdopted(recovered: Promise<void>): void {
+    const release = () => {
+      if (!this.holdRoutes) return;
+      this.holdRoutes = false;
+      off();
+      if (!this.swarm.active) this.router.setGroups(PUBLIC, this.fleet.routes());
+    };
+    const pending = () => this.fleet.list().some((i) => i.state === "starting" && i.lastMessage === "adopted");
+    const off = this.fleet.onChange(() => {
+      if (!pending()) release();
+    });
+    if (!pending()) release();
+    void recovered.finally(release);
+  }
+
+  /**
+   * Recovery is about to stop instances a killed daemon left (a canary, an
+   * old release): take them out of the table the router kept and drain them
+   * first, so their requests finish.
+   */
+  private async unroute(ids: string[]): Promise<void> {
+    const served = this.router.listener(PUBLIC);
+    if (!served || !ids.length) return;
+    const gone = new Set(ids);
+    const groups = served.groups
+      .map((g) => ({ ...g, targets: g.targets.filter((t) => !gone.has(t.id)) }))
+      .filter((g) => g.targets.length > 0);
+    const adopted = this.fleet.list().map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
+    // Never leave the table empty while adopted instances run: they were serving a moment ago.
+    this.router.setGroups(PUBLIC, groups.length || !adopted.length ? groups : [{ name: this.appName, weight: 1, targets: adopted }]);
+    await Promise.all(ids.map((id) => this.router.drain(PUBLIC, id, this.drainTimeout)));
   }
 
   status(): DaemonStatus {
@@ -176,7 +235,7 @@ export class Daemon {
       fleet: this.fleet,
       rollouts: this.rollouts,
       lock: this.lock.info,
-      router: this.router ? { listen: this.routerAt!, stats: this.router.stats() } : null,
+      router: this.routerAt ? { listen: this.routerAt, stats: this.router.stats(PUBLIC) ?? { requests: 0 } } : null,
       recovery: this.recovery,
       pid: process.pid,
       startedAt: this.startedAt,
@@ -214,7 +273,7 @@ export class Daemon {
       await this.fleet.retireAll("slipway down");
       await this.swarm.down();
       this.fleet.close();
-      await this.router?.close();
+      await this.router.shutdown();
       await this.metrics?.close();
       this.api?.close();
       rmSync(this.paths.socket, { force: true });
@@ -235,7 +294,6 @@ export class Daemon {
   /** Router address, canary routing options and the metrics listener, as a release's config says. */
   private async prepareRouter(config: Config): Promise<void> {
     this.applyConfig(config);
-    await this.bindRouter(config.listen);
     const canary = config.strategy.canary;
     this.routeOptions = {
       name: config.name,
@@ -243,7 +301,7 @@ export class Daemon {
       stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
       responseTimeout: config.router.responseTimeout,
     };
-    this.router?.configure(this.routeOptions);
+    await this.bindRouter(config.listen);
     await this.bindMetrics(config.metrics?.listen ?? null);
   }
 
@@ -260,6 +318,13 @@ export class Daemon {
     this.metrics = exporter;
     this.metricsAt = listen;
     this.updateMetrics();
+  }
+
+  /** A batch of the router's samples: those of the public listener feed analysis and metrics. */
+  private onSamples(samples: WireSample[]): void {
+    for (const [key, group, target, status, durationMs] of samples) {
+      if (key === PUBLIC) this.onSample({ group, target, status, durationMs });
+    }
   }
 
   /** One router sample: the analysis recorder and Prometheus, by release. */
@@ -287,18 +352,15 @@ export class Daemon {
     );
   }
 
-  /** Binds the router to `listen`; on a new address, the old listener closes after the new one is up. */
+  /**
+   * Serves the app on `listen` with the current routing options (a new
+   * address: the router closes the old listener once the new one is up).
+   */
   private async bindRouter(listen: ListenAddress): Promise<void> {
-    if (this.router && this.routerAt?.host === listen.host && this.routerAt.port === listen.port) return;
-    const router = new Router({ listen, name: this.appName, onResponse: (s) => this.onSample(s) });
-    router.configure(this.routeOptions);
-    await router.listen();
-    router.setGroups(this.fleet.routes());
-    const old = this.router;
-    this.router = router;
+    const moved = this.routerAt?.host !== listen.host || this.routerAt.port !== listen.port;
+    await this.router.bind(PUBLIC, listen, { ...this.routeOptions, name: this.appName });
     this.routerAt = listen;
-    this.ledger.record({ type: "router", message: `router listening on http://${listen.host}:${listen.port}` });
-    await old?.close();
+    if (moved) this.ledger.record({ type: "router", message: `router listening on http://${listen.host}:${listen.port}` });
   }
 
   private async listenApi(): Promise<void> {

@@ -7,16 +7,24 @@
  *
  *   node dist/daemon/main.js --root DIR [--listen HOST:PORT]
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseAddress } from "../config/address.js";
 import { SlipwayError } from "../errors.js";
+import { acquireSingleton } from "../supervise/singleton.js";
 import { Daemon } from "./daemon.js";
 
 try {
   const { values } = parseArgs({ options: { root: { type: "string" }, listen: { type: "string" } } });
   if (!values.root) throw new SlipwayError("USAGE", "--root DIR is required");
+  const root = resolve(values.root);
+  // One daemon per project: a second one (a `slipway up` racing the router's restart) leaves quietly.
+  if (!(await acquireSingleton(root, "daemon"))) {
+    console.log(`slipway daemon ${process.pid}: another daemon serves ${root}`);
+    process.exit(0);
+  }
   const daemon = await Daemon.start({
-    root: values.root,
+    root,
     listen: values.listen ? parseAddress(values.listen) : undefined,
     onStopped: () => process.exit(0),
   });

@@ -7,6 +7,10 @@ export interface StatePaths {
   socket: string;
   pidFile: string;
   daemonLog: string;
+  /** The router process's control socket (0600), its saved table and its output. */
+  routerSocket: string;
+  routerState: string;
+  routerLog: string;
   ledger: string;
   releases: string;
   logs: string;
@@ -20,6 +24,9 @@ export function statePaths(root: string): StatePaths {
     socket: join(dir, "daemon.sock"),
     pidFile: join(dir, "daemon.pid"),
     daemonLog: join(dir, "daemon.log"),
+    routerSocket: join(dir, "router.sock"),
+    routerState: join(dir, "router.json"),
+    routerLog: join(dir, "router.log"),
     ledger: join(dir, "ledger.db"),
     releases: join(dir, "releases"),
     logs: join(dir, "logs"),

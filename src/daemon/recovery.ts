@@ -18,7 +18,14 @@ export interface RecoveryReport {
  * any other release are stopped, and the dead are written off. The caller
  * then converges the current release back to full size.
  */
-export async function recoverState(ledger: Ledger, platform: Platform, fleet: Fleet, now: number): Promise<RecoveryReport> {
+export async function recoverState(
+  ledger: Ledger,
+  platform: Platform,
+  fleet: Fleet,
+  now: number,
+  /** Takes instances about to be stopped out of the router's table and drains them. */
+  unroute: (ids: string[]) => Promise<void> = async () => {},
+): Promise<RecoveryReport> {
   const report: RecoveryReport = { at: now, interruptedRollouts: [], adopted: [], stopped: [], gone: [] };
   for (const rollout of ledger.runningRollouts()) {
     ledger.endRollout(rollout.id, "interrupted", "the daemon stopped during the rollout");
@@ -28,6 +35,7 @@ export async function recoverState(ledger: Ledger, platform: Platform, fleet: Fl
   }
   const current = ledger.currentRelease();
   const config = current ? releaseConfig(current) : null;
+  const orphans: string[] = [];
   for (const row of ledger.liveInstances()) {
     const spec = JSON.parse(row.specJson) as InstanceSpec;
     const running = await platform.adopt({ spec, pid: row.pid, startedAt: row.startedAt });
@@ -38,10 +46,15 @@ export async function recoverState(ledger: Ledger, platform: Platform, fleet: Fl
       fleet.adopt(spec, running.pid, config.health, { inRotation: true, restart: true });
       report.adopted.push(row.id);
     } else {
-      await platform.stop(row.id);
-      ledger.setInstanceState(row.id, "stopped");
-      report.stopped.push(row.id);
+      orphans.push(row.id);
     }
+  }
+  // Stopped only once out of the table the router kept serving, and drained.
+  await unroute([...orphans, ...report.gone]);
+  for (const id of orphans) {
+    await platform.stop(id);
+    ledger.setInstanceState(id, "stopped");
+    report.stopped.push(id);
   }
   const summary = [
     report.interruptedRollouts.length ? `rollout ${report.interruptedRollouts.join(", ")} interrupted` : null,

@@ -19,6 +19,7 @@ import { Journal } from "./journal.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
+import type { OpenListener } from "./router-link.js";
 import { hook, strategyRuntime } from "./strategy-runtime.js";
 import type { ReleaseImages } from "./release-images.js";
 import type { SwarmRuntime } from "./swarm-runtime.js";
@@ -83,6 +84,8 @@ export interface RolloutsOptions {
   /** Makes sure the router listens and routes as `config` says. */
   prepareRouter: (config: Config) => Promise<void>;
   publicUrl: () => string;
+  /** Opens a listener of the router process (the blue-green preview). */
+  openListener: OpenListener;
   /** Told when the rollout state changes (metrics). */
   onStateChange?: () => void;
 }
@@ -341,6 +344,7 @@ export class Rollouts {
           config,
           strategy,
           publicUrl: this.o.publicUrl(),
+          openListener: this.o.openListener,
           launch: (opts) => this.launch(target, config, opts),
           keepStandby: (release, ms) => this.keepStandby(release, ms),
           onAnalysis: (tick, label) => {

@@ -5,7 +5,6 @@ import type { Clock } from "../clock.js";
 import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
 import { runHook, type HookName } from "../hooks/hook-runner.js";
 import type { Release } from "../ledger/types.js";
-import { Router } from "../router/router.js";
 import type { RolloutControl } from "../rollout/control.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
 import {
@@ -17,6 +16,7 @@ import {
 } from "../rollout/strategy-context.js";
 import type { Fleet, Instance } from "./fleet.js";
 import type { Journal } from "./journal.js";
+import type { OpenListener } from "./router-link.js";
 import type { SwarmRuntime } from "./swarm-runtime.js";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 
@@ -32,6 +32,7 @@ export interface RuntimeOptions {
   strategy: string;
   /** The router's public URL (where `path` checks go when there is no preview). */
   publicUrl: string;
+  openListener: OpenListener;
   launch: (opts: { inRotation: boolean; restart: boolean }) => Promise<Instance>;
   keepStandby: (release: Release, ms: number) => void;
   /** Set on platform swarm: the canary runs as its own service, split by the router. */
@@ -164,25 +165,26 @@ function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string)
 const PREVIEW_SYNC_EVERY = 500;
 
 async function openPreview(o: RuntimeOptions, ctx: StrategyContext, listen: { host: string; port: number }): Promise<PreviewHandle> {
-  const router = new Router({ listen, name: `${o.config.name} preview` });
-  router.configure({ responseTimeout: o.config.router.responseTimeout });
-  const bound = await router.listen();
+  const listener = await o.openListener("preview", listen, {
+    name: `${o.config.name} preview`,
+    responseTimeout: o.config.router.responseTimeout,
+  });
   let table = "";
   const sync = () => {
     const groups = [{ name: "preview", weight: 1, targets: ctx.previewTargets() }];
     const key = JSON.stringify(groups);
-    if (key !== table) router.setGroups(groups);
+    if (key !== table) listener.setGroups(groups);
     table = key;
   };
   sync();
   const off = o.fleet.onChange(sync);
   const timer = setInterval(sync, PREVIEW_SYNC_EVERY);
   return {
-    url: `http://${bound.host === "0.0.0.0" ? "127.0.0.1" : bound.host}:${bound.port}`,
+    url: listener.url,
     close: async () => {
       off();
       clearInterval(timer);
-      await router.close();
+      await listener.close();
     },
   };
 }

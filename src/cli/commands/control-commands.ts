@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { statePaths } from "../../daemon/paths.js";
 import type { ControlState } from "../../rollout/control.js";
-import { ApiClient } from "../client.js";
+import { ApiClient } from "../../control/api-client.js";
 import { holder, projectRoot, type GlobalOptions } from "../options.js";
 
 /** `slipway promote [--full]`, `abort`, `pause`, `resume`: steer the rollout in progress. */

@@ -3,7 +3,7 @@ import { statePaths } from "../../daemon/paths.js";
 import type { DaemonStatus } from "../../daemon/status.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ApiClient } from "../client.js";
+import { ApiClient } from "../../control/api-client.js";
 import { ensureDaemon, pingDaemon } from "../daemon-control.js";
 import { load, projectRoot, type GlobalOptions } from "../options.js";
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { statePaths } from "../../daemon/paths.js";
 import type { DaemonStatus } from "../../daemon/status.js";
-import { ApiClient } from "../client.js";
+import { ApiClient } from "../../control/api-client.js";
 import { intOption, projectRoot, type GlobalOptions } from "../options.js";
 import logUpdate from "log-update";
 import { outputMode, statusLines, table } from "../render.js";

@@ -3,7 +3,7 @@ import { STRATEGY_TYPES, type StrategyType } from "../../config/types.js";
 import type { ProgressMessage } from "../../daemon/progress.js";
 import type { RolloutResult } from "../../daemon/rollouts.js";
 import { SlipwayError } from "../../errors.js";
-import { ApiClient } from "../client.js";
+import { ApiClient } from "../../control/api-client.js";
 import { ensureDaemon } from "../daemon-control.js";
 import { checkDeployEnv } from "./env-commands.js";
 import { durationOption, envOption, holder, intOption, load, projectRoot, type GlobalOptions } from "../options.js";

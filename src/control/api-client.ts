@@ -3,14 +3,20 @@ import { SlipwayError } from "../errors.js";
 import type { ProgressMessage } from "../daemon/progress.js";
 
 /**
- * The CLI's side of the control API: HTTP over the daemon's unix socket.
+ * The client side of a control API: HTTP over a unix socket. The CLI talks to
+ * the daemon with it (`.slipway/daemon.sock`), the daemon to the router
+ * process (`.slipway/router.sock`).
  *
  * @example
  * const client = new ApiClient("/srv/app/.slipway/daemon.sock");
  * const status = await client.get("/v1/status");
  */
 export class ApiClient {
-  constructor(readonly socketPath: string) {}
+  constructor(
+    readonly socketPath: string,
+    /** Who answers on the socket, for error messages. */
+    private readonly peer: { name: string; hint: string } = { name: "Slipway daemon", hint: "start it with slipway up" },
+  ) {}
 
   async get<T>(path: string): Promise<T> {
     return this.json<T>("GET", path);
@@ -18,6 +24,14 @@ export class ApiClient {
 
   async post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.json<T>("POST", path, body);
+  }
+
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>("PUT", path, body);
+  }
+
+  async delete<T>(path: string): Promise<T> {
+    return this.json<T>("DELETE", path);
   }
 
   /** Sends a request whose answer is NDJSON, calling `onMessage` per line. */
@@ -50,14 +64,14 @@ export class ApiClient {
             const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { error: Parameters<typeof SlipwayError.fromJSON>[0] };
             reject(SlipwayError.fromJSON(parsed.error));
           } catch {
-            reject(new SlipwayError("INTERNAL", `daemon answered ${res.statusCode}`));
+            reject(new SlipwayError("INTERNAL", `the ${this.peer.name} answered ${res.statusCode}`));
           }
         });
       });
       req.on("error", (err: NodeJS.ErrnoException) =>
         reject(
-          new SlipwayError("DAEMON_UNAVAILABLE", `cannot reach the Slipway daemon at ${this.socketPath} (${err.code ?? err.message})`, {
-            hint: "start it with slipway up",
+          new SlipwayError("DAEMON_UNAVAILABLE", `cannot reach the ${this.peer.name} at ${this.socketPath} (${err.code ?? err.message})`, {
+            hint: this.peer.hint,
             cause: err,
           }),
         ),

@@ -1,0 +1,285 @@
+import { fileURLToPath } from "node:url";
+import { ApiClient } from "../control/api-client.js";
+import { SlipwayError } from "../errors.js";
+import type { RouteGroup, RouterStats, RoutingOptions } from "../router/types.js";
+import type { WireSample } from "../routerd/host.js";
+import type { ListenerState, RouterState } from "../routerd/state.js";
+import { singletonHeld } from "../supervise/singleton.js";
+import { spawnDetached } from "../supervise/spawn-detached.js";
+import type { StatePaths } from "./paths.js";
+
+/** How long the daemon waits for a router process to answer (start included) before an operation fails. */
+export const ROUTER_WAIT = 10_000;
+/** Between two attempts to reach the router. */
+const RETRY_EVERY = 50;
+
+/** A listener of the router process as a strategy sees it (the blue-green preview). */
+export interface ListenerHandle {
+  url: string;
+  setGroups(groups: RouteGroup[]): void;
+  close(): Promise<void>;
+}
+
+/** Opens listener `key` of the router process on `listen`. */
+export type OpenListener = (key: string, listen: { host: string; port: number }, options: RoutingOptions) => Promise<ListenerHandle>;
+
+export interface RouterLinkOptions {
+  paths: StatePaths;
+  /** Per-request samples from the router, in batches. */
+  onSamples: (samples: WireSample[]) => void;
+  log: (message: string) => void;
+}
+
+/**
+ * The daemon's side of the channel to the router process: the desired state
+ * of each listener, sent in order (one change at a time, the newest groups
+ * coalesced), the attach stream of samples, and the other half of the
+ * mutual supervision: when the stream breaks, the router is restarted at
+ * once and given the whole desired state again.
+ */
+export class RouterLink {
+  private readonly client: ApiClient;
+  private readonly desired = new Map<string, ListenerState>();
+  /** Keys whose whole state (address, options) must be sent; others only need their groups. */
+  private readonly fullDirty = new Set<string>();
+  private readonly groupsDirty = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private flushQueued = false;
+  private ensuring: Promise<void> | null = null;
+  private lastStats: Record<string, RouterStats> = {};
+  private closed = false;
+
+  constructor(private readonly o: RouterLinkOptions) {
+    this.client = new ApiClient(o.paths.routerSocket, { name: "Slipway router", hint: `see ${o.paths.routerLog}` });
+  }
+
+  /**
+   * Makes sure a router serves this project (starting one when none runs),
+   * attaches to it and returns what it serves now: a restarted daemon takes
+   * the table over from there, so traffic never sees the daemon come back.
+   */
+  async start(): Promise<RouterState> {
+    await this.ensureRouter();
+    const { state } = await this.client.get<{ state: RouterState }>("/v1/state");
+    for (const [key, l] of Object.entries(state.listeners)) this.desired.set(key, l);
+    void this.attachLoop();
+    return state;
+  }
+
+  /** The last state given to listener `key` (as restored, or as set since). */
+  listener(key: string): ListenerState | undefined {
+    return this.desired.get(key);
+  }
+
+  /** The router's counters for listener `key`, as of its last batch (at most half a second old). */
+  stats(key: string): RouterStats | null {
+    return this.lastStats[key] ?? null;
+  }
+
+  /**
+   * Serves listener `key` on `listen` with `options` (keeping its groups).
+   * Resolves with the bound address; rejects with the router's error (e.g. the
+   * address is in use), leaving the listener as it was.
+   */
+  bind(key: string, listen: { host: string; port: number }, options: RoutingOptions): Promise<{ host: string; port: number }> {
+    return this.enqueue(async () => {
+      const next: ListenerState = { listen, options, groups: this.desired.get(key)?.groups ?? [] };
+      const { bound } = await this.call(() => this.client.put<{ bound: { host: string; port: number } }>(`/v1/listeners/${key}`, next));
+      this.desired.set(key, next);
+      this.fullDirty.delete(key);
+      return bound;
+    });
+  }
+
+  /** Installs `groups` on listener `key` (sent in order, coalesced). No-op for a listener never bound. */
+  setGroups(key: string, groups: RouteGroup[]): void {
+    const current = this.desired.get(key);
+    if (!current) return;
+    this.desired.set(key, { ...current, groups });
+    this.groupsDirty.add(key);
+    this.queueFlush();
+  }
+
+  /** Resolves once every change made so far has reached the router. */
+  flushed(): Promise<void> {
+    return this.enqueue(async () => undefined);
+  }
+
+  /** Resolves once `target` has nothing in flight on listener `key`, or after `timeout` ms. */
+  async drain(key: string, target: string, timeout: number): Promise<void> {
+    await this.flushed();
+    try {
+      await this.client.post(`/v1/listeners/${key}/drain`, { target, timeout });
+    } catch (err) {
+      // A router that restarted meanwhile has nothing in flight for it.
+      this.o.log(`drain of ${target}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Stops listener `key`. */
+  remove(key: string): Promise<void> {
+    this.desired.delete(key);
+    return this.enqueue(() => this.call(() => this.client.delete(`/v1/listeners/${key}`)));
+  }
+
+  /** A listener handle for a strategy (the blue-green preview). */
+  async open(key: string, listen: { host: string; port: number }, options: RoutingOptions): Promise<ListenerHandle> {
+    const bound = await this.bind(key, listen, options);
+    return {
+      url: `http://${connectHost(bound.host)}:${bound.port}`,
+      setGroups: (groups) => this.setGroups(key, groups),
+      close: () => this.remove(key),
+    };
+  }
+
+  /** `slipway down`: the router closes its listeners and exits (after the instances were drained). */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.flushed();
+    await this.client.post("/v1/shutdown").catch(() => undefined);
+  }
+
+  /** Stops re-attaching (the daemon is stopping); the router keeps serving. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    void this.enqueue(async () => {
+      this.flushQueued = false;
+      await this.flush();
+    });
+  }
+
+  /** Sends every pending change; a router that cannot be reached is waited for (and restarted). */
+  private async flush(): Promise<void> {
+    for (;;) {
+      const key = this.fullDirty.values().next().value ?? this.groupsDirty.values().next().value;
+      if (key === undefined) return;
+      const state = this.desired.get(key);
+      const full = this.fullDirty.has(key);
+      this.fullDirty.delete(key);
+      this.groupsDirty.delete(key);
+      if (!state) continue;
+      try {
+        if (full) await this.call(() => this.client.put(`/v1/listeners/${key}`, state));
+        else await this.call(() => this.client.put(`/v1/listeners/${key}/groups`, { groups: state.groups }));
+      } catch (err) {
+        if (err instanceof SlipwayError && err.code === "NOT_FOUND") {
+          // The router lost the listener (restarted without its file): send it whole.
+          this.fullDirty.add(key);
+          continue;
+        }
+        this.o.log(`cannot update the router's ${key} listener: ${(err as Error).message}`);
+        if (isUnreachable(err) && !this.closed) {
+          (full ? this.fullDirty : this.groupsDirty).add(key);
+          setTimeout(() => this.queueFlush(), 1_000).unref();
+          return;
+        }
+      }
+    }
+  }
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(op, op);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `op`, waiting for (and restarting) an unreachable router until `ROUTER_WAIT` passes. */
+  private async call<T>(op: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + ROUTER_WAIT;
+    for (;;) {
+      try {
+        return await op();
+      } catch (err) {
+        if (!isUnreachable(err) || Date.now() > deadline || this.closed) throw err;
+        await this.ensureRouter().catch(() => sleep(RETRY_EVERY));
+      }
+    }
+  }
+
+  /** Starts a router when none holds the project's router lock, and waits until it answers. */
+  private ensureRouter(): Promise<void> {
+    this.ensuring ??= (async () => {
+      const deadline = Date.now() + ROUTER_WAIT;
+      let spawnedAt = 0;
+      while (Date.now() < deadline) {
+        if (await this.ping()) return;
+        if (Date.now() - spawnedAt > 2_000 && !(await singletonHeld(this.o.paths.root, "router"))) {
+          spawnedAt = Date.now();
+          const entry = fileURLToPath(new URL("../routerd/main.js", import.meta.url));
+          const { pid } = await spawnDetached(entry, ["--root", this.o.paths.root], {
+            cwd: this.o.paths.root,
+            logFile: this.o.paths.routerLog,
+            env: process.env,
+          });
+          this.o.log(`started router ${pid}`);
+        }
+        await sleep(RETRY_EVERY);
+      }
+      throw new SlipwayError("DAEMON_UNAVAILABLE", "the Slipway router did not start", { hint: `see ${this.o.paths.routerLog}` });
+    })().finally(() => (this.ensuring = null));
+    return this.ensuring;
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      await this.client.get("/v1/state");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Holds the attach stream open; when it breaks, brings the router back and resends everything. */
+  private async attachLoop(): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.client.lines("/v1/attach", (line) => this.onBatch(line));
+      } catch {
+        /* the router went away */
+      }
+      if (this.closed) return;
+      this.o.log("lost the router: restarting it");
+      try {
+        await this.ensureRouter();
+        await this.resync();
+      } catch (err) {
+        this.o.log(`router restart: ${(err as Error).message}`);
+        await sleep(RETRY_EVERY);
+      }
+    }
+  }
+
+  /** After a router restart: drop listeners the daemon no longer wants, resend the rest whole. */
+  private async resync(): Promise<void> {
+    const { state } = await this.client.get<{ state: RouterState }>("/v1/state");
+    for (const key of Object.keys(state.listeners)) {
+      if (!this.desired.has(key)) await this.client.delete(`/v1/listeners/${key}`).catch(() => undefined);
+    }
+    for (const key of this.desired.keys()) this.fullDirty.add(key);
+    this.queueFlush();
+  }
+
+  private onBatch(line: string): void {
+    const batch = JSON.parse(line) as { samples: WireSample[]; stats?: Record<string, RouterStats> };
+    if (batch.stats) this.lastStats = batch.stats;
+    if (batch.samples.length) this.o.onSamples(batch.samples);
+  }
+}
+
+/** Where to connect for an address a listener is bound to. */
+export function connectHost(host: string): string {
+  return host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+}
+
+function isUnreachable(err: unknown): boolean {
+  return err instanceof SlipwayError && err.code === "DAEMON_UNAVAILABLE";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
