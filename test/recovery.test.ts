@@ -15,11 +15,12 @@ afterEach(async () => {
   project = undefined;
 });
 
-it("after SIGKILL of the daemon (even before it recorded a new instance's pid), a new one serves the last good release and the ledger lists every release", async () => {
+it("after SIGKILL of the daemon (even before it recorded a new instance's pid), the router keeps serving, restarts the daemon, and the new daemon brings back the last good release", async () => {
   project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
   expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
   const before = await project.json<Status>("status");
+  const router = project.routerPid()!;
 
   // a third rollout is in flight when the daemon dies
   const third = project.run("deploy", "--version", "v3");
@@ -27,25 +28,37 @@ it("after SIGKILL of the daemon (even before it recorded a new instance's pid), 
     const s = await project!.json<Status>("status");
     return s.rollout && s.instances.find((i) => i.version === "v3" && i.pid > 0);
   });
-  process.kill(project.daemonPid()!, "SIGKILL");
+  // Frozen, the router cannot restart the daemon while the test rewrites the ledger.
+  process.kill(router, "SIGSTOP");
+  const killed = project.daemonPid()!;
+  try {
+    process.kill(killed, "SIGKILL");
+    await waitFor("the daemon to die", () => !isAlive(killed));
+    // The worst moment to die: after recording the v3 instance, before learning its pid (pid 0).
+    // The next daemon must still find it (by its log file) and stop it.
+    const db = new Database(join(project.dir, ".slipway/ledger.db"));
+    expect(db.prepare("UPDATE instances SET pid = 0 WHERE id = ?").run(mid.id).changes).toBe(1);
+    db.close();
+  } finally {
+    process.kill(router, "SIGCONT");
+  }
   expect((await third).code).not.toBe(0);
-  // The worst moment to die: after recording the v3 instance, before learning its pid (pid 0).
-  // The next daemon must still find it (by its log file) and stop it.
-  const db = new Database(join(project.dir, ".slipway/ledger.db"));
-  expect(db.prepare("UPDATE instances SET pid = 0 WHERE id = ?").run(mid.id).changes).toBe(1);
-  db.close();
-  await expect(project.get("/")).rejects.toThrow(); // nothing listens while no daemon runs
-  // instances are detached: they survive their daemon
+  // instances are detached: they survive their daemon, and the router still sends them traffic
   for (const i of before.instances) expect(isAlive(i.pid)).toBe(true);
+  expect((await project.get("/")).status).toBe(200);
 
-  const up = await project.run("up");
+  const restarted = await waitFor("the router to restart the daemon", () => {
+    const pid = project!.daemonPid();
+    return pid && pid !== killed && isAlive(pid) ? pid : undefined;
+  });
+  const up = await project.run("up"); // idempotent: reports what the restarted daemon recovered
   expect(up.code).toBe(0);
-  expect(up.stdout).toMatch(/daemon started/);
+  expect(up.stdout).toContain(`daemon already running (pid ${restarted})`);
   expect(up.stdout).toMatch(/rollout 3 was interrupted/);
   expect(up.stdout).toMatch(/adopted running instances: r2-1, r2-2, r2-3/);
   expect(up.stdout).toContain(`stopped orphaned instances: ${mid.id}`);
 
-  const res = await waitFor("v2 to serve again", async () => {
+  const res = await waitFor("v2 to serve", async () => {
     const r = await project!.get("/");
     return r.status === 200 ? r : undefined;
   });
@@ -61,8 +74,10 @@ it("after SIGKILL of the daemon (even before it recorded a new instance's pid), 
     [2, "v2", "active"],
     [1, "v1", "superseded"],
   ]);
+  expect(isAlive(router)).toBe(true); // the same router all along
 
-  // slipway down stops everything it adopted
+  // slipway down stops everything it adopted, the router included
   expect((await project.run("down")).code).toBe(0);
   for (const i of after.instances) await waitFor(`${i.id} to stop`, async () => !isAlive(i.pid));
+  await waitFor("the router to exit", () => !isAlive(router));
 });

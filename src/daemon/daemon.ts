@@ -93,6 +93,7 @@ export class Daemon {
       paths: this.paths,
       onSamples: (samples) => this.onSamples(samples),
       log: (message) => console.log(`${new Date().toISOString()} daemon: ${message}`),
+      onOrphaned: () => void this.stop().catch(() => this.onStopped?.()),
     });
     const current = this.ledger.currentRelease();
     const config = current ? releaseConfig(current) : null;

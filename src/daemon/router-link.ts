@@ -1,3 +1,4 @@
+import { access } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../control/api-client.js";
 import { SlipwayError } from "../errors.js";
@@ -28,6 +29,8 @@ export interface RouterLinkOptions {
   /** Per-request samples from the router, in batches. */
   onSamples: (samples: WireSample[]) => void;
   log: (message: string) => void;
+  /** The project's `.slipway` is gone (deleted under the daemon): stop. */
+  onOrphaned: () => void;
 }
 
 /**
@@ -243,6 +246,12 @@ export class RouterLink {
         /* the router went away */
       }
       if (this.closed) return;
+      if (!(await exists(this.o.paths.dir))) {
+        this.o.log(`${this.o.paths.dir} is gone: stopping`);
+        this.closed = true;
+        this.o.onOrphaned();
+        return;
+      }
       this.o.log("lost the router: restarting it");
       try {
         await this.ensureRouter();
@@ -278,6 +287,13 @@ export function connectHost(host: string): string {
 
 function isUnreachable(err: unknown): boolean {
   return err instanceof SlipwayError && err.code === "DAEMON_UNAVAILABLE";
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -123,6 +123,11 @@ export class TestProject {
     }
   }
 
+  /** The router process's pid (from /proc: it keeps no pid file). */
+  routerPid(): number | null {
+    return findProcess(`dist/routerd/main.js --root ${this.dir}`);
+  }
+
   async get(path = "/"): Promise<{ status: number; body: string }> {
     const res = await fetch(new URL(path, this.url));
     return { status: res.status, body: await res.text() };
@@ -152,6 +157,19 @@ export function linkSlipway(dir: string): void {
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   rmSync(join(dir, "node_modules/slipway"), { recursive: true, force: true });
   symlinkSync(REPO, join(dir, "node_modules/slipway"), "dir");
+}
+
+/** The pid of the process whose command line contains `needle`, if any. */
+export function findProcess(needle: string): number | null {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ").includes(needle)) return Number(name);
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
 }
 
 /** Last resort for tests: SIGKILL every process whose working directory is under `dir`. */

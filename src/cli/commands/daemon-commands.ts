@@ -22,7 +22,8 @@ export function registerDaemonCommands(program: Command): void {
       if (g.json) return void console.log(JSON.stringify({ pid: handle.pid, started: handle.started, recovery: status.recovery }));
       console.log(handle.started ? `daemon started (pid ${handle.pid})` : `daemon already running (pid ${handle.pid})`);
       const r = status.recovery;
-      if (handle.started && r) {
+      // Also when the router restarted a killed daemon before this command ran.
+      if (r) {
         if (r.interruptedRollouts.length)
           console.log(`  rollout ${r.interruptedRollouts.join(", ")} was interrupted by the previous daemon's stop`);
         if (r.adopted.length) console.log(`  adopted running instances: ${r.adopted.join(", ")}`);
@@ -39,7 +40,17 @@ export function registerDaemonCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const root = projectRoot(g);
       const pid = await pingDaemon(root);
-      if (pid === null) return void console.log(g.json ? JSON.stringify({ stopped: false }) : "no daemon running");
+      if (pid === null) {
+        // A router left without its daemon still serves the last table: stop it too.
+        const paths = statePaths(root);
+        const router = await new ApiClient(paths.routerSocket).post("/v1/shutdown").then(
+          () => true,
+          () => false,
+        );
+        return void console.log(
+          g.json ? JSON.stringify({ stopped: false, router }) : router ? "no daemon running; router stopped" : "no daemon running",
+        );
+      }
       await new ApiClient(statePaths(root).socket).post("/v1/down");
       console.log(g.json ? JSON.stringify({ stopped: true, pid }) : `daemon stopped (pid ${pid}); every instance drained and stopped`);
     });
