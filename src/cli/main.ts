@@ -10,6 +10,7 @@ import { registerEnvCommands } from "./commands/env-commands.js";
 import { registerInfoCommands } from "./commands/info-commands.js";
 import { registerInitCommands } from "./commands/init-commands.js";
 import { registerRolloutCommands } from "./commands/rollout-commands.js";
+import { registerServiceCommands } from "./commands/service-commands.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerEnvCommands(program);
   registerAuditCommands(program);
   registerInitCommands(program);
+  registerServiceCommands(program);
   return program;
 }
 
