@@ -5,7 +5,7 @@
 // milliseconds, too coarse for "p99 added latency under 1 ms".
 import http from "node:http";
 import { performance } from "node:perf_hooks";
-import { startRole } from "./bench.mjs";
+import { startRole, startRouterProcess } from "./bench.mjs";
 
 const HOST = "127.0.0.1";
 export const PRECISE_RATE = 1_000;
@@ -53,7 +53,7 @@ async function measure(port, seconds, rate = PRECISE_RATE, connections = 10) {
 /** Bench section: p50/p99/p99.9 in µs at 1,000 req/s, direct vs through the router; the router's added latency. */
 export async function preciseLatencySection(options, results) {
   const backend = await startRole("backend");
-  const router = await startRole("router", [String(backend.port)]);
+  const router = await startRouterProcess(backend.port);
   const seconds = options.quick ? 3 : 10;
   try {
     await measure(backend.port, 1);

@@ -13,7 +13,7 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -65,6 +65,65 @@ export async function startRole(role, args = []) {
     child.once("exit", (code) => reject(new Error(`${role} exited with ${code} before listening`)));
   });
   return { port, child, stop: () => stopChild(child) };
+}
+
+/**
+ * Slipway's router as the daemon runs it: its own process
+ * (`dist/routerd/main.js --standalone`, so it starts no daemon), configured
+ * over its control socket, with the daemon's side of the channel simulated by
+ * a reader of the attach stream (the per-request samples cost what they cost
+ * in production).
+ * @returns {Promise<{ port: number, stop: () => Promise<void>, child: import("node:child_process").ChildProcess }>}
+ */
+export async function startRouterProcess(backendPort) {
+  const root = await mkdtemp(path.join(tmpdir(), "slipway-bench-router-"));
+  await mkdir(path.join(root, ".slipway"));
+  const socketPath = path.join(root, ".slipway", "router.sock");
+  const child = spawn(process.execPath, [path.join(ROOT, "dist", "routerd", "main.js"), "--root", root, "--standalone"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const call = (method, urlPath, body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ socketPath, method, path: urlPath, headers: { "content-type": "application/json" } }, (res) => {
+        if (urlPath === "/v1/attach") return resolve(res);
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          res.statusCode < 400
+            ? resolve(JSON.parse(Buffer.concat(chunks).toString()))
+            : reject(new Error(Buffer.concat(chunks).toString())),
+        );
+      });
+      req.on("error", reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  for (let i = 0; ; i++) {
+    try {
+      await call("GET", "/v1/state");
+      break;
+    } catch (err) {
+      if (i > 100) throw err;
+      await sleep(50);
+    }
+  }
+  const port = await freePort();
+  await call("PUT", "/v1/listeners/public", {
+    listen: { host: HOST, port },
+    // The daemon's defaults: router.responseTimeout 60 s (one timer per request).
+    options: { name: "bench", headerRoute: null, stickiness: null, responseTimeout: 60_000 },
+    groups: [{ name: "r1", weight: 1, targets: [{ id: "b1", host: HOST, port: backendPort }] }],
+  });
+  const attach = await call("GET", "/v1/attach");
+  attach.resume(); // the daemon reads every batch
+  return {
+    port,
+    child,
+    stop: async () => {
+      attach.destroy();
+      await stopChild(child);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
 }
 
 async function stopChild(child) {
@@ -252,7 +311,7 @@ async function warm(url) {
 export async function throughputSection(options, results) {
   const backend = await startRole("backend");
   const subjects = [{ name: "direct", port: backend.port, child: backend.child, stop: async () => {} }];
-  const router = await startRole("router", [String(backend.port)]);
+  const router = await startRouterProcess(backend.port);
   subjects.push({ name: "slipway router", ...router });
   const nginxBinary = await findNginx();
   if (nginxBinary) subjects.push({ name: "nginx", ...(await startNginx(nginxBinary, backend.port)) });
@@ -314,7 +373,7 @@ export async function throughputSection(options, results) {
  */
 export async function addedLatencySection(options, results) {
   const backend = await startRole("backend");
-  const router = await startRole("router", [String(backend.port)]);
+  const router = await startRouterProcess(backend.port);
   const rounds = options.quick ? 1 : 3;
   const runs = { direct: [], "slipway router": [] };
   try {
@@ -375,8 +434,8 @@ export function printTable(header, rows) {
 export async function main(argv = process.argv.slice(2)) {
   const options = parseOptions(argv);
   const { existsSync } = await import("node:fs");
-  if (!existsSync(path.join(ROOT, "dist", "router", "router.js"))) {
-    console.error("dist/router/router.js is missing: run `npm run build` first (or `npm run bench`)");
+  if (!existsSync(path.join(ROOT, "dist", "routerd", "main.js"))) {
+    console.error("dist/routerd/main.js is missing: run `npm run build` first (or `npm run bench`)");
     process.exitCode = 1;
     return {};
   }
@@ -398,15 +457,6 @@ async function runRole(role, args) {
       res.writeHead(200, { "content-type": "text/plain", "content-length": HELLO.length });
       res.end(HELLO);
     });
-  } else if (role === "router") {
-    const { Router } = await import(pathToFileURL(path.join(ROOT, "dist", "router", "router.js")).href);
-    const router = new Router({ listen: { host: HOST, port: 0 }, name: "bench" });
-    router.configure({ responseTimeout: 60_000 }); // the daemon's default (router.responseTimeout): one timer per request
-    const { port } = await router.listen();
-    router.setGroups([{ name: "r1", weight: 1, targets: [{ id: "b1", host: HOST, port: Number(args[0]) }] }]);
-    process.on("SIGTERM", () => router.close().then(() => process.exit(0)));
-    console.log(JSON.stringify({ port }));
-    return;
   } else if (role === "http-proxy") {
     const { default: httpProxy } = await import("http-proxy");
     const agent = new http.Agent({ keepAlive: true });

@@ -8,7 +8,9 @@
  * Started by the daemon (src/daemon/router-link.ts); it restarts the daemon
  * when the daemon dies (src/routerd/daemon-watch.ts).
  *
- *   node dist/routerd/main.js --root DIR
+ *   node dist/routerd/main.js --root DIR [--standalone]
+ *
+ * `--standalone` never starts a daemon (benchmarks, debugging).
  */
 import { chmod, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -23,7 +25,7 @@ import { loadState, StateSaver } from "./state.js";
 
 const log = (message: string) => console.log(`${new Date().toISOString()} router ${process.pid}: ${message}`);
 
-const { values } = parseArgs({ options: { root: { type: "string" } } });
+const { values } = parseArgs({ options: { root: { type: "string" }, standalone: { type: "boolean" } } });
 if (!values.root) {
   console.error("error: --root DIR is required");
   process.exit(2);
@@ -63,6 +65,7 @@ const exit = async (forget: boolean) => {
   process.exit(0);
 };
 const watch = new DaemonWatch({ paths, log, onOrphaned: () => void exit(false) });
+if (values.standalone) watch.stop();
 const api: Server = createControlApi({
   host,
   onAttach: (attached) => watch.onAttach(attached),
