@@ -21,6 +21,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
+import { faultSection } from "./bench-faults.mjs";
 import { preciseLatencySection } from "./bench-latency.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -420,7 +421,7 @@ function median(values) {
 }
 
 /** Sections run by `main`, in order. */
-export const SECTIONS = [throughputSection, addedLatencySection, preciseLatencySection, daemonMemorySection, rollbackSection];
+export const SECTIONS = [throughputSection, addedLatencySection, preciseLatencySection, daemonMemorySection, rollbackSection, faultSection];
 
 export function printTable(header, rows) {
   const cells = [header, ...rows].map((row) => row.map((cell) => String(cell)));

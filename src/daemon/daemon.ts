@@ -67,7 +67,9 @@ export class Daemon {
   private metrics: MetricsExporter | null = null;
   private metricsAt: ListenAddress | null = null;
   private routeOptions: RoutingOptions = { headerRoute: null, stickiness: null };
+  /** The public address as configured, and where the router bound it (they differ for port 0). */
   private routerAt: ListenAddress | null = null;
+  private routerBound: ListenAddress | null = null;
   /**
    * While a restarted daemon adopts the running instances, the router keeps
    * the table it was serving: the fleet's table (empty until the adopted
@@ -164,7 +166,7 @@ export class Daemon {
       images: new ReleaseImages(this.platform, this.ledger),
       swarm: this.swarm,
       prepareRouter: (c) => this.prepareRouter(c),
-      publicUrl: () => (this.routerAt ? `http://${connectHost(this.routerAt.host)}:${this.routerAt.port}` : ""),
+      publicUrl: () => (this.routerBound ? `http://${connectHost(this.routerBound.host)}:${this.routerBound.port}` : ""),
       openListener: (key, listen, options) => this.router.open(key, listen, options),
       onStateChange: () => this.updateMetrics(),
     });
@@ -236,7 +238,7 @@ export class Daemon {
       fleet: this.fleet,
       rollouts: this.rollouts,
       lock: this.lock.info,
-      router: this.routerAt ? { listen: this.routerAt, stats: this.router.stats(PUBLIC) ?? { requests: 0 } } : null,
+      router: this.routerBound ? { listen: this.routerBound, stats: this.router.stats(PUBLIC) ?? { requests: 0 } } : null,
       recovery: this.recovery,
       pid: process.pid,
       startedAt: this.startedAt,
@@ -359,9 +361,10 @@ export class Daemon {
    */
   private async bindRouter(listen: ListenAddress): Promise<void> {
     const moved = this.routerAt?.host !== listen.host || this.routerAt.port !== listen.port;
-    await this.router.bind(PUBLIC, listen, { ...this.routeOptions, name: this.appName });
+    const bound = await this.router.bind(PUBLIC, listen, { ...this.routeOptions, name: this.appName });
     this.routerAt = listen;
-    if (moved) this.ledger.record({ type: "router", message: `router listening on http://${listen.host}:${listen.port}` });
+    this.routerBound = bound;
+    if (moved) this.ledger.record({ type: "router", message: `router listening on http://${bound.host}:${bound.port}` });
   }
 
   private async listenApi(): Promise<void> {
