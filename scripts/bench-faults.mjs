@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -105,7 +106,7 @@ export async function faultSection(_options, results) {
         });
       } else {
         await until("a new router", async () => routerPid(dir) !== 0 && routerPid(dir) !== pid);
-        await until("the new router to serve", async () => (await fetch(url, { headers: { connection: "close" } })).ok);
+        await until("the new router to serve", async () => (await globalThis.fetch(url, { headers: { connection: "close" } })).ok);
       }
       const backMs = performance.now() - t0;
       await sleep(2_000);
