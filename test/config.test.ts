@@ -455,6 +455,7 @@ describe("good configs", () => {
         cwd: "/srv/hello",
         replicas: 1,
         env: {},
+        passEnv: [],
         shutdown: { signal: "SIGTERM", timeout: 30_000 },
       },
       health: {},
