@@ -67,11 +67,10 @@ describe("an instance's environment is explicit, not the operator's", () => {
     // exactly what the CLI's environment passes (the daemon got it minus the registry credentials), app.env, --env, Slipway's
     const cliEnv = { ...process.env, CI: "1", ...OPERATOR };
     const passed = workloadEnv({ parent: daemonEnv(cliEnv), workload: "process", passEnv: PASS_ENV, releaseEnv: { ...APP_ENV, ...FLAGS } });
+    const expected = [...Object.keys(passed), "PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE"].sort();
     for (const instance of status.instances) {
       const env = environ(instance.pid);
-      expect(Object.keys(env).sort()).toEqual(
-        [...Object.keys(passed), "PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE"].sort(),
-      );
+      expect(Object.keys(env).sort()).toEqual(expected);
       expect(env).toMatchObject({
         PATH: process.env.PATH, // allowlisted
         TZ: "UTC",
@@ -124,9 +123,7 @@ describe("an instance's environment is explicit, not the operator's", () => {
     db.close();
     expect(specs.map((spec) => spec.id).sort()).toEqual(status.instances.map((i) => i.id).sort());
     for (const spec of specs) {
-      expect(Object.keys(spec.env).sort()).toEqual(
-        [...Object.keys(passed), "PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE"].sort(),
-      );
+      expect(Object.keys(spec.env).sort()).toEqual(expected);
     }
   });
 });
