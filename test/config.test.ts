@@ -455,6 +455,7 @@ describe("good configs", () => {
         cwd: "/srv/hello",
         replicas: 1,
         env: {},
+        passEnv: [],
         shutdown: { signal: "SIGTERM", timeout: 30_000 },
       },
       health: {},
@@ -525,6 +526,7 @@ describe("good configs", () => {
       cwd: join(fixtures, "hello/app"),
       replicas: 2,
       env: { LOG_LEVEL: "debug", WORKERS: "4", DEBUG: "true" },
+      passEnv: [],
       shutdown: { signal: "SIGINT", timeout: 10_000 },
     });
     expect(config.health).toEqual({
@@ -722,6 +724,7 @@ describe("JSON Schema", () => {
       "cwd",
       "replicas",
       "env",
+      "passEnv",
       "envSchema",
       "shutdown",
     ]);

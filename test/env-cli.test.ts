@@ -200,7 +200,7 @@ describe("slipway deploy with app.envSchema", () => {
         '  LOG_LEVEL: "verbose" is not one of debug, info, warn, error',
         "  CACHE_TTL: missing (Seconds to cache pages.)",
         "  warning: CACHE_TL: not in the schema, did you mean CACHE_TTL?",
-        "hint: set them under app.env in slipway.yaml or pass --env NAME=VALUE (the release also gets the environment the daemon started with; Slipway sets PORT and SLIPWAY_*)",
+        "hint: set them under app.env in slipway.yaml, pass --env NAME=VALUE, or name them in app.passEnv to take them from the daemon's environment (Slipway sets PORT and SLIPWAY_*)",
         "",
       ].join("\n"),
     );
@@ -217,7 +217,8 @@ describe("slipway deploy with app.envSchema", () => {
     const args = ["--env", "DATABASE_URL=postgres://db/app", "--env", "CACHE_TTL=60", "--env", "LOG_LEVEL=info"];
     expect(await project.run("env", "check", "--release", ...args)).toEqual({
       code: 0,
-      stdout: "the release environment is valid for needs-database.js: 4 variables (--env over app.env over the process environment)\n",
+      stdout:
+        "the release environment is valid for needs-database.js: 4 variables (--env over app.env over passed variables of the process environment)\n",
       stderr: "",
     });
     expect(existsSync(join(project.dir, ".slipway"))).toBe(false);

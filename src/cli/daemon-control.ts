@@ -5,6 +5,7 @@ import type { ListenAddress } from "../config/types.js";
 import { statePaths } from "../daemon/paths.js";
 import { SlipwayError } from "../errors.js";
 import { ApiClient } from "../control/api-client.js";
+import { daemonEnv } from "./daemon-env.js";
 
 /** How long `slipway up` waits for a fresh daemon to answer. */
 export const DAEMON_START_TIMEOUT = 15_000;
@@ -41,7 +42,7 @@ export async function ensureDaemon(root: string, listen: ListenAddress | undefin
   const out = openSync(paths.daemonLog, "a");
   const entry = fileURLToPath(new URL("../daemon/main.js", import.meta.url));
   const args = [entry, "--root", root, ...(listen ? ["--listen", `${listen.host}:${listen.port}`] : [])];
-  const child = spawn(process.execPath, args, { cwd: root, detached: true, stdio: ["ignore", out, out], env: process.env });
+  const child = spawn(process.execPath, args, { cwd: root, detached: true, stdio: ["ignore", out, out], env: daemonEnv(process.env) });
   closeSync(out);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   child.unref();

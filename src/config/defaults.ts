@@ -11,6 +11,16 @@ export const DEFAULT_PLATFORM = "process";
 export const DEFAULT_LISTEN = "127.0.0.1:8080";
 
 export const DEFAULT_APP_CWD = ".";
+/**
+ * Variables a process instance, a hook and a `run` check get from the
+ * daemon's environment when set there; nothing else of it reaches them
+ * (`app.passEnv` adds names). Only what locates programs and describes the
+ * account and locale, as systemd gives a service (PATH, LANG; USER, LOGNAME,
+ * HOME, SHELL with User=), sudo keeps (env_reset, distros' env_keep of
+ * LANG/LANGUAGE/LC_*, TZ) and tox passes (PATH, HOME, LANG, LANGUAGE, TMPDIR).
+ * A trailing `*` matches a prefix.
+ */
+export const DEFAULT_PASS_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR"] as const;
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_SHUTDOWN_SIGNAL = "SIGTERM";
 export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";

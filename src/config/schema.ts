@@ -14,6 +14,7 @@ import { healthSchema } from "./health-schema.js";
 import { hooksSchema } from "./hooks-schema.js";
 import { notifySchema } from "./notify-schema.js";
 import { overlaySchemaOf } from "./overlay.js";
+import { PASS_ENV_PATTERN } from "./pass-env.js";
 import { strategySchema } from "./strategy-schema.js";
 
 export * from "./defaults.js";
@@ -71,6 +72,17 @@ const appSchema = z
       .record(z.string(), envValue, says("must be a mapping of NAME: value"))
       .default({})
       .describe("Extra environment variables; numbers and booleans become strings."),
+    passEnv: z
+      .array(
+        z
+          .string(says("must be a variable name, like SENTRY_DSN"))
+          .regex(PASS_ENV_PATTERN, says("must be a variable name, or a prefix ending in *, like OTEL_*")),
+        says("must be a list of variable names, like [SENTRY_DSN, OTEL_*]"),
+      )
+      .default([])
+      .describe(
+        `Variables instances, hooks and run checks take from the daemon's environment, besides ${d.DEFAULT_PASS_ENV.join(", ")} (processes, hooks and checks only; a container keeps its image's). A trailing * matches a prefix. Nothing else of the daemon's or the CLI's environment reaches them; values passed this way are recorded in the ledger with the instance.`,
+      ),
     envSchema: z
       .string(says("must be a path to a JavaScript module, like ./env.js"))
       .min(1, says("must be a path to a JavaScript module, like ./env.js"))
@@ -161,7 +173,7 @@ export const baseShape = {
         .string()
         .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, says("must be a repository like registry.example.com/team/hello"))
         .describe(
-          "Repository built images are pushed to (tags release-<id> and <version>); instances then run the pushed reference. Credentials: DOCKER_USERNAME and DOCKER_PASSWORD in the environment of slipway deploy, never stored.",
+          "Repository built images are pushed to (tags release-<id> and <version>); instances then run the pushed reference. Credentials: DOCKER_USERNAME and DOCKER_PASSWORD in the environment of slipway deploy, sent to the daemon with that deploy only (never in its environment, the ledger, logs or status).",
         ),
     })
     .optional()

@@ -56,6 +56,8 @@ export interface AppConfig {
   cwd: string;
   replicas: number;
   env: Record<string, string>;
+  /** Names (or `PREFIX*`) passed from the daemon's environment besides `DEFAULT_PASS_ENV`; see config/pass-env.ts. */
+  passEnv: string[];
   /** Absolute path of the module exporting the app's env schema (slipway/env); absent unless configured. */
   envSchema?: string;
   shutdown: { signal: NodeJS.Signals; timeout: number };

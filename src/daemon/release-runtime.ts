@@ -1,3 +1,4 @@
+import { workloadEnv } from "../config/pass-env.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
 import type { InstanceSpec } from "../platform/platform.js";
@@ -12,9 +13,11 @@ export function releaseConfig(release: Release): Config {
 
 /**
  * The spec of instance `seq` of a release (PORT and SLIPWAY_* are added at
- * launch). A process inherits the daemon's environment (PATH, HOME...); a
- * container gets only the release's own variables, so the image's PATH and
- * the like stay as built.
+ * launch). Its environment is explicit (config/pass-env.ts): a process gets
+ * DEFAULT_PASS_ENV and `app.passEnv` from the daemon's environment, a
+ * container `app.passEnv` alone (its image's PATH and the like stay as
+ * built); both then get the release's own variables. Nothing else of the
+ * daemon's environment reaches the instance or the ledger.
  */
 export function instanceSpec(release: Release, config: Config, seq: number): Omit<InstanceSpec, "port"> {
   const base = {
@@ -30,7 +33,7 @@ export function instanceSpec(release: Release, config: Config, seq: number): Omi
     if (!release.image) throw new Error(`release ${release.id} has no image`);
     return {
       ...base,
-      env: { ...release.env },
+      env: releaseWorkloadEnv(release, config, "container"),
       platform: "docker",
       container: {
         image: release.image,
@@ -43,7 +46,10 @@ export function instanceSpec(release: Release, config: Config, seq: number): Omi
       },
     };
   }
-  const inherited: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) inherited[k] = v;
-  return { ...base, env: { ...inherited, ...release.env }, platform: "process" };
+  return { ...base, env: releaseWorkloadEnv(release, config, "process"), platform: "process" };
+}
+
+/** The environment a release's instances (and, as "process", its hooks and checks) get from this daemon, before PORT and SLIPWAY_*. */
+export function releaseWorkloadEnv(release: Release, config: Config, workload: "process" | "container"): Record<string, string> {
+  return workloadEnv({ parent: process.env, workload, passEnv: config.app.passEnv, releaseEnv: release.env });
 }

@@ -18,6 +18,7 @@ import type { Fleet, Instance } from "./fleet.js";
 import type { Journal } from "./journal.js";
 import type { OpenListener } from "./router-link.js";
 import type { SwarmRuntime } from "./swarm-runtime.js";
+import { releaseWorkloadEnv } from "./release-runtime.js";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 
 export interface RuntimeOptions {
@@ -94,13 +95,10 @@ export function strategyRuntime(o: RuntimeOptions): StrategyContext {
   return ctx;
 }
 
-/** Environment of hooks and `run` checks. */
+/** Environment of hooks and `run` checks: what a process instance of the target gets (they run on this host), then SLIPWAY_*. */
 export function hookEnv(o: Pick<RuntimeOptions, "target" | "stable" | "strategy">): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return {
-    ...env,
-    ...o.target.env,
+    ...releaseWorkloadEnv(o.target, o.target.config, "process"),
     SLIPWAY_RELEASE: String(o.target.id),
     SLIPWAY_VERSION: o.target.version,
     SLIPWAY_PREVIOUS_RELEASE: o.stable ? String(o.stable.id) : "",

@@ -7,6 +7,7 @@ import type { SwarmServices } from "../platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../platform/swarm/swarm-task.js";
 import type { RouteGroup } from "../router/types.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
+import { releaseWorkloadEnv } from "./release-runtime.js";
 
 /** A canary service's port lanes start this far above swarm.portBase (the app's service uses portBase and portBase + 1000). */
 export const CANARY_LANES_OFFSET = 4000;
@@ -131,7 +132,7 @@ export class SwarmRuntime {
       version: release.version,
       image: release.image!,
       replicas,
-      env: { ...release.env, SLIPWAY_RELEASE: String(release.id), SLIPWAY_VERSION: release.version },
+      env: { ...releaseWorkloadEnv(release, config, "container"), SLIPWAY_RELEASE: String(release.id), SLIPWAY_VERSION: release.version },
       portBase,
       ...(config.app.command.length > 0 && { command: config.app.command }),
       ...(readiness?.check.kind === "http" && {

@@ -3,22 +3,25 @@
  * before `slipway deploy` creates the release (and by `slipway env check
  * --release`). Not part of `slipway/env`: the CLI's side.
  *
- * An instance gets the daemon's environment, then `app.env`, then `--env`,
- * then PORT and SLIPWAY_*; the app's `defineEnv` lays that over `.env` in its
- * release directory. The CLI cannot see a running daemon's environment, so it
- * uses its own, which is what a daemon started from here inherits.
+ * An instance gets the variables `DEFAULT_PASS_ENV` and `app.passEnv` name
+ * from the daemon's environment (`app.passEnv` alone for a container), then
+ * `app.env`, then `--env`, then PORT and SLIPWAY_*; the app's `defineEnv`
+ * lays that over `.env` in its release directory. The CLI cannot see a
+ * running daemon's environment, so it passes from its own, which is what a
+ * daemon started from here has.
  */
 import { join, relative } from "node:path";
+import { workloadEnv } from "../config/pass-env.js";
 import type { Config } from "../config/types.js";
 import { IgnoreList } from "../release/ignore.js";
 import { checkEnv, type CheckResult } from "./check.js";
 import { EnvError } from "./error.js";
 import type { EnvShape } from "./schema.js";
-import { DEFAULT_ENV_FILE, definedVars, readEnvFiles } from "./sources.js";
+import { DEFAULT_ENV_FILE, readEnvFiles } from "./sources.js";
 
 /** What to do about a release environment with problems. */
 export const RELEASE_ENV_HINT =
-  "set them under app.env in slipway.yaml or pass --env NAME=VALUE (the release also gets the environment the daemon started with; Slipway sets PORT and SLIPWAY_*)";
+  "set them under app.env in slipway.yaml, pass --env NAME=VALUE, or name them in app.passEnv to take them from the daemon's environment (Slipway sets PORT and SLIPWAY_*)";
 
 /**
  * Variables Slipway sets on every instance itself: taken as present and valid.
@@ -33,7 +36,7 @@ export function providedBySlipway(name: string): boolean {
 
 /** What a release environment check found (when it found no problem). */
 export interface ReleaseEnvCheck {
-  /** Where the variables came from, most important first: "--env over app.env over the process environment over .env". */
+  /** Where the variables came from, most important first: "--env over app.env over passed variables of the process environment over .env". */
   sources: string;
   warnings: string[];
   values: CheckResult["values"];
@@ -54,7 +57,8 @@ export interface ReleaseEnvOptions {
 /**
  * Checks the environment a release of `config` would get against `schema`:
  * `.env` in app.cwd (unless .slipwayignore leaves it out of the snapshot),
- * under the CLI's environment, under `app.env`, under `--env`. PORT and
+ * under what passes from the CLI's environment (config/pass-env.ts), under
+ * `app.env`, under `--env`. PORT and
  * SLIPWAY_* are skipped. Throws an `EnvError` (exit 2) listing every problem.
  *
  * @example
@@ -63,7 +67,14 @@ export interface ReleaseEnvOptions {
 export function checkReleaseEnv(config: Config, schema: EnvShape, options: ReleaseEnvOptions): ReleaseEnvCheck {
   const ships = !IgnoreList.load(config.app.cwd).ignores(DEFAULT_ENV_FILE);
   const files = readEnvFiles(ships ? [DEFAULT_ENV_FILE] : [], config.app.cwd);
-  const vars = { ...files.vars, ...definedVars(process.env), ...config.app.env, ...options.flags };
+  const workload = config.platform === "process" ? "process" : "container";
+  const release = workloadEnv({
+    parent: process.env,
+    workload,
+    passEnv: config.app.passEnv,
+    releaseEnv: { ...config.app.env, ...options.flags },
+  });
+  const vars = { ...files.vars, ...release };
   const production = options.production === true || vars["NODE_ENV"] === "production";
   const result = checkEnv(schema, vars, { production, provided: providedBySlipway });
   const problems = [...files.problems, ...result.problems];
@@ -73,6 +84,6 @@ export function checkReleaseEnv(config: Config, schema: EnvShape, options: Relea
     throw new EnvError(problems, result.warnings, { subject: "the release environment", context, hint: RELEASE_ENV_HINT });
   }
   const dotenv = files.read.length > 0 ? [relative(process.cwd(), join(config.app.cwd, DEFAULT_ENV_FILE))] : [];
-  const sources = ["--env", "app.env", "the process environment", ...dotenv].join(" over ");
+  const sources = ["--env", "app.env", "passed variables of the process environment", ...dotenv].join(" over ");
   return { sources, warnings: result.warnings, values: result.values };
 }

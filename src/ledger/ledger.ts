@@ -50,6 +50,8 @@ export class Ledger {
         db.pragma(`user_version = ${i + 1}`);
       })();
     }
+    // A migration may have removed data (migration 3: inherited secrets); no copy of it stays in the WAL.
+    if (version < MIGRATIONS.length) db.pragma("wal_checkpoint(TRUNCATE)");
     return new Ledger(db, clock);
   }
 
@@ -296,6 +298,7 @@ function storedConfig(json: string): Config {
   const config = JSON.parse(json) as Partial<Config> & Omit<Config, "router" | "audit">;
   return {
     ...config,
+    app: { ...config.app, passEnv: (config.app as Partial<Config["app"]>).passEnv ?? [] },
     router: config.router ?? { responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT) },
     audit: config.audit ?? { ignore: [], actionPinning: "tag" },
   };

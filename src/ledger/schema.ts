@@ -1,3 +1,5 @@
+import { DEFAULT_PASS_ENV } from "../config/defaults.js";
+
 /** SQLite schema of the ledger. Migrations are append-only: add, never edit. */
 export const MIGRATIONS: string[] = [
   `CREATE TABLE releases (
@@ -49,4 +51,14 @@ export const MIGRATIONS: string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // 2: the container image a release runs (platform docker)
   `ALTER TABLE releases ADD COLUMN image TEXT;`,
+  // 3: instance specs recorded before instances got an explicit environment carried the daemon's whole
+  // environment (tokens, passwords...). Keep DEFAULT_PASS_ENV, the release's own variables, PORT and
+  // SLIPWAY_*; secure_delete zeroes the freed bytes (the ledger checkpoints the WAL after migrating).
+  `PRAGMA secure_delete = ON;
+   UPDATE instances SET spec_json = json_set(spec_json, '$.env', json((
+     SELECT json_group_object(e.key, e.value) FROM json_each(instances.spec_json, '$.env') AS e
+     WHERE ${[...DEFAULT_PASS_ENV, "PORT", "SLIPWAY_*"].map((p) => `e.key GLOB '${p}'`).join(" OR ")}
+        OR e.key IN (SELECT r.key FROM releases, json_each(releases.env_json) AS r WHERE releases.id = instances.release_id))))
+   WHERE json_valid(spec_json) AND json_type(spec_json, '$.env') = 'object';
+   PRAGMA secure_delete = OFF;`,
 ];

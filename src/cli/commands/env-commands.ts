@@ -143,7 +143,10 @@ export function registerEnvCommands(program: Command): void {
     .option("--schema <file>", schemaOption)
     .option("--file <file>", "check this env file alone, without the process environment (repeatable; later files win)", collect, [])
     .option("--with-process-env", "with --file: the process environment wins over the files, as at app start")
-    .option("--release", "check what slipway deploy would give a release: .env, the process environment, app.env, --env")
+    .option(
+      "--release",
+      "check what slipway deploy would give a release: .env, the variables app.passEnv (and PATH, HOME...) pass from the process environment, app.env, --env",
+    )
     .option("--env <KEY=VALUE>", "with --release: a deploy's --env value (repeatable)", collect, [])
     .option("--production", "check as NODE_ENV=production: devDefault values don't apply")
     .action((opts: CheckOptions, cmd: Command) => check(opts, cmd.optsWithGlobals<GlobalOptions>()));
