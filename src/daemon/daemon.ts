@@ -180,7 +180,10 @@ export class Daemon {
    */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(options);
-    const served = (await daemon.router.start()).listeners[PUBLIC];
+    const { listeners } = await daemon.router.start();
+    // A preview listener belonged to a rollout the previous daemon left unfinished: recovery ends it.
+    for (const key of Object.keys(listeners)) if (key !== PUBLIC) await daemon.router.remove(key);
+    const served = listeners[PUBLIC];
     if (served) {
       daemon.routerAt = served.listen;
       daemon.routeOptions = served.options;
