@@ -32,4 +32,21 @@ describe("Router drain under keep-alive load (child-process apps without slipway
       expect(report.ok).toBeGreaterThan(200);
     });
   }
+
+  it("switches between releases, then 15 s of load past the idle old app's keep-alive timeout: zero failed requests", async () => {
+    const blue = await startApp(cleanups, { id: "blue" });
+    const green = await startApp(cleanups, { id: "green" });
+    const { router, port } = await startRouter(cleanups);
+    router.setGroups([group("blue", 1, blue.target)]);
+    const load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 200, concurrency: 8 });
+    await sleep(1000);
+    router.setGroups([group("green", 1, green.target)]); // blue stays up, idle, on standby
+    await sleep(15_000);
+    router.setGroups([group("blue", 1, blue.target)]); // and back, as a rollback does
+    await sleep(1000);
+    const report = await load.stop();
+    expect(report.failures).toEqual([]);
+    expect(report.versions.green).toBeGreaterThan(1000);
+    expect(report.versions.blue).toBeGreaterThan(100);
+  });
 });

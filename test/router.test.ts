@@ -792,7 +792,7 @@ describe("Router robustness", () => {
     r.setGroups([group("r1", 1, a.target)]);
     const agent = keepAliveAgent();
     await request(port, { agent });
-    expect(r.stats()).toEqual({ requests: 1, groups: { r1: 1 }, inFlight: 0, targets: { a: 0 } });
+    expect(r.stats()).toEqual({ requests: 1, groups: { r1: 1 }, inFlight: 0, targets: { a: 0 }, ejected: [] });
     const started = Date.now();
     await r.close();
     expect(Date.now() - started).toBeLessThan(1000);

@@ -121,6 +121,7 @@ export function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResp
   res.on("close", onClientClose);
   const path = ex.badHost ? null : originForm(ex.path, ex.host);
   if (path === null) {
+    res.shouldKeepAlive = false; // what follows on this connection cannot be trusted either
     answer(ex, BAD_HOST);
     return;
   }
