@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { cohortOwner, cohortRanges, leastInFlight, nextSmooth, type WeightedSlot } from "../src/router/balancer.js";
 import { cohortFromCookie, cohortSetCookie, isToken, newCohort } from "../src/router/cohort.js";
+import { connectFailed, ejectionPeriod } from "../src/router/ejection.js";
 import { NO_SCAN, requestHeaders, responseHeaders, type RequestHead } from "../src/router/headers.js";
+import { originForm } from "../src/router/request-target.js";
+import { TrustedProxies, cidrProblem } from "../src/router/trusted-proxies.js";
+import { idleTimeoutFor } from "../src/router/upstream-agent.js";
 
 function sequence(weights: number[], picks: number): string {
   const slots: WeightedSlot[] = weights.map((weight) => ({ weight, current: 0 }));
@@ -192,7 +196,15 @@ describe("cohort cookie", () => {
 const raw = (pairs: [string, string][]): string[] => pairs.flat();
 
 describe("requestHeaders", () => {
-  const head = (): RequestHead => ({ hasBody: false, route: undefined, cohort: -1, hostIndex: -1 });
+  const head = (): RequestHead => ({
+    hasBody: false,
+    route: undefined,
+    cohort: -1,
+    hostIndex: -1,
+    host: undefined,
+    badHost: false,
+    h2c: false,
+  });
 
   it("drops hop-by-hop headers, including those named in Connection", () => {
     const h = head();
@@ -214,27 +226,77 @@ describe("requestHeaders", () => {
         ["x-forwarded-for", "10.0.0.9"],
         ["x-forwarded-host", "a.test"],
         ["x-forwarded-proto", "http"],
+        ["x-real-ip", "10.0.0.9"],
       ]),
     );
     expect(h.hasBody).toBe(false);
+    expect(h.h2c).toBe(true);
   });
 
-  it("appends to X-Forwarded-For and replaces X-Forwarded-Proto/Host", () => {
-    const input = raw([
-      ["Host", "a.test"],
-      ["X-Forwarded-For", "1.1.1.1"],
-      ["x-forwarded-for", "2.2.2.2"],
-      ["X-Forwarded-Proto", "https"],
-      ["X-Forwarded-Host", "evil"],
-    ]);
-    expect(requestHeaders(input, "3.3.3.3", NO_SCAN, head(), false)).toEqual(
+  const forwarded = raw([
+    ["Host", "a.test"],
+    ["X-Forwarded-For", "1.1.1.1"],
+    ["x-forwarded-for", "2.2.2.2"],
+    ["X-Forwarded-Proto", "https"],
+    ["X-Forwarded-Host", "shop.test"],
+    ["X-Real-IP", "1.1.1.1"],
+    ["Forwarded", "for=1.1.1.1;proto=https"],
+  ]);
+
+  it("replaces X-Forwarded-For/-Proto/-Host and X-Real-IP, and drops Forwarded, from an untrusted client", () => {
+    expect(requestHeaders(forwarded, "3.3.3.3", NO_SCAN, head(), false)).toEqual(
       raw([
         ["Host", "a.test"],
-        ["x-forwarded-for", "1.1.1.1, 2.2.2.2, 3.3.3.3"],
+        ["x-forwarded-for", "3.3.3.3"],
         ["x-forwarded-host", "a.test"],
         ["x-forwarded-proto", "http"],
+        ["x-real-ip", "3.3.3.3"],
       ]),
     );
+    const scan = { ...NO_SCAN, trustedProxies: new TrustedProxies(["10.0.0.0/8"]) };
+    expect(requestHeaders(forwarded, "3.3.3.3", scan, head(), false)).toContain("3.3.3.3");
+    expect(requestHeaders(forwarded, "3.3.3.3", scan, head(), false)).not.toContain("1.1.1.1");
+  });
+
+  it("appends to X-Forwarded-For and keeps the rest from a trusted proxy", () => {
+    const scan = { ...NO_SCAN, trustedProxies: new TrustedProxies(["10.0.0.0/8", "::1"]) };
+    const expected = (peer: string) =>
+      raw([
+        ["Host", "a.test"],
+        ["Forwarded", "for=1.1.1.1;proto=https"],
+        ["x-forwarded-for", `1.1.1.1, 2.2.2.2, ${peer}`],
+        ["x-forwarded-host", "shop.test"],
+        ["x-forwarded-proto", "https"],
+        ["x-real-ip", "1.1.1.1"],
+      ]);
+    expect(requestHeaders(forwarded, "10.1.2.3", scan, head(), false)).toEqual(expected("10.1.2.3"));
+    expect(requestHeaders(forwarded, "::ffff:10.1.2.3", scan, head(), false)).toEqual(expected("::ffff:10.1.2.3"));
+    expect(requestHeaders(forwarded, "::1", scan, head(), false)).toEqual(expected("::1"));
+    // A trusted proxy that sent none of them gets the router's own values.
+    expect(requestHeaders(raw([["Host", "a.test"]]), "10.0.0.1", scan, head(), false)).toEqual(
+      raw([
+        ["Host", "a.test"],
+        ["x-forwarded-for", "10.0.0.1"],
+        ["x-forwarded-host", "a.test"],
+        ["x-forwarded-proto", "http"],
+        ["x-real-ip", "10.0.0.1"],
+      ]),
+    );
+  });
+
+  it("flags a second Host header", () => {
+    const h = head();
+    requestHeaders(
+      raw([
+        ["Host", "a.test"],
+        ["Host", "b.test"],
+      ]),
+      undefined,
+      NO_SCAN,
+      h,
+      false,
+    );
+    expect(h.badHost).toBe(true);
   });
 
   it("re-frames a chunked body and notes bodies", () => {
@@ -267,13 +329,7 @@ describe("requestHeaders", () => {
 
   it("reserves a Host slot when the client sent none, and finds the route header", () => {
     const h = head();
-    const out = requestHeaders(
-      raw([["X-Slipway-Group", "canary"]]),
-      "1.2.3.4",
-      { routeHeader: "x-slipway-group", stickyCookie: null },
-      h,
-      false,
-    );
+    const out = requestHeaders(raw([["X-Slipway-Group", "canary"]]), "1.2.3.4", { ...NO_SCAN, routeHeader: "x-slipway-group" }, h, false);
     expect(h.route).toBe("canary");
     expect(out[h.hostIndex - 1]).toBe("host");
   });
@@ -288,7 +344,7 @@ describe("requestHeaders", () => {
     expect(requestHeaders(input, undefined, NO_SCAN, off, false).slice(0, 6)).toEqual(input);
     expect(off).toMatchObject({ cohort: -1, route: undefined });
     const on = head();
-    requestHeaders(input, undefined, { routeHeader: "x-slipway-route", stickyCookie: "slipway_cohort" }, on, false);
+    requestHeaders(input, undefined, { ...NO_SCAN, routeHeader: "x-slipway-route", stickyCookie: "slipway_cohort" }, on, false);
     expect(on).toMatchObject({ cohort: 321, route: "canary" });
   });
 
@@ -319,5 +375,53 @@ describe("responseHeaders", () => {
         ["Content-Type", "text/plain"],
       ]),
     );
+  });
+});
+
+describe("passive health and keep-alive rules (pure)", () => {
+  it("skips ejected targets unless nothing else is left", () => {
+    const items = [{ inFlight: 0, ejectedUntil: 50 }, { inFlight: 3 }, { inFlight: 1, ejectedUntil: 5 }];
+    expect(leastInFlight(items, 0, null, null, 10)).toBe(2); // item 2's ejection is over at 10
+    expect(leastInFlight(items, 0, null, null, 4)).toBe(1);
+    expect(leastInFlight(items, 0, items[1], null, 4)).toBe(-1);
+    expect(leastInFlight(items, 0, items[1], null, 4, true)).toBe(0);
+  });
+
+  it("ejects on connection failures only", () => {
+    const err = (code: string, syscall = "connect") => Object.assign(new Error(code), { code, syscall });
+    expect(connectFailed(err("ECONNREFUSED"))).toBe(true);
+    expect(connectFailed(err("EHOSTUNREACH"))).toBe(true);
+    expect(connectFailed(err("ECONNRESET"))).toBe(true);
+    expect(connectFailed(err("ECONNRESET", "read"))).toBe(false);
+    expect(connectFailed(err("EPIPE", "write"))).toBe(false);
+  });
+
+  it("doubles the ejection period up to the cap", () => {
+    expect([0, 1, 2, 3, 5, 6, 40].map((n) => ejectionPeriod(n))).toEqual([0, 1000, 2000, 4000, 16_000, 30_000, 30_000]);
+  });
+
+  it("keeps an idle socket below the instance's announced keep-alive timeout", () => {
+    expect(idleTimeoutFor(1000, undefined)).toBe(1000);
+    expect(idleTimeoutFor(1000, "timeout=5")).toBe(1000);
+    expect(idleTimeoutFor(10_000, "timeout=5")).toBe(4000);
+    expect(idleTimeoutFor(10_000, "timeout=5, max=100")).toBe(4000);
+    expect(idleTimeoutFor(1000, "timeout=1")).toBe(500);
+    expect(idleTimeoutFor(1000, "timeout=0")).toBe(0);
+    expect(idleTimeoutFor(1000, "max=5")).toBe(1000);
+  });
+
+  it("checks trusted proxy entries", () => {
+    expect(["10.0.0.0/8", "192.0.2.1", "::1", "fd00::/8"].map(cidrProblem)).toEqual([null, null, null, null]);
+    expect(cidrProblem("10.0.0.0/33")).toBe("prefix length must be 0-32 for IPv4");
+    expect(cidrProblem("example.com")).toMatch(/must be an IP address or a CIDR block/);
+    expect(cidrProblem("10.0.0.0/8/1")).toMatch(/must be an IP address or a CIDR block/);
+  });
+
+  it("turns an absolute-form target into origin-form only when it names the Host", () => {
+    expect(originForm("/a?b=1", "shop.test")).toBe("/a?b=1");
+    expect(originForm("http://shop.test/a?b=1", "shop.test")).toBe("/a?b=1");
+    expect(originForm("http://SHOP.test:80/a", "shop.test")).toBe("/a");
+    expect(originForm("http://evil.test/a", "shop.test")).toBeNull();
+    expect(originForm("ftp://shop.test/a", "shop.test")).toBeNull();
   });
 });

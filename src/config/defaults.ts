@@ -56,6 +56,13 @@ export const DEFAULT_SCALE_DOWN_DELAY = "5m";
 export const DEFAULT_DRAIN_TIMEOUT = "30s";
 /** How long the router waits for an instance's response headers before answering 504 (nginx's proxy_read_timeout). */
 export const DEFAULT_RESPONSE_TIMEOUT = "60s";
+/**
+ * How long the router keeps an idle keep-alive socket to an instance: below the app's own keep-alive
+ * timeout (Node's default is 5s, gunicorn's 2s), so the app never closes a socket the router is about to reuse.
+ */
+export const DEFAULT_UPSTREAM_IDLE_TIMEOUT = "1s";
+/** Proxies in front of the router whose X-Forwarded-* headers are believed: none. */
+export const DEFAULT_TRUSTED_PROXIES: readonly string[] = [];
 export const DEFAULT_PROGRESS_DEADLINE = "5m";
 export const DEFAULT_RETAIN = 5;
 export const DEFAULT_LOG_MAX_SIZE = "10MB";

@@ -16,6 +16,13 @@ import { notifySchema } from "./notify-schema.js";
 import { overlaySchemaOf } from "./overlay.js";
 import { PASS_ENV_PATTERN } from "./pass-env.js";
 import { strategySchema } from "./strategy-schema.js";
+import { cidrProblem } from "../router/trusted-proxies.js";
+
+/** A trusted proxy entry must be an IP address or a CIDR block. */
+const cidrCheck = z.superRefine<string>((value, ctx) => {
+  const problem = cidrProblem(value);
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem, input: value });
+});
 
 export * from "./defaults.js";
 export { HOOK_NAMES, NOTIFY_EVENTS, STRATEGY_TYPES } from "./types.js";
@@ -120,6 +127,17 @@ export const baseShape = {
         .prefault(d.DEFAULT_RESPONSE_TIMEOUT)
         .describe(
           "How long the router waits for an instance's response headers; then it answers 504 and aborts the request (never retried). A response that started streams as long as it takes. 0 waits forever.",
+        ),
+      upstreamIdleTimeout: duration()
+        .prefault(d.DEFAULT_UPSTREAM_IDLE_TIMEOUT)
+        .describe(
+          "How long the router keeps an idle keep-alive connection to an instance. Keep it below the app's keep-alive timeout (Node: server.keepAliveTimeout, 5s by default); a shorter `Keep-Alive: timeout=N` from the app lowers it further. 0 opens a connection per request.",
+        ),
+      trustedProxies: z
+        .array(z.string().check(cidrCheck))
+        .prefault([...d.DEFAULT_TRUSTED_PROXIES])
+        .describe(
+          "IP addresses or CIDR blocks of proxies in front of the router (a load balancer, a CDN). Their X-Forwarded-For is appended to and their X-Forwarded-Proto/-Host, X-Real-IP and Forwarded are kept; from anyone else these headers are replaced (Forwarded dropped).",
         ),
     })
     .prefault({})

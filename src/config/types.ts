@@ -82,8 +82,11 @@ export interface Config {
     /** Present when slipway.yaml has a `strategy.blueGreen` section (always, for type blue-green). */
     blueGreen?: BlueGreenConfig;
   };
-  /** The router in front of the instances; `responseTimeout` in ms (0: none). */
-  router: { responseTimeout: number };
+  /**
+   * The router in front of the instances; `responseTimeout` in ms (0: none), `upstreamIdleTimeout` in ms,
+   * `trustedProxies` as IP addresses or CIDR blocks.
+   */
+  router: { responseTimeout: number; upstreamIdleTimeout: number; trustedProxies: string[] };
   drain: { timeout: number };
   progressDeadline: number;
   retain: number;

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
-import { DEFAULT_RESPONSE_TIMEOUT } from "../config/defaults.js";
+import { DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TRUSTED_PROXIES, DEFAULT_UPSTREAM_IDLE_TIMEOUT } from "../config/defaults.js";
 import { parseDuration } from "../config/duration.js";
 import { MIGRATIONS } from "./schema.js";
 import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
@@ -299,7 +299,12 @@ function storedConfig(json: string): Config {
   return {
     ...config,
     app: { ...config.app, passEnv: (config.app as Partial<Config["app"]>).passEnv ?? [] },
-    router: config.router ?? { responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT) },
+    router: {
+      responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT),
+      upstreamIdleTimeout: parseDuration(DEFAULT_UPSTREAM_IDLE_TIMEOUT),
+      trustedProxies: [...DEFAULT_TRUSTED_PROXIES],
+      ...config.router,
+    },
     audit: config.audit ?? { ignore: [], actionPinning: "tag" },
   };
 }

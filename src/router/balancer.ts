@@ -42,37 +42,52 @@ export function nextSmooth(slots: readonly WeightedSlot[], total: number): numbe
 /** What `leastInFlight` needs to know about a target. */
 export interface Loaded {
   readonly inFlight: number;
+  /** Clock time until which the item is ejected (passive health); absent or past: not ejected. */
+  readonly ejectedUntil?: number;
 }
 
 /**
  * The item with the fewest in-flight requests, scanning from `start` (mod
  * length) so that ties rotate: with equal load this is plain round-robin.
- * `skipA` and `skipB` (targets already tried by a retry) are never chosen.
- * Returns the index, or -1 when every item is skipped or the list is empty.
+ * `skipA` and `skipB` (targets already tried by a retry) are never chosen,
+ * nor items ejected at `now` (`ejectedUntil > now`) unless `allowEjected`
+ * and no other item is left. Returns the index, or -1 when every item is
+ * skipped or the list is empty.
  *
  * @example
  * leastInFlight([{ inFlight: 2 }, { inFlight: 0 }, { inFlight: 0 }], 0); // 1
  * leastInFlight([{ inFlight: 2 }, { inFlight: 0 }, { inFlight: 0 }], 2); // 2
+ * leastInFlight([{ inFlight: 2 }, { inFlight: 0, ejectedUntil: 50 }], 1, null, null, 10); // 0
  */
 export function leastInFlight<T extends Loaded>(
   items: readonly T[],
   start: number,
   skipA: T | null = null,
   skipB: T | null = null,
+  now = 0,
+  allowEjected = false,
 ): number {
   const n = items.length;
   let best = -1;
   let bestLoad = Infinity;
+  let ejected = -1;
+  let ejectedLoad = Infinity;
   for (let k = 0; k < n; k++) {
     const i = (start + k) % n;
     const item = items[i] as T;
     if (item === skipA || item === skipB) continue;
-    if (item.inFlight < bestLoad) {
+    const until = item.ejectedUntil;
+    if (until !== undefined && until > now) {
+      if (item.inFlight < ejectedLoad) {
+        ejectedLoad = item.inFlight;
+        ejected = i;
+      }
+    } else if (item.inFlight < bestLoad) {
       bestLoad = item.inFlight;
       best = i;
     }
   }
-  return best;
+  return best >= 0 || !allowEjected ? best : ejected;
 }
 
 /** What `cohortRanges` needs to know about a group. */

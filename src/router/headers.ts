@@ -5,6 +5,7 @@
  */
 
 import { cohortFromCookie } from "./cohort.js";
+import type { TrustedProxies } from "./trusted-proxies.js";
 
 /** What the request scan learns besides the headers to send. */
 export interface RequestHead {
@@ -16,6 +17,12 @@ export interface RequestHead {
   cohort: number;
   /** Index in the output of a Host value to fill with the target's address (client sent none), or -1. */
   hostIndex: number;
+  /** The client's Host, if it sent one. */
+  host: string | undefined;
+  /** More than one Host header: the router answers 400. */
+  badHost: boolean;
+  /** The request asks to upgrade to cleartext HTTP/2 (`Upgrade: h2c`), which the router never does. */
+  h2c: boolean;
 }
 
 /** What the request scan looks for besides hop-by-hop headers (the router's canary settings). */
@@ -24,26 +31,33 @@ export interface HeaderScan {
   readonly routeHeader: string | null;
   /** Name of the cohort cookie, or null (stickiness off: the Cookie header is not parsed). */
   readonly stickyCookie: string | null;
+  /** Peers whose X-Forwarded-*, X-Real-IP and Forwarded are kept (and X-Forwarded-For appended to); null: none. */
+  readonly trustedProxies: TrustedProxies | null;
 }
 
-/** Neither feature on. */
-export const NO_SCAN: HeaderScan = { routeHeader: null, stickyCookie: null };
+/** Neither feature on, no trusted proxy. */
+export const NO_SCAN: HeaderScan = { routeHeader: null, stickyCookie: null, trustedProxies: null };
 
 const X_FORWARDED_FOR = "x-forwarded-for";
 const X_FORWARDED_HOST = "x-forwarded-host";
 const X_FORWARDED_PROTO = "x-forwarded-proto";
+const X_REAL_IP = "x-real-ip";
 const PROTO_HTTP = "http";
+const H2C = /(?:^|,)\s*h2c\s*(?:,|$)/i;
 
 /**
  * Builds the headers to send upstream: hop-by-hop headers dropped (those
- * named in Connection too), X-Forwarded-For appended, X-Forwarded-Proto and
- * X-Forwarded-Host set, Host kept as sent. With `upgrade`, Connection and
- * Upgrade are re-added so the instance sees the upgrade request.
+ * named in Connection too), `X-Forwarded-For`, `-Proto`, `-Host` and
+ * `X-Real-IP` set from the connection, `Forwarded` dropped, Host kept as
+ * sent. From a trusted proxy (`scan.trustedProxies`) the incoming
+ * `X-Forwarded-For` is appended to and the other three and `Forwarded` are
+ * kept when present. With `upgrade`, Connection and Upgrade are re-added so
+ * the instance sees the upgrade request (never an `h2c` one).
  *
  * @example
- * const head = { hasBody: false, route: undefined, cohort: -1, hostIndex: -1 };
+ * const head = { hasBody: false, route: undefined, cohort: -1, hostIndex: -1, host: undefined, badHost: false, h2c: false };
  * requestHeaders(["Host", "a.test", "Connection", "keep-alive"], "10.0.0.9", NO_SCAN, head, false);
- * // ["Host", "a.test", "x-forwarded-for", "10.0.0.9", "x-forwarded-host", "a.test", "x-forwarded-proto", "http"]
+ * // ["Host", "a.test", "x-forwarded-for", "10.0.0.9", "x-forwarded-host", "a.test", "x-forwarded-proto", "http", "x-real-ip", "10.0.0.9"]
  */
 export function requestHeaders(
   raw: readonly string[],
@@ -54,9 +68,13 @@ export function requestHeaders(
 ): string[] {
   const routeHeader = scan.routeHeader;
   const stickyCookie = scan.stickyCookie;
+  const trusted = scan.trustedProxies !== null && scan.trustedProxies.has(remoteAddress);
   const out: string[] = [];
   let host: string | undefined;
   let forwardedFor: string | undefined;
+  let forwardedHost: string | undefined;
+  let forwardedProto: string | undefined;
+  let realIp: string | undefined;
   let connection: string | undefined;
   let upgradeTo: string | undefined;
   let chunked = false;
@@ -64,12 +82,15 @@ export function requestHeaders(
   head.route = undefined;
   head.cohort = -1;
   head.hostIndex = -1;
+  head.badHost = false;
+  head.h2c = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
     switch (lower) {
       case "host":
+        if (host !== undefined) head.badHost = true;
         host = value;
         break;
       case "content-length":
@@ -84,12 +105,23 @@ export function requestHeaders(
         continue;
       case "upgrade":
         upgradeTo = value;
+        if (H2C.test(value)) head.h2c = true;
         continue;
       case X_FORWARDED_FOR:
         forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         continue;
       case X_FORWARDED_HOST:
+        forwardedHost ??= value;
+        continue;
       case X_FORWARDED_PROTO:
+        forwardedProto ??= value;
+        continue;
+      case X_REAL_IP:
+        realIp ??= value;
+        continue;
+      case "forwarded":
+        if (trusted) break;
+        continue;
       case "keep-alive":
       case "te":
       case "trailer":
@@ -101,21 +133,26 @@ export function requestHeaders(
     }
     out.push(name, value);
   }
+  head.host = host;
   if (connection !== undefined && !isPlainConnection(connection)) dropConnectionTokens(out, connection);
   if (chunked) out.push("transfer-encoding", "chunked");
+  if (!trusted) forwardedFor = undefined;
   if (remoteAddress !== undefined) {
     out.push(X_FORWARDED_FOR, forwardedFor === undefined ? remoteAddress : `${forwardedFor}, ${remoteAddress}`);
   } else if (forwardedFor !== undefined) {
     out.push(X_FORWARDED_FOR, forwardedFor);
   }
+  if (trusted && forwardedHost !== undefined) out.push(X_FORWARDED_HOST, forwardedHost);
   if (host === undefined) {
     out.push("host", "");
     head.hostIndex = out.length - 1;
-  } else {
+  } else if (!trusted || forwardedHost === undefined) {
     out.push(X_FORWARDED_HOST, host);
   }
-  out.push(X_FORWARDED_PROTO, PROTO_HTTP);
-  if (upgrade && upgradeTo !== undefined) out.push("connection", "Upgrade", "upgrade", upgradeTo);
+  out.push(X_FORWARDED_PROTO, trusted && forwardedProto !== undefined ? forwardedProto : PROTO_HTTP);
+  if (trusted && realIp !== undefined) out.push(X_REAL_IP, realIp);
+  else if (remoteAddress !== undefined) out.push(X_REAL_IP, remoteAddress);
+  if (upgrade && upgradeTo !== undefined && !head.h2c) out.push("connection", "Upgrade", "upgrade", upgradeTo);
   return out;
 }
 

@@ -2,10 +2,13 @@ import http, { type ClientRequest, type IncomingMessage, type ServerResponse } f
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { newCohort } from "./cohort.js";
+import { connectFailed } from "./ejection.js";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
-import { badGatewayReply, gatewayTimeoutReply, type Reply } from "./replies.js";
+import { badGatewayReply, badRequestReply, gatewayTimeoutReply, type Reply } from "./replies.js";
+import { originForm } from "./request-target.js";
 import type { GroupState, Choice, RoutingTable } from "./table.js";
 import type { TargetState } from "./target-pool.js";
+import type { TrustedProxies } from "./trusted-proxies.js";
 import type { ResponseSample } from "./types.js";
 
 /** What the forwarding code needs from the router; the router owns it. */
@@ -22,6 +25,8 @@ export interface ProxyContext {
   stickyCookie: string | null;
   /** Ms to wait for response headers before a 504 (0: no limit). Set by `Router.configure`. */
   responseTimeout: number;
+  /** Peers whose X-Forwarded-* and X-Real-IP are kept (null: none). Set by `Router.configure`. */
+  trustedProxies: TrustedProxies | null;
   /** The 503 for `name`, precomputed. */
   noTarget: Reply;
   readonly onResponse: ((sample: ResponseSample) => void) | undefined;
@@ -29,6 +34,12 @@ export interface ProxyContext {
 
 /** Attempts per request: the first one and up to two retries on other targets. */
 export const MAX_ATTEMPTS = 3;
+
+/** Body bytes an idempotent request keeps for a replay after a reused socket failed; past this it is not replayed. */
+export const REPLAY_BODY_LIMIT = 64 * 1024;
+
+/** RFC 9110 idempotent methods: safe to send twice. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 const kExchange = Symbol("slipway.exchange");
 type Tagged<T> = T & { [kExchange]: Exchange };
@@ -45,9 +56,24 @@ class Exchange implements Choice, RequestHead {
   route: string | undefined = undefined;
   cohort = -1;
   hostIndex = -1;
+  host: string | undefined = undefined;
+  badHost = false;
+  h2c = false;
   /** Set-Cookie value giving the client a new cohort, or null. */
   setCookie: string | null = null;
   headers: string[];
+  /** Origin-form request target sent upstream. */
+  path: string;
+  /** The next attempt goes on a new connection, not a pooled one. */
+  fresh = false;
+  /** The one retry after a reused pooled socket failed was spent. */
+  freshTried = false;
+  /** Some of the request body was handed to an instance's connection. */
+  bodySent = false;
+  /** Body chunks kept for a replay (idempotent methods, up to REPLAY_BODY_LIMIT), else null. */
+  replay: Buffer[] | null = null;
+  replayBytes = 0;
+  bodyTracked = false;
   upstream: ClientRequest | null = null;
   /** The instance's response, once it started. */
   response: IncomingMessage | null = null;
@@ -75,6 +101,7 @@ class Exchange implements Choice, RequestHead {
     this.res = res;
     this.started = ctx.onResponse === undefined ? 0 : performance.now();
     this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx, this, false);
+    this.path = req.url as string;
   }
 }
 
@@ -92,6 +119,17 @@ export function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResp
   const ex = new Exchange(ctx, req, res);
   (res as Tagged<ServerResponse>)[kExchange] = ex;
   res.on("close", onClientClose);
+  const path = ex.badHost ? null : originForm(ex.path, ex.host);
+  if (path === null) {
+    res.shouldKeepAlive = false; // what follows on this connection cannot be trusted either
+    answer(ex, BAD_HOST);
+    return;
+  }
+  ex.path = path;
+  if (ex.hasBody) {
+    (req as Tagged<IncomingMessage>)[kExchange] = ex;
+    if (IDEMPOTENT.has(req.method as string)) ex.replay = [];
+  }
   if (ctx.stickyCookie !== null && ex.cohort < 0) ex.setCookie = newCohort(ex, ctx.stickyCookie);
   if (ctx.table.pick(ex, ex.route, ex.cohort)) send(ex);
   else answer(ex, ctx.noTarget);
@@ -109,10 +147,11 @@ function send(ex: Exchange): void {
       host: target.host,
       port: target.port,
       method: ex.req.method,
-      path: ex.req.url,
+      path: ex.path,
       headers: ex.headers,
-      agent: target.agent,
+      agent: ex.fresh ? false : target.agent,
     }) as Tagged<ClientRequest>;
+    ex.fresh = false;
   } catch {
     ex.target = null;
     target.release();
@@ -136,7 +175,29 @@ function onUpstreamSocket(this: Tagged<ClientRequest>, socket: Socket): void {
 
 function startBody(up: Tagged<ClientRequest>): void {
   const ex = up[kExchange];
-  if (ex.upstream === up && !ex.finished) ex.req.pipe(up);
+  if (ex.upstream !== up || ex.finished) return;
+  if (!ex.bodyTracked) {
+    ex.bodyTracked = true;
+    ex.req.on("data", onBodyData);
+  } else if (ex.bodySent) {
+    // A replay: what was already read from the client first (kept in `replay`), then the rest.
+    if (ex.replay === null) {
+      up.destroy();
+      return;
+    }
+    for (const chunk of ex.replay) up.write(chunk);
+  }
+  ex.req.pipe(up);
+}
+
+/** Runs before `pipe` writes the chunk upstream: from now on the body was (partly) sent. */
+function onBodyData(this: Tagged<IncomingMessage>, chunk: Buffer): void {
+  const ex = this[kExchange];
+  ex.bodySent = true;
+  if (ex.replay === null) return;
+  ex.replayBytes += chunk.length;
+  if (ex.replayBytes > REPLAY_BODY_LIMIT) ex.replay = null;
+  else ex.replay.push(chunk);
 }
 
 function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage): void {
@@ -146,6 +207,7 @@ function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage)
     return;
   }
   ex.responded = true;
+  ex.target?.succeeded();
   clearTimer(ex);
   const status = upRes.statusCode as number;
   try {
@@ -205,6 +267,20 @@ function onUpstreamError(this: Tagged<ClientRequest>, err: NodeJS.ErrnoException
     ex.res.destroy();
     return;
   }
+  if (failed !== null && connectFailed(err)) failed.eject();
+  if (ex.hasBody) {
+    ex.req.unpipe(this);
+    ex.req.pause(); // the next attempt's pipe resumes it
+  }
+  if (failed !== null && ex.attempts < MAX_ATTEMPTS && staleSocket(ex, this, err)) {
+    // The instance closed a pooled keep-alive socket as it was reused: send once more, on a new connection.
+    ex.freshTried = true;
+    failed.agent.closeIdle();
+    if (failed.active || !ex.ctx.table.retry(ex, failed, null)) ex.target = failed;
+    ex.fresh = true;
+    send(ex);
+    return;
+  }
   if (failed !== null && ex.attempts < MAX_ATTEMPTS && replayable(ex, err)) {
     if (ex.skipA === null) ex.skipA = failed;
     else ex.skipB = failed;
@@ -217,13 +293,26 @@ function onUpstreamError(this: Tagged<ClientRequest>, err: NodeJS.ErrnoException
 }
 
 /**
- * Safe to send again: a refused connection never delivered anything (the
- * body is only streamed once connected); a reset before any response byte
- * is replayed only for bodiless GET, HEAD and OPTIONS.
+ * A reused pooled socket failed before any response byte (the instance
+ * closed it while idle, as it was reused), the one fresh retry is not spent,
+ * and resending is safe: nothing of the body was handed over yet (any
+ * method), or the method is idempotent and the body sent so far was kept.
+ */
+function staleSocket(ex: Exchange, up: ClientRequest, err: NodeJS.ErrnoException): boolean {
+  if (!up.reusedSocket || ex.freshTried) return false;
+  const code = err.code;
+  if (code !== "ECONNRESET" && code !== "EPIPE") return false;
+  return !ex.bodySent || (ex.replay !== null && IDEMPOTENT.has(ex.req.method as string));
+}
+
+/**
+ * Safe to send again elsewhere: a failed connect never delivered anything
+ * (the body is only streamed once connected); a reset before any response
+ * byte is replayed only for bodiless GET, HEAD and OPTIONS.
  */
 function replayable(ex: Exchange, err: NodeJS.ErrnoException): boolean {
+  if (connectFailed(err)) return !ex.bodySent;
   const code = err.code;
-  if (code === "ECONNREFUSED") return true;
   if (code !== "ECONNRESET" && code !== "EPIPE") return false;
   if (ex.hasBody) return false;
   const method = ex.req.method;
@@ -244,6 +333,8 @@ function onResponseTimeout(ex: Exchange): void {
   up?.destroy();
   answer(ex, gatewayTimeoutReply(ex.ctx.name, ex.targetId, ex.ctx.responseTimeout));
 }
+
+const BAD_HOST = badRequestReply("conflicting Host headers or request target");
 
 function clearTimer(ex: Exchange): void {
   if (ex.timer === null) return;

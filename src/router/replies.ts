@@ -71,3 +71,13 @@ export function badGatewayReply(name: string, targetId: string, code: string): R
 export function gatewayTimeoutReply(name: string, targetId: string, timeoutMs: number): Reply {
   return reply(504, `slipway: instance "${targetId}" of "${name}" did not respond within ${timeoutMs} ms\n`);
 }
+
+/**
+ * A 400 the router answers itself, naming what is wrong with the request.
+ *
+ * @example
+ * badRequestReply("two Host headers").body.toString(); // "slipway: bad request (two Host headers)\n"
+ */
+export function badRequestReply(why: string): Reply {
+  return reply(400, `slipway: bad request (${why})\n`);
+}

@@ -7,6 +7,7 @@ import { forward, type ProxyContext } from "./proxy.js";
 import { noTargetReply, reply, type Reply } from "./replies.js";
 import { RoutingTable } from "./table.js";
 import { TargetPool } from "./target-pool.js";
+import { TrustedProxies } from "./trusted-proxies.js";
 import type { HeaderRoute, ResponseSample, RouteGroup, RouterStats, RoutingOptions, Stickiness, Traffic } from "./types.js";
 import { tunnel } from "./websocket.js";
 
@@ -63,6 +64,7 @@ export class Router implements Traffic {
       routeHeader: null,
       stickyCookie: null,
       responseTimeout: 0,
+      trustedProxies: null,
       noTarget: noTargetReply(name),
       onResponse: options.onResponse,
     };
@@ -157,11 +159,22 @@ export class Router implements Traffic {
    * router.configure({ stickiness: null }); // after promotion
    */
   configure(options: RoutingOptions): void {
-    const { name, headerRoute, stickiness, responseTimeout } = options;
+    const { name, headerRoute, stickiness, responseTimeout, upstreamIdleTimeout, trustedProxies } = options;
     if (responseTimeout !== undefined && !(Number.isInteger(responseTimeout) && responseTimeout >= 0)) {
       throw new SlipwayError("CONFIG_INVALID", `the router's response timeout ${String(responseTimeout)} is not a number of ms`, {
         hint: "use a duration like 60s (0 waits forever)",
       });
+    }
+    if (upstreamIdleTimeout !== undefined && !(Number.isInteger(upstreamIdleTimeout) && upstreamIdleTimeout >= 0)) {
+      throw new SlipwayError("CONFIG_INVALID", `the router's upstream idle timeout ${String(upstreamIdleTimeout)} is not a number of ms`, {
+        hint: "use a duration below the app's keep-alive timeout, like 1s",
+      });
+    }
+    let trusted: TrustedProxies | null | undefined;
+    try {
+      if (trustedProxies !== undefined) trusted = trustedProxies.length === 0 ? null : new TrustedProxies(trustedProxies);
+    } catch (err) {
+      throw new SlipwayError("CONFIG_INVALID", `the router's trusted proxy ${(err as Error).message}`, { cause: err });
     }
     if (headerRoute && !isToken(headerRoute.header)) {
       throw new SlipwayError("CONFIG_INVALID", `the router's route header ${JSON.stringify(headerRoute.header)} is not a header name`, {
@@ -176,6 +189,8 @@ export class Router implements Traffic {
     if (headerRoute !== undefined) this.ctx.routeHeader = headerRoute === null ? null : headerRoute.header.toLowerCase();
     if (stickiness !== undefined) this.ctx.stickyCookie = stickiness === null ? null : stickiness.cookie;
     if (responseTimeout !== undefined) this.ctx.responseTimeout = responseTimeout;
+    if (upstreamIdleTimeout !== undefined) this.pool.setIdleTimeout(upstreamIdleTimeout);
+    if (trusted !== undefined) this.ctx.trustedProxies = trusted;
     if (name !== undefined && name !== this.ctx.name) {
       this.ctx.name = name;
       this.ctx.noTarget = noTargetReply(name);
@@ -206,13 +221,13 @@ export class Router implements Traffic {
    * Counters for status display.
    *
    * @example
-   * router.stats(); // { requests: 1200, groups: { r1: 1080, r2: 120 }, inFlight: 3, targets: { "web-1": 2, ... } }
+   * router.stats(); // { requests: 1200, groups: { r1: 1080, r2: 120 }, inFlight: 3, targets: { "web-1": 2, ... }, ejected: [] }
    */
   stats(): RouterStats {
     const targets = this.pool.inFlight();
     let inFlight = 0;
     for (const id in targets) inFlight += targets[id] as number;
-    return { requests: this.ctx.requests, groups: this.ctx.table.counts(), inFlight, targets };
+    return { requests: this.ctx.requests, groups: this.ctx.table.counts(), inFlight, targets, ejected: this.pool.ejected() };
   }
 }
 

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { cohortOwner, cohortRanges, leastInFlight, nextSmooth, type CohortRange, type CohortSlot, type WeightedSlot } from "./balancer.js";
 import { COHORT_BUCKETS } from "./cohort.js";
 import type { TargetPool, TargetState } from "./target-pool.js";
@@ -29,13 +30,13 @@ export class GroupState implements WeightedSlot, CohortSlot {
     this.weight = targets.length > 0 ? this.share : 0;
   }
 
-  /** Least in-flight target, ties rotating; never `skipA`/`skipB`. */
-  pickTarget(skipA: TargetState | null, skipB: TargetState | null): TargetState | null {
+  /** Least in-flight target, ties rotating; never `skipA`/`skipB`, nor one ejected at `now` unless `allowEjected` and none else. */
+  pickTarget(skipA: TargetState | null, skipB: TargetState | null, now: number, allowEjected: boolean): TargetState | null {
     const n = this.targets.length;
     if (n === 0) return null;
     const start = this.cursor;
     this.cursor = start + 1 === n ? 0 : start + 1;
-    const i = leastInFlight(this.targets, start, skipA, skipB);
+    const i = leastInFlight(this.targets, start, skipA, skipB, now, allowEjected);
     return i < 0 ? null : (this.targets[i] as TargetState);
   }
 }
@@ -106,8 +107,17 @@ export class RoutingTable {
       if (i < 0) return false;
       group = this.groups[i] as GroupState;
     }
-    const target = group.pickTarget(null, null);
-    if (target === null) return false;
+    const now = performance.now();
+    let target = group.pickTarget(null, null, now, false);
+    if (target === null) {
+      // Every target of the group is ejected (passive health): another group's, else one of them anyway.
+      if (this.fallback(into, group, null, null, now)) {
+        (into.group as GroupState).requests++;
+        return true;
+      }
+      target = group.pickTarget(null, null, now, true);
+      if (target === null) return false;
+    }
     group.requests++;
     into.group = group;
     into.target = target;
@@ -116,19 +126,35 @@ export class RoutingTable {
 
   /**
    * Another target for a retry: first in the group of the same name, then in
-   * any weighted group; never `skipA`/`skipB`. False when none is left.
+   * any weighted group; never `skipA`/`skipB`, and ejected targets only
+   * when no other is left. False when none is left.
    */
   retry(into: Choice, skipA: TargetState | null, skipB: TargetState | null): boolean {
     const same = into.group === null ? undefined : this.byName.get(into.group.name);
-    let target = same === undefined ? null : same.pickTarget(skipA, skipB);
-    if (target !== null) {
-      into.group = same as GroupState;
-      into.target = target;
-      return true;
+    const now = performance.now();
+    for (const allowEjected of [false, true]) {
+      const target = same === undefined ? null : same.pickTarget(skipA, skipB, now, allowEjected);
+      if (target !== null) {
+        into.group = same as GroupState;
+        into.target = target;
+        return true;
+      }
+      if (this.fallback(into, same, skipA, skipB, allowEjected ? Infinity : now)) return true;
     }
+    return false;
+  }
+
+  /** A target of a weighted group other than `except` (at `now`: Infinity ignores ejection). */
+  private fallback(
+    into: Choice,
+    except: GroupState | undefined,
+    skipA: TargetState | null,
+    skipB: TargetState | null,
+    now: number,
+  ): boolean {
     for (const group of this.groups) {
-      if (group === same || group.weight === 0) continue;
-      target = group.pickTarget(skipA, skipB);
+      if (group === except || group.weight === 0) continue;
+      const target = group.pickTarget(skipA, skipB, now, false);
       if (target !== null) {
         into.group = group;
         into.target = target;

@@ -1,13 +1,8 @@
-import http from "node:http";
+import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
+import { ejectionPeriod } from "./ejection.js";
 import type { Target } from "./types.js";
-
-/**
- * Idle upstream sockets are closed after this long. It stays below Node's
- * default server `keepAliveTimeout` (5 s) so the router never reuses a socket
- * the instance is about to close.
- */
-export const UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
+import { DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS, UpstreamAgent } from "./upstream-agent.js";
 
 /**
  * One instance as the router sees it: its keep-alive agent, its in-flight
@@ -21,8 +16,12 @@ export class TargetState {
   readonly port: number;
   /** `host:port`, used as Host when a client sent none. */
   readonly authority: string;
-  readonly agent: http.Agent;
+  readonly agent: UpstreamAgent;
   inFlight = 0;
+  /** `performance.now()` until which the balancer skips this target (0: not ejected). */
+  ejectedUntil = 0;
+  /** Ejections in a row (reset by a response). */
+  ejections = 0;
   /** Listed in the current routing table (may get new requests). */
   active = true;
   /** Table generation that last listed this target. */
@@ -37,7 +36,28 @@ export class TargetState {
     this.port = target.port;
     this.authority = `${target.host}:${target.port}`;
     this.pool = pool;
-    this.agent = new http.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_TIMEOUT_MS, noDelay: true });
+    this.agent = new UpstreamAgent(pool.idleTimeout);
+  }
+
+  /** The instance refused a connection: skip it for the next ejection period, close its idle sockets. */
+  eject(): void {
+    this.ejections++;
+    this.ejectedUntil = performance.now() + ejectionPeriod(this.ejections);
+    this.agent.closeIdle();
+  }
+
+  /** The instance answered: it is healthy again. */
+  succeeded(): void {
+    if (this.ejections === 0) return;
+    this.ejections = 0;
+    this.ejectedUntil = 0;
+  }
+
+  /** Listed in the routing table (again): its agent pools sockets. */
+  activate(generation: number): void {
+    this.active = true;
+    this.agent.retired = false;
+    this.generation = generation;
   }
 
   acquire(): void {
@@ -77,9 +97,15 @@ export class TargetState {
     });
   }
 
-  /** Leave the table: no new requests; forgotten once idle. */
+  /**
+   * Leave the table: no new requests, idle sockets closed now and busy ones
+   * as their responses end (none is left for the instance's shutdown to
+   * reset); forgotten once idle.
+   */
   retire(): void {
     this.active = false;
+    this.agent.retired = true;
+    this.agent.closeIdle();
     if (this.inFlight === 0) this.settle();
   }
 
@@ -126,6 +152,22 @@ export class TargetState {
 export class TargetPool {
   private readonly states = new Map<string, TargetState>();
   private generation = 0;
+  /** Ms an idle pooled socket is kept (`router.upstreamIdleTimeout`). */
+  idleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS;
+
+  /** Changes the idle timeout of every agent (from each socket's next release on). */
+  setIdleTimeout(ms: number): void {
+    this.idleTimeout = ms;
+    for (const state of this.states.values()) state.agent.idleTimeout = ms;
+  }
+
+  /** Ids of the targets ejected now (passive health), sorted. */
+  ejected(): string[] {
+    const now = performance.now();
+    const out: string[] = [];
+    for (const state of this.states.values()) if (state.ejectedUntil > now) out.push(state.id);
+    return out.sort();
+  }
 
   nextGeneration(): number {
     return ++this.generation;
@@ -142,8 +184,7 @@ export class TargetPool {
       state = new TargetState(target, this);
       this.states.set(target.id, state);
     }
-    state.active = true;
-    state.generation = generation;
+    state.activate(generation);
     return state;
   }
 

@@ -68,6 +68,16 @@ export interface RoutingOptions {
   stickiness?: Stickiness | null;
   /** Ms to wait for an instance's response headers before answering 504 (0: wait forever). */
   responseTimeout?: number;
+  /**
+   * Ms an idle keep-alive socket to an instance stays pooled (`router.upstreamIdleTimeout`,
+   * default 1000); lowered below an instance's own `Keep-Alive: timeout=N`. 0: no reuse.
+   */
+  upstreamIdleTimeout?: number;
+  /**
+   * IP addresses and CIDR blocks of proxies in front of the router (`router.trustedProxies`,
+   * default none) whose X-Forwarded-For/-Proto/-Host, X-Real-IP and Forwarded are kept.
+   */
+  trustedProxies?: readonly string[];
 }
 
 /** Counters for status display. */
@@ -80,4 +90,6 @@ export interface RouterStats {
   inFlight: number;
   /** Open requests and WebSockets per target id (draining ones included). */
   targets: Record<string, number>;
+  /** Ids of targets ejected now by passive health (they refused connections), sorted. */
+  ejected: string[];
 }

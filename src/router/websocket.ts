@@ -5,7 +5,9 @@ import type { Duplex } from "node:stream";
 import { newCohort } from "./cohort.js";
 import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
 import { MAX_ATTEMPTS, type ProxyContext } from "./proxy.js";
-import { badGatewayReply, type Reply } from "./replies.js";
+import { connectFailed } from "./ejection.js";
+import { badGatewayReply, badRequestReply, type Reply } from "./replies.js";
+import { originForm } from "./request-target.js";
 import type { GroupState, Choice } from "./table.js";
 import type { TargetState } from "./target-pool.js";
 
@@ -22,10 +24,20 @@ export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, 
   ctx.requests++;
   socket.on("error", destroyOnError);
   const t = new Tunnel(ctx, req, socket, head);
+  const path = t.badHost ? null : originForm(req.url as string, t.host);
+  // h2c is never tunnelled (RFC 9113 deprecates it): a bodiless request is served as HTTP/1.1, then the connection closes.
+  if (path === null || (t.h2c && t.hasBody)) {
+    t.refuse(path === null ? BAD_HOST : H2C_WITH_BODY);
+    return;
+  }
+  t.path = path;
   if (ctx.stickyCookie !== null && t.cohort < 0) t.setCookie = newCohort(t, ctx.stickyCookie);
   if (ctx.table.pick(t, t.route, t.cohort)) t.connect();
   else t.refuse(ctx.noTarget);
 }
+
+const BAD_HOST = badRequestReply("conflicting Host headers or request target");
+const H2C_WITH_BODY = badRequestReply("Upgrade: h2c is not supported; send the request as HTTP/1.1");
 
 class Tunnel implements Choice, RequestHead {
   group: GroupState | null = null;
@@ -34,6 +46,11 @@ class Tunnel implements Choice, RequestHead {
   route: string | undefined = undefined;
   cohort = -1;
   hostIndex = -1;
+  host: string | undefined = undefined;
+  badHost = false;
+  h2c = false;
+  /** Origin-form request target. */
+  path = "/";
   /** Set-Cookie value giving the client a new cohort, or null. */
   setCookie: string | null = null;
   private readonly headers: string[];
@@ -67,7 +84,7 @@ class Tunnel implements Choice, RequestHead {
       host: target.host,
       port: target.port,
       method: this.req.method,
-      path: this.req.url,
+      path: this.path,
       headers: this.headers,
       agent: false,
     });
@@ -90,6 +107,7 @@ class Tunnel implements Choice, RequestHead {
       return;
     }
     this.upSocket = upSocket;
+    this.target?.succeeded();
     upSocket.on("error", destroyOnError);
     upSocket.once("close", () => endAfterFlush(this.socket));
     upSocket.setNoDelay(true);
@@ -109,6 +127,7 @@ class Tunnel implements Choice, RequestHead {
       return;
     }
     this.answered = true;
+    this.target?.succeeded();
     const status = res.statusCode as number;
     this.socket.write(statusLine(res) + headerLines(responseHeaders(res.rawHeaders)) + this.cookieLine() + "connection: close\r\n\r\n");
     res.pipe(this.socket);
@@ -126,7 +145,9 @@ class Tunnel implements Choice, RequestHead {
     const failed = this.target as TargetState;
     this.target = null;
     failed.untrack(this.socket);
-    if (err.code === "ECONNREFUSED" && this.attempts < MAX_ATTEMPTS) {
+    const refused = connectFailed(err);
+    if (refused) failed.eject();
+    if (refused && this.attempts < MAX_ATTEMPTS) {
       if (this.skipA === null) this.skipA = failed;
       else this.skipB = failed;
       if (this.ctx.table.retry(this, this.skipA, this.skipB)) {
