@@ -24,6 +24,7 @@ import { recoverState, type RecoveryReport } from "./recovery.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts } from "./rollouts.js";
 import { connectHost, RouterLink } from "./router-link.js";
+import { routerOptions } from "./router-options.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
 
 /** The cookie that keeps a client on one side of a canary (`canary.stickiness: cookie`). */
@@ -305,7 +306,7 @@ export class Daemon {
       name: config.name,
       headerRoute: canary && canary.header !== false ? { header: canary.header } : null,
       stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
-      responseTimeout: config.router.responseTimeout,
+      ...routerOptions(config),
     };
     await this.bindRouter(config.listen);
     await this.bindMetrics(config.metrics?.listen ?? null);

@@ -17,6 +17,7 @@ import {
 import type { Fleet, Instance } from "./fleet.js";
 import type { Journal } from "./journal.js";
 import type { OpenListener } from "./router-link.js";
+import { routerOptions } from "./router-options.js";
 import type { SwarmRuntime } from "./swarm-runtime.js";
 import { releaseWorkloadEnv } from "./release-runtime.js";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
@@ -165,7 +166,7 @@ const PREVIEW_SYNC_EVERY = 500;
 async function openPreview(o: RuntimeOptions, ctx: StrategyContext, listen: { host: string; port: number }): Promise<PreviewHandle> {
   const listener = await o.openListener("preview", listen, {
     name: `${o.config.name} preview`,
-    responseTimeout: o.config.router.responseTimeout,
+    ...routerOptions(o.config),
   });
   let table = "";
   const sync = () => {
