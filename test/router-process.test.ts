@@ -96,12 +96,21 @@ describe("the router process", () => {
   });
 
   it("is restarted by the daemon after a SIGKILL, and a router started while the daemon is away serves the table it saved", async () => {
-    project = await TestProject.create();
+    project = await TestProject.create((port) =>
+      helloConfig(port, "router: { upstreamIdleTimeout: 700ms, trustedProxies: [10.0.0.0/8], responseTimeout: 9s }\n"),
+    );
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
     const saved = JSON.parse(readFileSync(join(project.dir, ".slipway/router.json"), "utf8")) as {
-      listeners: { public: { groups: { targets: { id: string }[] }[] } };
+      listeners: { public: { options: Record<string, unknown>; groups: { targets: { id: string }[] }[] } };
     };
     expect(saved.listeners.public.groups.flatMap((g) => g.targets.map((t) => t.id)).sort()).toEqual(["r1-1", "r1-2", "r1-3"]);
+    // slipway.yaml's router settings reach the router process
+    expect(saved.listeners.public.options).toMatchObject({
+      name: "hello",
+      upstreamIdleTimeout: 700,
+      trustedProxies: ["10.0.0.0/8"],
+      responseTimeout: 9000,
+    });
     expect(statSync(join(project.dir, ".slipway/router.sock")).mode & 0o777).toBe(0o600);
 
     const first = project.routerPid()!;
