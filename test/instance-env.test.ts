@@ -92,7 +92,7 @@ describe("an instance's environment is explicit, not the operator's", () => {
     expect(daemon).not.toHaveProperty("DOCKER_USERNAME");
 
     // the postDeploy hook: the same explicit environment, plus the hook's SLIPWAY_* variables
-    const hook = await waitFor("the postDeploy hook's env", () => existsSync(join(dir, "hook.env")) && envFile(join(dir, "hook.env")));
+    const hook = await waitFor("the postDeploy hook's env", () => existsSync(join(dir, "hook.env")) && complete(envFile(join(dir, "hook.env"))));
     expect(hook).toMatchObject({
       SENTRY_DSN: OPERATOR.SENTRY_DSN,
       GREETING: "from-app-env",
@@ -101,7 +101,7 @@ describe("an instance's environment is explicit, not the operator's", () => {
     });
     // an exec probe: the instance's environment
     const probeFile = join(dir, `probe-${status.instances[0]!.id}.env`);
-    const probe = await waitFor("an exec liveness probe's env", () => existsSync(probeFile) && envFile(probeFile));
+    const probe = await waitFor("an exec liveness probe's env", () => existsSync(probeFile) && complete(envFile(probeFile)));
     expect(probe).toMatchObject({ SENTRY_DSN: OPERATOR.SENTRY_DSN, FROM_FLAG: "from-the-flag", SLIPWAY_INSTANCE: status.instances[0]!.id });
     for (const env of [hook, probe]) {
       for (const name of ["DOCKER_USERNAME", "DOCKER_PASSWORD", "GITHUB_TOKEN", "OPERATOR_ONLY"]) expect(env).not.toHaveProperty(name);
@@ -127,3 +127,8 @@ describe("an instance's environment is explicit, not the operator's", () => {
     }
   });
 });
+
+/** An env dump read while its writer was still at it is partial: wait for its last variable, PATH being early. */
+function complete(env: Record<string, string>): Record<string, string> | undefined {
+  return Object.keys(env).some((k) => k.startsWith("SLIPWAY_")) ? env : undefined;
+}

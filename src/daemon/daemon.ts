@@ -210,7 +210,8 @@ export class Daemon {
       off();
       if (!this.swarm.active) this.router.setGroups(PUBLIC, this.fleet.routes());
     };
-    const pending = () => this.fleet.list().some((i) => i.state === "starting" && i.lastMessage === "adopted");
+    const adopted = this.recovery?.adopted ?? [];
+    const pending = () => adopted.some((id) => this.fleet.get(id)?.state === "starting");
     const off = this.fleet.onChange(() => {
       if (!pending()) release();
     });
