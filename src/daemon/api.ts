@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { SlipwayError } from "../errors.js";
+import { resourceError } from "../resource-error.js";
 import type { Daemon } from "./daemon.js";
 import { streamLogs } from "./logs.js";
 import type { ProgressMessage } from "./progress.js";
@@ -15,7 +16,7 @@ const STATUS_EVERY = 500;
  */
 export function createApiServer(daemon: Daemon): Server {
   return createServer((req, res) => {
-    handle(daemon, req, res).catch((err) => sendError(res, err));
+    handle(daemon, req, res).catch((err) => sendError(res, err, daemon.paths.dir));
   });
 }
 
@@ -108,7 +109,7 @@ async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<obj
     const result = await op();
     finish({ type: "result", result: result as Record<string, unknown> });
   } catch (err) {
-    finish({ type: "error", error: toSlipwayError(err).toJSON() });
+    finish({ type: "error", error: toSlipwayError(err, daemon.paths.dir).toJSON() });
   }
 }
 
@@ -145,8 +146,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, err: unknown): void {
-  const e = toSlipwayError(err);
+function sendError(res: ServerResponse, err: unknown, stateDir: string): void {
+  const e = toSlipwayError(err, stateDir);
   if (res.headersSent) {
     res.end();
     return;
@@ -154,8 +155,11 @@ function sendError(res: ServerResponse, err: unknown): void {
   sendJson(res, e.code === "NOT_FOUND" ? 404 : e.code === "INTERNAL" ? 500 : 400, { error: e.toJSON() });
 }
 
-export function toSlipwayError(err: unknown): SlipwayError {
+/** What a user sees of an error: itself if typed, a resource fault's hint (disk full...), else a bug report. */
+export function toSlipwayError(err: unknown, stateDir?: string): SlipwayError {
   if (err instanceof SlipwayError) return err;
+  const fault = resourceError(err, stateDir);
+  if (fault) return fault;
   const message = err instanceof Error ? err.message : String(err);
   return new SlipwayError("INTERNAL", message, { hint: "this is a bug in Slipway; see .slipway/daemon.log", cause: err });
 }

@@ -21,6 +21,7 @@ import { Fleet, type HealthFactory } from "./fleet.js";
 import { DeployLock } from "./lock.js";
 import { statePaths, type StatePaths } from "./paths.js";
 import { recoverState, type RecoveryReport } from "./recovery.js";
+import { checkLedger } from "./state-on-disk.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts } from "./rollouts.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
@@ -81,6 +82,7 @@ export class Daemon {
     this.onStopped = options.onStopped;
     this.paths = statePaths(options.root);
     mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
+    checkLedger(this.paths); // a lost ledger beside snapshots or running instances: refuse, never start afresh
     this.ledger = Ledger.open(this.paths.ledger, this.clock);
     this.recorder = new TrafficRecorder({ clock: this.clock });
     const current = this.ledger.currentRelease();

@@ -11,10 +11,15 @@ import { parseArgs } from "node:util";
 import { parseAddress } from "../config/address.js";
 import { SlipwayError } from "../errors.js";
 import { Daemon } from "./daemon.js";
+import { FaultLog } from "../fault-log.js";
+import { resourceError } from "../resource-error.js";
+import { keepRunningThroughResourceFaults } from "./last-resort.js";
+import { statePaths } from "./paths.js";
 
 try {
   const { values } = parseArgs({ options: { root: { type: "string" }, listen: { type: "string" } } });
   if (!values.root) throw new SlipwayError("USAGE", "--root DIR is required");
+  keepRunningThroughResourceFaults(new FaultLog(), statePaths(values.root).dir);
   const daemon = await Daemon.start({
     root: values.root,
     listen: values.listen ? parseAddress(values.listen) : undefined,
@@ -25,8 +30,8 @@ try {
   process.on("SIGINT", shutdown);
   console.log(`slipway daemon ${process.pid} serving ${daemon.paths.socket}`);
 } catch (err) {
-  const e = err instanceof SlipwayError ? err : null;
-  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  const e = err instanceof SlipwayError ? err : resourceError(err);
+  console.error(`error: ${e?.message ?? (err instanceof Error ? err.message : String(err))}`);
   if (e?.hint) console.error(`hint: ${e.hint}`);
   if (!e && err instanceof Error) console.error(err.stack);
   process.exit(1);
