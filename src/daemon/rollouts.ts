@@ -528,7 +528,8 @@ export class Rollouts {
   launch(release: Release, config: Config, opts = { inRotation: true, restart: false }): Promise<Instance> {
     const next = (this.seq.get(release.id) ?? this.o.ledger.instanceCount(release.id)) + 1;
     this.seq.set(release.id, next);
-    return this.o.fleet.launch(instanceSpec(release, config, next), config.health, opts);
+    // The release's own log limits (the platform's defaults come from the release current when the daemon started).
+    return this.o.fleet.launch({ ...instanceSpec(release, config, next), logs: config.logs }, config.health, opts);
   }
 
   /** Instances of the serving release are restarted when they crash. */
