@@ -16,9 +16,16 @@ export type ErrorCode =
   | "DAEMON_UNAVAILABLE"
   | "NOT_FOUND"
   | "PLATFORM"
+  | "DISK_FULL"
+  | "ACCESS_DENIED"
+  | "FD_LIMIT"
   | "INTERNAL";
 
-/** CLI exit code for each error code: 1 rollout failed, 2 usage/config, 3 lock held. */
+/**
+ * CLI exit code for each error code: 1 rollout failed (or the machine is out
+ * of a resource: disk space, permission, file descriptors; see
+ * src/resource-error.ts), 2 usage/config, 3 lock held.
+ */
 export const EXIT_CODES: Record<ErrorCode, number> = {
   CONFIG_INVALID: 2,
   INVALID_STATE: 2,
@@ -28,6 +35,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   DAEMON_UNAVAILABLE: 1,
   NOT_FOUND: 2,
   PLATFORM: 1,
+  DISK_FULL: 1,
+  ACCESS_DENIED: 1,
+  FD_LIMIT: 1,
   INTERNAL: 1,
 };
 

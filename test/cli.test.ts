@@ -34,6 +34,10 @@ describe("CLI errors: one line plus a hint, exit 2, nothing changed", () => {
     [["deploy", "--env", "NOPE"], "error: --env NOPE: expected KEY=VALUE\nhint: e.g. --env LOG_LEVEL=debug\n"],
     [["deploy", "--strategy", "yolo"], "error: --strategy yolo: unknown strategy\nhint: use one of rolling, blue-green, canary\n"],
     [["deploy", "--wait-lock", "forever"], "error: --wait-lock forever: not a duration\nhint: use a duration like 30s or 5m\n"],
+    [
+      ["deploy", "--wait-lock", "700h"],
+      "error: --wait-lock 700h: too long, at most 2147483647ms (about 24.8 days, 596h31m23s647ms)\nhint: Node's timers cannot wait longer; e.g. --wait-lock 24h\n",
+    ],
     [["rollback", "--to", "x"], "error: --to x: must be a whole number\nhint: e.g. --to 3\n"],
   ])("slipway %j", async (args, stderr) => {
     project = await TestProject.create();

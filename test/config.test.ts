@@ -60,6 +60,14 @@ describe("value parsers", () => {
     expect(() => parseDuration("")).toThrow('invalid duration ""');
   });
 
+  it("refuses durations past Node's timer limit (2^31-1 ms), naming the limit", () => {
+    expect(parseDuration(2 ** 31 - 1)).toBe(2_147_483_647);
+    expect(parseDuration("596h")).toBe(2_145_600_000);
+    for (const input of ["700h", "99999999999999999999h", "99999999999999999999", 2 ** 31]) {
+      expect(() => parseDuration(input)).toThrow(/too long: at most 2147483647ms \(about 24\.8 days/);
+    }
+  });
+
   it("formats durations back", () => {
     expect([0, 250, 90_000, 3_600_000, 3_723_004].map(formatDuration)).toEqual(["0s", "250ms", "1m30s", "1h", "1h2m3s4ms"]);
   });
@@ -113,6 +121,20 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     name: "bad duration",
     text: yaml(...BASE, "drain: { timeout: 10 minutes }"),
     problems: ["drain.timeout: must be a duration like 500ms, 2s or 5m (slipway.yaml:4)"],
+  },
+  {
+    name: "duration past Node's timer limit",
+    text: yaml(
+      ...BASE,
+      "  shutdown: { timeout: 700h }",
+      "drain: { timeout: 99999999999999999999h }",
+      "hooks: { timeout: 99999999999999999999 }",
+    ),
+    problems: [
+      "app.shutdown.timeout: must be at most 2147483647ms (about 24.8 days, 596h31m23s647ms): Node's timers cannot wait longer (slipway.yaml:4)",
+      "drain.timeout: must be at most 2147483647ms (about 24.8 days, 596h31m23s647ms): Node's timers cannot wait longer (slipway.yaml:5)",
+      "hooks.timeout: must be at most 2147483647ms (about 24.8 days, 596h31m23s647ms): Node's timers cannot wait longer (slipway.yaml:6)",
+    ],
   },
   {
     name: "setWeight above 100",

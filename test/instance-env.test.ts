@@ -92,7 +92,10 @@ describe("an instance's environment is explicit, not the operator's", () => {
     expect(daemon).not.toHaveProperty("DOCKER_USERNAME");
 
     // the postDeploy hook: the same explicit environment, plus the hook's SLIPWAY_* variables
-    const hook = await waitFor("the postDeploy hook's env", () => existsSync(join(dir, "hook.env")) && complete(envFile(join(dir, "hook.env"))));
+    const hook = await waitFor(
+      "the postDeploy hook's env",
+      () => existsSync(join(dir, "hook.env")) && complete(envFile(join(dir, "hook.env"))),
+    );
     expect(hook).toMatchObject({
       SENTRY_DSN: OPERATOR.SENTRY_DSN,
       GREETING: "from-app-env",

@@ -1,8 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rotateLog } from "../src/platform/process/log-file.js";
+import { ROTATE_SLACK_BYTES } from "../src/platform/process/log-pieces.js";
 import { followFile, listLogs, logPath, tailFile } from "../src/platform/process/log-store.js";
 
 let dir: string;
@@ -31,6 +32,42 @@ describe("rotateLog", () => {
     expect(readFileSync(`${path}.1`, "utf8")).toMatch(/^generation 4\n/);
     expect(readFileSync(`${path}.2`, "utf8")).toMatch(/^generation 3\n/);
     expect(existsSync(`${path}.3`)).toBe(false);
+  });
+
+  it("cuts a burst into rotated files of at most maxSize (+ 64 KiB), at newlines, newest in .1", () => {
+    const path = join(dir, "burst.log");
+    const content = lines(1, 25_000); // 263 KB
+    writeFileSync(path, content);
+    expect(rotateLog(path, 100_000, 5)).toBe(true);
+    const rotated = [5, 4, 3, 2, 1].filter((n) => existsSync(`${path}.${n}`)).map((n) => readFileSync(`${path}.${n}`, "utf8"));
+    expect(rotated.length).toBe(2); // 100 KB, then the 164 KB left (within the slack: one file, not two)
+    expect(rotated.join("")).toBe(content);
+    for (const file of rotated) {
+      expect(file.length).toBeLessThanOrEqual(100_000 + ROTATE_SLACK_BYTES);
+      expect(file.endsWith("\n")).toBe(true);
+    }
+    expect(readFileSync(path, "utf8")).toBe("");
+  });
+
+  it("keeps the newest maxFiles pieces of a burst larger than maxSize × maxFiles", () => {
+    const path = join(dir, "burst.log");
+    writeFileSync(`${path}.1`, "older\n");
+    const content = lines(1, 100_000); // about 1.1 MB
+    writeFileSync(path, content);
+    expect(rotateLog(path, 100_000, 3)).toBe(true);
+    const kept = [3, 2, 1].map((n) => readFileSync(`${path}.${n}`, "utf8")).join("");
+    expect(content.endsWith(kept)).toBe(true);
+    expect(kept.length).toBeGreaterThan(250_000);
+    expect(existsSync(`${path}.4`)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes("piece"))).toEqual([]);
+  });
+
+  it("rotates a log a little over maxSize as one file", () => {
+    const path = join(dir, "a.log");
+    writeFileSync(path, "x".repeat(1000) + "\n");
+    expect(rotateLog(path, 900, 3)).toBe(true);
+    expect(readFileSync(`${path}.1`, "utf8")).toHaveLength(1001);
+    expect(existsSync(`${path}.2`)).toBe(false);
   });
 
   it("with maxFiles 0 only truncates", () => {
@@ -120,16 +157,20 @@ describe("followFile", () => {
     await f.stop();
   });
 
-  it("continues across a copytruncate rotation without losing lines", async () => {
+  it.each([
+    ["a copytruncate rotation", 5, 10, 2],
+    ["a rotation that cut a burst into several files", 30_000, 100_000, 5],
+  ])("continues across %s without losing lines", async (_, last, maxSize, maxFiles) => {
     const path = join(dir, "a.log");
+    const expected = (to: number) => lines(4, to).trimEnd().split("\n");
     writeFileSync(path, lines(1, 3));
     const f = await follow(path);
-    appendFileSync(path, lines(4, 5));
-    rotateLog(path, 10, 2);
-    appendFileSync(path, lines(6, 7));
-    expect(await f.until(4)).toEqual(["line 4", "line 5", "line 6", "line 7"]);
-    appendFileSync(path, lines(8, 8));
-    expect(await f.until(5)).toEqual(["line 4", "line 5", "line 6", "line 7", "line 8"]);
+    appendFileSync(path, lines(4, last));
+    rotateLog(path, maxSize, maxFiles);
+    appendFileSync(path, lines(last + 1, last + 2));
+    expect(await f.until(last - 1)).toEqual(expected(last + 2));
+    appendFileSync(path, lines(last + 3, last + 3));
+    expect(await f.until(last)).toEqual(expected(last + 3));
     await f.stop();
   });
 

@@ -55,21 +55,22 @@ export async function ensureDaemon(root: string, listen: ListenAddress | undefin
     // Exit 0 before answering: another daemon (restarted by the router) holds the project; wait for it.
     if (code !== undefined && code !== 0) break;
   }
-  const why = lastErrorLine(paths.daemonLog);
-  throw new SlipwayError("DAEMON_UNAVAILABLE", `the Slipway daemon did not start${why ? `: ${why}` : ""}`, {
-    hint: `see ${paths.daemonLog}`,
+  const why = lastError(paths.daemonLog);
+  throw new SlipwayError("DAEMON_UNAVAILABLE", `the Slipway daemon did not start${why.error ? `: ${why.error}` : ""}`, {
+    hint: why.hint ? `${why.hint} (see ${paths.daemonLog})` : `see ${paths.daemonLog}`,
   });
 }
 
-/** The daemon's own last error line (`error: ...`), to explain a failed start. */
-function lastErrorLine(logFile: string): string | undefined {
+/** The daemon's own last error line (`error: ...`) and the hint under it, to explain a failed start. */
+function lastError(logFile: string): { error?: string; hint?: string } {
   try {
     const lines = readFileSync(logFile, "utf8").trimEnd().split("\n");
-    return lines
-      .reverse()
-      .find((l) => l.startsWith("error: "))
-      ?.slice("error: ".length);
+    let at = lines.length - 1;
+    while (at >= 0 && !lines[at]!.startsWith("error: ")) at--;
+    if (at < 0) return {};
+    const hint = lines[at + 1]?.startsWith("hint: ") ? lines[at + 1]!.slice("hint: ".length) : undefined;
+    return { error: lines[at]!.slice("error: ".length), hint };
   } catch {
-    return undefined;
+    return {};
   }
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { SlipwayError } from "../errors.js";
+import { resourceError } from "../resource-error.js";
 import { registerAuditCommands } from "./commands/audit-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerControlCommands } from "./commands/control-commands.js";
@@ -46,10 +47,11 @@ export function printError(err: unknown, debug: boolean): number {
   const e =
     err instanceof SlipwayError
       ? err
-      : new SlipwayError("INTERNAL", err instanceof Error ? err.message : String(err), {
+      : (resourceError(err) ??
+        new SlipwayError("INTERNAL", err instanceof Error ? err.message : String(err), {
           hint: "rerun with --debug for details",
           cause: err,
-        });
+        }));
   const lines = [`error: ${e.message}`, ...e.details.map((d) => `  ${d}`)];
   if (e.hint) lines.push(`hint: ${e.hint}`);
   if (debug && e.stack) lines.push(e.stack, ...(e.cause instanceof Error && e.cause.stack ? [`cause: ${e.cause.stack}`] : []));

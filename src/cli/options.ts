@@ -1,7 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
-import { parseDuration } from "../config/duration.js";
+import { isDuration, MAX_DURATION_TEXT, parseDuration } from "../config/duration.js";
 import { SlipwayError } from "../errors.js";
 
 /** Options every command accepts (see `slipway --help`). */
@@ -21,12 +21,18 @@ export function projectRoot(opts: GlobalOptions): string {
   return opts.config ? dirname(resolve(opts.config)) : process.cwd();
 }
 
+/** A duration flag (`--wait-lock 5m`) in ms; refuses bad input and durations past Node's timer limit. */
 export function durationOption(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  if (!isDuration(value)) {
+    throw new SlipwayError("USAGE", `${flag} ${value}: not a duration`, { hint: "use a duration like 30s or 5m" });
+  }
   try {
     return parseDuration(value);
   } catch {
-    throw new SlipwayError("USAGE", `${flag} ${value}: not a duration`, { hint: "use a duration like 30s or 5m" });
+    throw new SlipwayError("USAGE", `${flag} ${value}: too long, at most ${MAX_DURATION_TEXT}`, {
+      hint: `Node's timers cannot wait longer; e.g. ${flag} 24h`,
+    });
   }
 }
 

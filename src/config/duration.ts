@@ -5,6 +5,16 @@
  */
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * The longest duration Slipway accepts: 2^31-1 ms (about 24.8 days), Node's
+ * timer limit. A longer `setTimeout` fires after 1 ms instead, so a
+ * `shutdown.timeout: 700h` would SIGKILL at once: such values are refused.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** How the limit reads in messages. */
+export const MAX_DURATION_TEXT = `${MAX_DURATION_MS}ms (about 24.8 days, ${formatDuration(MAX_DURATION_MS)})`;
 type Unit = keyof typeof UNIT_MS;
 
 /** Source of the duration grammar, shared with the JSON Schema `pattern`. */
@@ -20,7 +30,8 @@ export function isDuration(text: string): boolean {
 
 /**
  * Parses a duration into milliseconds (rounded to a whole millisecond).
- * Throws a RangeError with a readable message on bad input.
+ * Throws a RangeError with a readable message on bad input, and on a
+ * duration above {@link MAX_DURATION_MS}.
  *
  * @example
  * parseDuration("1m30s"); // 90000
@@ -29,19 +40,29 @@ export function isDuration(text: string): boolean {
  */
 export function parseDuration(input: string | number): number {
   if (typeof input === "number") {
-    if (Number.isInteger(input) && input >= 0) return input;
+    if (Number.isInteger(input) && input >= 0) return withinLimit(input, String(input));
     throw new RangeError(`invalid duration ${input}: a plain number must be a whole, non-negative number of milliseconds`);
   }
   const text = input.trim();
   if (!isDuration(text)) {
     throw new RangeError(`invalid duration "${input}": expected a number with a unit, like 500ms, 2s, 5m, 1h or 1m30s`);
   }
-  if (/^\d+$/.test(text)) return Number(text);
+  if (/^\d+$/.test(text)) return withinLimit(Number(text), `"${input}"`);
   let total = 0;
   for (const [, amount, unit] of text.matchAll(PART)) {
     total += Number(amount) * UNIT_MS[unit as Unit];
   }
-  return Math.round(total);
+  return withinLimit(Math.round(total), `"${input}"`);
+}
+
+/** True when `ms` fits Node's timers (see {@link MAX_DURATION_MS}). */
+export function isWithinDurationLimit(ms: number): boolean {
+  return Number.isFinite(ms) && ms <= MAX_DURATION_MS;
+}
+
+function withinLimit(ms: number, shown: string): number {
+  if (isWithinDurationLimit(ms)) return ms;
+  throw new RangeError(`duration ${shown} is too long: at most ${MAX_DURATION_TEXT}`);
 }
 
 /**

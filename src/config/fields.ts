@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { parseAddress } from "./address.js";
 import { splitCommand } from "./command.js";
-import { DURATION_PATTERN, parseDuration } from "./duration.js";
+import { DURATION_PATTERN, isDuration, isWithinDurationLimit, MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 import { parseSize, SIZE_PATTERN } from "./size.js";
 import type { IntOrPercent } from "./types.js";
 
@@ -34,14 +34,28 @@ function withinHundred(value: unknown): boolean {
   return typeof value !== "string" || !PERCENT.test(value) || parseFloat(value) <= 100;
 }
 
-/** `500ms`, `2s`, `1m30s` or an integer number of ms -> ms. */
+/** `500ms`, `2s`, `1m30s` or an integer number of ms -> ms, at most MAX_DURATION_MS (Node's timer limit). */
 export function duration() {
   const msg = says("must be a duration like 500ms, 2s or 5m");
-  const input = z.union([z.int(msg).min(0, msg), z.string(msg).regex(new RegExp(DURATION_PATTERN), msg)], msg);
+  const tooLong = `must be at most ${MAX_DURATION_TEXT}: Node's timers cannot wait longer`;
+  // The limit first (and alone): 99999999999999999999 is past it, whatever else is wrong with it.
+  const whole = z.number(msg).max(MAX_DURATION_MS, { error: tooLong, abort: true }).int(msg).min(0, msg);
+  const input = z.union([whole, z.string(msg).regex(new RegExp(DURATION_PATTERN), msg)], msg);
+  const bounded = input.refine((value) => typeof value !== "string" || isWithinDurationLimit(durationMs(value)), tooLong);
   return typed(
-    input.transform((value) => parseDuration(value)),
+    bounded.transform((value) => parseDuration(value)),
     "duration",
   );
+}
+
+/** A duration string in ms: Infinity past the limit (parseDuration refuses those), 0 when malformed (reported apart). */
+function durationMs(text: string): number {
+  if (!isDuration(text)) return 0;
+  try {
+    return parseDuration(text);
+  } catch {
+    return Infinity;
+  }
 }
 
 /** `512KB`, `10MB` or an integer number of bytes -> bytes. */

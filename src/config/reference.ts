@@ -40,7 +40,7 @@ health:
 
 | Type | Written as | Becomes |
 | --- | --- | --- |
-| duration | \`500ms\`, \`2s\`, \`5m\`, \`1h\`, \`1m30s\`, or an integer number of milliseconds | milliseconds |
+| duration | \`500ms\`, \`2s\`, \`5m\`, \`1h\`, \`1m30s\`, or an integer number of milliseconds; at most 2147483647 ms (about 24.8 days, Node's timer limit) | milliseconds |
 | size | \`512KB\`, \`10MB\`, \`1GB\` (1KB = 1024 bytes), or an integer number of bytes | bytes |
 | percent | \`1%\`, \`0.5%\`, or a number of percent (\`1\` means 1%) | a fraction: 1% is 0.01 |
 | integer or percent | a count (\`1\`) or a percentage of app.replicas (\`25%\`) | \`{ count }\` or \`{ percent }\` |

@@ -158,7 +158,9 @@ export const baseShape = {
     .strictObject({
       maxSize: size()
         .prefault(d.DEFAULT_LOG_MAX_SIZE)
-        .describe("Rotate an instance's log file at this size (512KB, 10MB or bytes; 1KB = 1024 bytes)."),
+        .describe(
+          "Rotate an instance's log file at this size (512KB, 10MB or bytes; 1KB = 1024 bytes); a burst is cut into several files, none larger than this + 64 KiB.",
+        ),
       maxFiles: positiveInt().default(d.DEFAULT_LOG_MAX_FILES).describe("Rotated files kept per instance."),
     })
     .prefault({})

@@ -37,12 +37,14 @@ export class ApiClient {
   /** Sends a request whose answer is NDJSON, calling `onMessage` per line. */
   async stream(path: string, body: unknown, onMessage: (m: ProgressMessage) => void): Promise<void> {
     const res = await this.open("POST", path, body);
+    res.setEncoding("utf8");
     await readLines(res, (line) => onMessage(JSON.parse(line) as ProgressMessage));
   }
 
-  /** A plain-text streamed answer (logs), line by line. */
-  async lines(path: string, onLine: (line: string) => void): Promise<void> {
+  /** A plain-text streamed answer (logs), line by line; a promise from `onLine` is awaited (backpressure). */
+  async lines(path: string, onLine: (line: string) => unknown): Promise<void> {
     const res = await this.open("GET", path);
+    res.setEncoding("utf8"); // a character split between two chunks stays whole
     await readLines(res, onLine);
   }
 
@@ -81,16 +83,16 @@ export class ApiClient {
   }
 }
 
-async function readLines(res: AsyncIterable<unknown>, onLine: (line: string) => void): Promise<void> {
+async function readLines(res: AsyncIterable<unknown>, onLine: (line: string) => unknown): Promise<void> {
   let buffered = "";
   for await (const chunk of res) {
     buffered += String(chunk);
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line) onLine(line);
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) {
+      const waiting = line ? onLine(line) : undefined;
+      if (waiting instanceof Promise) await waiting;
     }
   }
-  if (buffered) onLine(buffered);
+  if (buffered) await onLine(buffered);
 }

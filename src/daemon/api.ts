@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readJson, sendError, sendJson } from "../control/http-json.js";
 import { SlipwayError } from "../errors.js";
+import { resourceError } from "../resource-error.js";
 import type { Daemon } from "./daemon.js";
 import { streamLogs } from "./logs.js";
 import type { ProgressMessage } from "./progress.js";
@@ -16,7 +17,7 @@ const STATUS_EVERY = 500;
  */
 export function createApiServer(daemon: Daemon): Server {
   return createServer((req, res) => {
-    handle(daemon, req, res).catch((err) => sendError(res, toSlipwayError(err)));
+    handle(daemon, req, res).catch((err) => sendError(res, toSlipwayError(err, daemon.paths.dir)));
   });
 }
 
@@ -109,7 +110,7 @@ async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<obj
     const result = await op();
     finish({ type: "result", result: result as Record<string, unknown> });
   } catch (err) {
-    finish({ type: "error", error: toSlipwayError(err).toJSON() });
+    finish({ type: "error", error: toSlipwayError(err, daemon.paths.dir).toJSON() });
   }
 }
 
@@ -126,8 +127,11 @@ function publicRelease(r: ReturnType<Daemon["ledger"]["releases"]>[number]) {
   };
 }
 
-export function toSlipwayError(err: unknown): SlipwayError {
+/** What a user sees of an error: itself if typed, a resource fault's hint (disk full...), else a bug report. */
+export function toSlipwayError(err: unknown, stateDir?: string): SlipwayError {
   if (err instanceof SlipwayError) return err;
+  const fault = resourceError(err, stateDir);
+  if (fault) return fault;
   const message = err instanceof Error ? err.message : String(err);
   return new SlipwayError("INTERNAL", message, { hint: "this is a bug in Slipway; see .slipway/daemon.log", cause: err });
 }

@@ -21,6 +21,7 @@ import { Fleet, type HealthFactory } from "./fleet.js";
 import { DeployLock } from "./lock.js";
 import { statePaths, type StatePaths } from "./paths.js";
 import { recoverState, type RecoveryReport } from "./recovery.js";
+import { checkLedger } from "./state-on-disk.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts } from "./rollouts.js";
 import { connectHost, RouterLink } from "./router-link.js";
@@ -90,6 +91,7 @@ export class Daemon {
     this.onStopped = options.onStopped;
     this.paths = statePaths(options.root);
     mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
+    checkLedger(this.paths); // a lost ledger beside snapshots or running instances: refuse, never start afresh
     this.ledger = Ledger.open(this.paths.ledger, this.clock);
     this.recorder = new TrafficRecorder({ clock: this.clock });
     this.router = new RouterLink({

@@ -3,6 +3,8 @@ import type { HealthConfig } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { ExitInfo, InstanceSpec, Platform } from "../platform/platform.js";
 import type { RouteGroup, Traffic } from "../router/types.js";
+import { FaultLog } from "../fault-log.js";
+import { resourceFault } from "../resource-error.js";
 import { restartDelay, RESTART_RESET_AFTER } from "./backoff.js";
 import { assertTransition, isLive, type InstanceState } from "./instance-state.js";
 
@@ -48,6 +50,8 @@ export interface FleetOptions {
   groupName: () => string;
   drainTimeout: () => number;
   allocatePort: (host: string) => Promise<number>;
+  /** Hears of ledger writes that failed on a resource fault (default: stderr, i.e. daemon.log). */
+  faults?: FaultLog;
 }
 
 export interface InstanceChange {
@@ -67,8 +71,10 @@ export class Fleet {
   private split: { canaryRelease: number; weight: number } | null = null;
   private readonly listeners = new Set<(change: InstanceChange) => void>();
   private readonly unsubscribeExit: () => void;
+  private readonly faults: FaultLog;
 
   constructor(private readonly o: FleetOptions) {
+    this.faults = o.faults ?? new FaultLog();
     this.unsubscribeExit = o.platform.onExit((id, info) => this.onExit(id, info));
   }
 
@@ -151,14 +157,8 @@ export class Fleet {
       restartTimer: null,
     };
     this.instances.set(inst.id, inst);
-    this.o.ledger.upsertInstance({
-      id: spec.id,
-      releaseId: spec.releaseId,
-      pid,
-      state: "starting",
-      specJson: JSON.stringify(spec),
-      startedAt: this.o.clock.now(),
-    });
+    const row = { id: spec.id, releaseId: spec.releaseId, pid, state: "starting", specJson: JSON.stringify(spec) };
+    this.record(`record adopted ${spec.id}`, () => this.o.ledger.upsertInstance({ ...row, startedAt: this.o.clock.now() }));
     this.emit(inst, "starting", "starting", `adopted pid ${pid} on port ${spec.port}`);
     inst.monitor = this.o.createHealth(spec, health, (e) => this.onHealth(inst, e));
     return inst;
@@ -173,11 +173,14 @@ export class Fleet {
     try {
       running = await this.o.platform.start(inst.spec);
     } catch (err) {
-      this.o.ledger.setInstanceState(inst.id, "stopped");
+      this.record(`record ${inst.id} stopped`, () => this.o.ledger.setInstanceState(inst.id, "stopped"));
       throw err;
     }
     inst.pid = running.pid;
-    this.o.ledger.upsertInstance({ ...row, pid: running.pid, startedAt: running.startedAt });
+    // Unrecorded, the pid stays 0 and a next daemon finds the instance by its log file.
+    this.record(`record pid ${running.pid} of ${inst.id}`, () =>
+      this.o.ledger.upsertInstance({ ...row, pid: running.pid, startedAt: running.startedAt }),
+    );
     this.emit(inst, inst.state, "starting", `started pid ${running.pid} on port ${inst.spec.port}`);
     if (inst.state !== "starting") return;
     inst.monitor = this.o.createHealth(inst.spec, inst.health, (e) => this.onHealth(inst, e));
@@ -337,7 +340,10 @@ export class Fleet {
       this.transition(inst, "starting", `restart #${inst.restarts}`);
       await this.spawn(inst);
     } catch (err) {
-      this.transition(inst, "failed", `restart failed: ${(err as Error).message}`);
+      // Out of disk (the instance could not be recorded): try again later, with backoff.
+      if (resourceFault(err) && (inst.state as InstanceState) === "starting")
+        this.fail(inst, `restart failed: ${(err as Error).message}`, false);
+      else this.transition(inst, "failed", `restart failed: ${(err as Error).message}`);
     }
   }
 
@@ -350,8 +356,23 @@ export class Fleet {
     const from = inst.state;
     assertTransition(inst.id, from, to);
     inst.state = to;
-    this.o.ledger.setInstanceState(inst.id, to);
+    this.record(`record ${inst.id} ${to}`, () => this.o.ledger.setInstanceState(inst.id, to));
     this.emit(inst, from, to, message);
+  }
+
+  /**
+   * A ledger write from an event handler (exit, health, timer): on a resource
+   * fault (disk full) it is logged and the in-memory state moves on anyway;
+   * the instance is real either way, and a next daemon checks every recorded
+   * instance against the process table. Other errors are thrown.
+   */
+  private record(what: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (!resourceFault(err)) throw err;
+      this.faults.report(`ledger: ${what}`, err);
+    }
   }
 
   private emit(inst: Instance, from: InstanceState, to: InstanceState, message: string): void {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { SlipwayError } from "../errors.js";
-import { followFile, listLogs, tailFile } from "../platform/process/log-store.js";
+import { followFile, listLogs, tailLines } from "../platform/process/log-store.js";
+import { BatchedWriter } from "./batched-writer.js";
 import type { Daemon } from "./daemon.js";
 
 /** How often `--follow` looks for logs of newly started instances. */
@@ -33,9 +34,14 @@ export async function streamLogs(daemon: Daemon, params: URLSearchParams, req: I
   }
   const files = () => listLogs(daemon.paths.logs).filter((e) => e.releaseId === releaseId);
   res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+  // Streamed with backpressure: memory stays bounded whatever -n is (slipway logs -n 100000000).
+  const out = new BatchedWriter(res);
   for (const entry of files()) {
-    for (const line of await tailFile(entry.path, lines)) res.write(`${entry.instanceId} | ${line}\n`);
+    for await (const line of tailLines(entry.path, lines)) {
+      if (!(await out.write(`${entry.instanceId} | ${line}\n`))) return;
+    }
   }
+  if (!(await out.flush())) return;
   if (params.get("follow") !== "1") return void res.end();
 
   const ac = new AbortController();

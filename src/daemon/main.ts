@@ -13,6 +13,10 @@ import { parseAddress } from "../config/address.js";
 import { SlipwayError } from "../errors.js";
 import { acquireSingleton } from "../supervise/singleton.js";
 import { Daemon } from "./daemon.js";
+import { FaultLog } from "../fault-log.js";
+import { resourceError } from "../resource-error.js";
+import { keepRunningThroughResourceFaults } from "./last-resort.js";
+import { statePaths } from "./paths.js";
 
 try {
   const { values } = parseArgs({ options: { root: { type: "string" }, listen: { type: "string" } } });
@@ -23,6 +27,7 @@ try {
     console.log(`slipway daemon ${process.pid}: another daemon serves ${root}`);
     process.exit(0);
   }
+  keepRunningThroughResourceFaults(new FaultLog(), statePaths(root).dir);
   const daemon = await Daemon.start({
     root,
     listen: values.listen ? parseAddress(values.listen) : undefined,
@@ -33,8 +38,8 @@ try {
   process.on("SIGINT", shutdown);
   console.log(`slipway daemon ${process.pid} serving ${daemon.paths.socket}`);
 } catch (err) {
-  const e = err instanceof SlipwayError ? err : null;
-  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  const e = err instanceof SlipwayError ? err : resourceError(err);
+  console.error(`error: ${e?.message ?? (err instanceof Error ? err.message : String(err))}`);
   if (e?.hint) console.error(`hint: ${e.hint}`);
   if (!e && err instanceof Error) console.error(err.stack);
   process.exit(1);

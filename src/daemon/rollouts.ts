@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import type { Clock } from "../clock.js";
 import type { Config, StrategyType } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
+import { resourceError, resourceFault } from "../resource-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { Platform } from "../platform/platform.js";
@@ -18,6 +19,7 @@ import type { Fleet, Instance } from "./fleet.js";
 import { Journal } from "./journal.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
+import { releaseIdsOnDisk } from "./state-on-disk.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
 import type { OpenListener } from "./router-link.js";
 import { hook, strategyRuntime } from "./strategy-runtime.js";
@@ -101,6 +103,8 @@ const LOG_TAIL_LINES = 15;
  */
 export class Rollouts {
   private readonly seq = new Map<number, number>();
+  /** Ends of rollouts the ledger could not record (disk full), by rollout id: retried before the next operation. */
+  private readonly unrecordedEnds = new Map<number, () => void>();
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
   active: ActiveRollout | null = null;
@@ -117,6 +121,8 @@ export class Rollouts {
     return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
       const { ledger, paths, clock } = this.o;
       const version = resolveVersion(req.version, config.app.cwd, clock.now());
+      // Never reuse the id of a snapshot or log directory left on disk (snapshotRelease empties its target).
+      ledger.skipReleaseIdsThrough(Math.max(0, ...releaseIdsOnDisk(paths)));
       const created = ledger.createRelease({
         version,
         configText: req.configText,
@@ -130,11 +136,16 @@ export class Rollouts {
       try {
         snapshotRelease(config.app.cwd, dir);
       } catch (err) {
+        const fault = resourceError(err, paths.dir);
+        if (fault) rmSync(dir, { recursive: true, force: true }); // a partial snapshot only takes space
         ledger.setReleaseStatus(created.id, "failed", `snapshot failed: ${(err as Error).message}`);
-        throw new SlipwayError("PLATFORM", `could not snapshot ${config.app.cwd}: ${(err as Error).message}`, {
-          hint: "check app.cwd and .slipwayignore",
-          cause: err,
-        });
+        throw (
+          fault ??
+          new SlipwayError("PLATFORM", `could not snapshot ${config.app.cwd}: ${(err as Error).message}`, {
+            hint: "check app.cwd and .slipwayignore",
+            cause: err,
+          })
+        );
       }
       ledger.setSnapshot(created.id, dir);
       ledger.record({
@@ -284,9 +295,26 @@ export class Rollouts {
     this.active?.control.fail(new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted"));
   }
 
+  /** Whether rollout `id`, still "running" in the ledger, has in fact ended (the end could not be recorded yet). */
+  hasEnded(id: number): boolean {
+    return this.unrecordedEnds.has(id);
+  }
+
+  private recordUnrecordedEnds(): void {
+    for (const [id, recordEnd] of this.unrecordedEnds) {
+      try {
+        recordEnd();
+        this.unrecordedEnds.delete(id);
+      } catch (err) {
+        if (!resourceFault(err, this.o.paths.dir)) throw err;
+      }
+    }
+  }
+
   private async withLock<T>(holder: string, what: string, waitLock: number | undefined, fn: () => Promise<T>): Promise<T> {
     const release = await this.o.lock.acquire(holder, what, waitLock ?? 0);
     try {
+      this.recordUnrecordedEnds();
       return await fn();
     } finally {
       release();
@@ -415,17 +443,28 @@ export class Rollouts {
       }
     }
     const status = kind === "aborted" ? "aborted" : kind === "interrupted" ? "interrupted" : "rolled-back";
-    ledger.transaction(() => {
-      if (ledger.release(target.id)?.status === "pending")
-        ledger.setReleaseStatus(target.id, kind === "aborted" ? "aborted" : "failed", reason);
-      ledger.endRollout(rolloutId, status, reason);
-    });
+    const recordEnd = () =>
+      ledger.transaction(() => {
+        if (ledger.release(target.id)?.status === "pending")
+          ledger.setReleaseStatus(target.id, kind === "aborted" ? "aborted" : "failed", reason);
+        ledger.endRollout(rolloutId, status, reason);
+      });
+    try {
+      recordEnd();
+    } catch (again) {
+      // Disk full: retried before the next operation (a next daemon would mark the rollout interrupted).
+      if (!resourceFault(again, this.o.paths.dir)) throw again;
+      this.unrecordedEnds.set(rolloutId, recordEnd);
+      journal.line("rollout", `could not record the end of rollout ${rolloutId} yet: ${(again as Error).message}`);
+    }
     journal.event("rollout.rolled-back", `rolled back: ${note}`);
     if (previous && kind !== "interrupted") {
       await hook({ target: previous, stable: target, strategy: "rollback", config: releaseConfig(previous), journal }, "postRollback");
     }
     const details = [note];
     if (instanceId && logTail.length) details.push(`last log lines of ${instanceId}:`, ...logTail.map((l) => `  ${l}`));
+    const fault = resourceError(err, this.o.paths.dir, details);
+    if (fault) throw fault;
     const verb = kind === "aborted" ? "was aborted" : kind === "interrupted" ? "was interrupted" : "failed";
     throw new SlipwayError("ROLLOUT_FAILED", `release ${target.id} (${target.version}) ${verb}: ${reason}`, {
       hint: instanceId
@@ -493,7 +532,8 @@ export class Rollouts {
   launch(release: Release, config: Config, opts = { inRotation: true, restart: false }): Promise<Instance> {
     const next = (this.seq.get(release.id) ?? this.o.ledger.instanceCount(release.id)) + 1;
     this.seq.set(release.id, next);
-    return this.o.fleet.launch(instanceSpec(release, config, next), config.health, opts);
+    // The release's own log limits (the platform's defaults come from the release current when the daemon started).
+    return this.o.fleet.launch({ ...instanceSpec(release, config, next), logs: config.logs }, config.health, opts);
   }
 
   /** Instances of the serving release are restarted when they crash. */
@@ -503,13 +543,16 @@ export class Rollouts {
 
   private prune(retain: number): void {
     const { ledger, paths } = this.o;
+    const releases = ledger.releases();
     const keep = new Set(
-      ledger
-        .releases()
+      releases
         .filter((r) => r.status !== "failed" && r.status !== "aborted")
         .slice(0, retain)
         .map((r) => r.id),
     );
+    // Directories of releases the ledger does not know (it was restored from an older backup) are not its to delete.
+    const known = new Set(releases.map((r) => r.id));
+    for (const id of releaseIdsOnDisk(paths)) if (!known.has(id)) keep.add(id);
     const current = ledger.currentReleaseId();
     if (current !== null) keep.add(current);
     for (const i of this.o.fleet.list()) keep.add(i.releaseId);

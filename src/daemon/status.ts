@@ -71,7 +71,7 @@ export function daemonStatus(s: {
   startedAt: number;
 }): DaemonStatus {
   const current = s.ledger.currentRelease();
-  const running = s.ledger.runningRollouts()[0];
+  const running = s.ledger.runningRollouts().find((r) => !s.rollouts.hasEnded(r.id));
   const routes = s.fleet.routes();
   const active = s.rollouts.active;
   const standby = s.rollouts.standby;

@@ -1,8 +1,11 @@
 import Database from "better-sqlite3";
+import { dirname } from "node:path";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
 import { DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TRUSTED_PROXIES, DEFAULT_UPSTREAM_IDLE_TIMEOUT } from "../config/defaults.js";
 import { parseDuration } from "../config/duration.js";
+import { FaultLog } from "../fault-log.js";
+import { resourceFault } from "../resource-error.js";
 import { MIGRATIONS } from "./schema.js";
 import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
 
@@ -35,9 +38,12 @@ export class Ledger {
   private constructor(
     private readonly db: Database.Database,
     private readonly clock: Clock,
+    private readonly faults: FaultLog,
+    private readonly dir: string,
   ) {}
 
-  static open(file: string, clock: Clock): Ledger {
+  /** Opens (creating and migrating) the ledger; `faults` hears of events that could not be written (see record). */
+  static open(file: string, clock: Clock, faults: FaultLog = new FaultLog()): Ledger {
     const db = new Database(file);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
@@ -52,7 +58,7 @@ export class Ledger {
     }
     // A migration may have removed data (migration 3: inherited secrets); no copy of it stays in the WAL.
     if (version < MIGRATIONS.length) db.pragma("wal_checkpoint(TRUNCATE)");
-    return new Ledger(db, clock);
+    return new Ledger(db, clock, faults, dirname(file));
   }
 
   close(): void {
@@ -81,6 +87,14 @@ export class Ledger {
         r.snapshot,
       );
     return this.release(Number(info.lastInsertRowid))!;
+  }
+
+  /** Makes every release id from now on larger than `id` (ids of directories left on disk are never reused). */
+  skipReleaseIdsThrough(id: number): void {
+    const row = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'releases'`).get() as { seq: number } | undefined;
+    if (row && row.seq >= id) return;
+    if (row) this.db.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'releases'`).run(id);
+    else if (id > 0) this.db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('releases', ?)`).run(id);
   }
 
   release(id: number): Release | undefined {
@@ -160,13 +174,27 @@ export class Ledger {
     this.db.prepare(`UPDATE rollouts SET status = ?, ended_at = ?, reason = ? WHERE id = ?`).run(status, this.clock.now(), reason, id);
   }
 
+  /**
+   * Records an event and tells the listeners. Events tell the story of the
+   * state, they are not the state: when the disk is full (or another resource
+   * fault, see src/resource-error.ts) the line goes to the fault log and
+   * still to the listeners (with id 0), and the operation it describes goes
+   * on. Any other error is thrown.
+   */
   record(e: NewEvent): LedgerEvent {
     const at = this.clock.now();
-    const info = this.db
-      .prepare(`INSERT INTO events (at, type, rollout_id, release_id, instance_id, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(at, e.type, e.rolloutId ?? null, e.releaseId ?? null, e.instanceId ?? null, e.message, e.data ? JSON.stringify(e.data) : null);
+    let id = 0;
+    try {
+      const info = this.db
+        .prepare(`INSERT INTO events (at, type, rollout_id, release_id, instance_id, message, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(at, e.type, e.rolloutId ?? null, e.releaseId ?? null, e.instanceId ?? null, e.message, e.data ? JSON.stringify(e.data) : null);
+      id = Number(info.lastInsertRowid);
+    } catch (err) {
+      if (!resourceFault(err, this.dir)) throw err;
+      this.faults.report(`ledger: recording "${e.message}"`, err);
+    }
     const event: LedgerEvent = {
-      id: Number(info.lastInsertRowid),
+      id,
       at,
       type: e.type,
       rolloutId: e.rolloutId ?? null,

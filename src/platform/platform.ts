@@ -18,6 +18,8 @@ export interface InstanceSpec {
   shutdown: { signal: NodeJS.Signals; timeout: number };
   /** Which platform runs it (default "process"). */
   platform?: "process" | "docker";
+  /** Log rotation of a process instance (`logs` in slipway.yaml); default: the platform's. */
+  logs?: { maxSize: number; maxFiles: number };
   /** Container settings, for the docker platform. `command` then overrides the image's CMD when non-empty. */
   container?: ContainerSettings;
 }

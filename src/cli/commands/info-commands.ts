@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { once } from "node:events";
 import { statePaths } from "../../daemon/paths.js";
 import type { DaemonStatus } from "../../daemon/status.js";
 import { ApiClient } from "../../control/api-client.js";
@@ -74,6 +75,7 @@ export function registerInfoCommands(program: Command): void {
       const release = intOption("--release", opts.release);
       if (release !== undefined) q.set("release", String(release));
       if (opts.follow) q.set("follow", "1");
-      await client(cmd).lines(`/v1/logs?${q}`, (line) => console.log(line));
+      // Waits when stdout is full, so the daemon's stream waits too: bounded memory whatever -n is.
+      await client(cmd).lines(`/v1/logs?${q}`, (line) => (process.stdout.write(`${line}\n`) ? undefined : once(process.stdout, "drain")));
     });
 }

@@ -1,26 +1,34 @@
 import {
   appendFileSync,
   closeSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
   truncateSync,
+  watch,
+  type FSWatcher,
 } from "node:fs";
 import { dirname } from "node:path";
 import { systemClock, type Clock, type Timer } from "../../clock.js";
+import { copyInPieces } from "./log-pieces.js";
 
 /**
  * Writing side of instance logs. The child process holds the log's file
  * descriptor (opened O_APPEND), so rotation is copytruncate-style: copy the
- * file to `.1` and truncate it in place; the child's next write lands at 0.
+ * file to `.1` (in pieces, see log-pieces.ts) and truncate it in place; the
+ * child's next write lands at 0.
+ *
+ * Bounds: a rotated file never exceeds `maxSize` + ROTATE_SLACK_BYTES (64 KiB);
+ * a burst is cut into several rotated files, the oldest beyond `maxFiles`
+ * dropped. The live file passes `maxSize` only from a write until the rotator
+ * reacts: at once where the file can be watched (inotify), else within
+ * ROTATE_CHECK_INTERVAL_MS.
  */
 
-/** How often running instances' logs are checked against the size limit. */
+/** How often running instances' logs are checked against the size limit (besides watching them). */
 export const ROTATE_CHECK_INTERVAL_MS = 1000;
 
 /** Open (creating directories) `path` for appending; the fd goes to the child's stdout and stderr. */
@@ -39,38 +47,34 @@ export function appendMarker(path: string, text: string): void {
 }
 
 /**
- * Rotate `path` if it is larger than `maxSize` bytes: shift `.1`→`.2` … keeping
- * `maxFiles` rotated files, copy the log to `.1` and truncate it. Returns
- * whether it rotated.
+ * Rotate `path` if it is larger than `maxSize` bytes: copy it into pieces of
+ * at most `maxSize` (+ ROTATE_SLACK_BYTES), truncate it, shift `.1`→`.<1+k>` …
+ * and name the k new pieces `.k` … `.1` (newest), keeping `maxFiles` rotated
+ * files. Returns whether it rotated.
  */
 export function rotateLog(path: string, maxSize: number, maxFiles: number): boolean {
   const size = statSync(path).size;
   if (size <= maxSize) return false;
-  rmSync(`${path}.${maxFiles}`, { force: true });
-  for (let n = maxFiles - 1; n >= 1; n--) {
-    if (existsSync(`${path}.${n}`)) renameSync(`${path}.${n}`, `${path}.${n + 1}`);
+  if (maxFiles < 1) {
+    truncateSync(path, 0);
+    return true;
   }
-  if (maxFiles >= 1) {
-    copyFileSync(path, `${path}.1`);
-    copyTail(path, `${path}.1`);
-  }
-  truncateSync(path, 0);
-  return true;
-}
-
-/** Append to `to` whatever `from` gained since it was copied, narrowing the copy/truncate window. */
-function copyTail(from: string, to: string): void {
-  const copied = statSync(to).size;
-  const size = statSync(from).size;
-  if (size <= copied) return;
-  const buffer = Buffer.alloc(size - copied);
-  const fd = openSync(from, "r");
+  const fd = openSync(path, "r");
+  let pieces: string[];
   try {
-    readSync(fd, buffer, 0, buffer.length, copied);
+    pieces = copyInPieces(fd, path, maxSize, maxFiles).pieces;
   } finally {
     closeSync(fd);
   }
-  appendFileSync(to, buffer);
+  truncateSync(path, 0);
+  const k = pieces.length;
+  for (let n = maxFiles; n >= 1; n--) {
+    if (!existsSync(`${path}.${n}`)) continue;
+    if (n + k > maxFiles) rmSync(`${path}.${n}`, { force: true });
+    else renameSync(`${path}.${n}`, `${path}.${n + k}`);
+  }
+  pieces.forEach((piece, i) => renameSync(piece, `${path}.${k - i}`));
+  return true;
 }
 
 export interface LogRotatorOptions {
@@ -79,12 +83,17 @@ export interface LogRotatorOptions {
   clock?: Clock;
 }
 
+/** Rotation limits of one log. */
+export type LogLimits = Pick<LogRotatorOptions, "maxSize" | "maxFiles">;
+
 /**
- * Checks the logs of running instances every ROTATE_CHECK_INTERVAL_MS
- * (unref'd timer, only while some log is watched) and rotates the large ones.
+ * Rotates the logs of running instances that grow past their limit: each log
+ * is watched (fs.watch, so a burst is rotated as soon as it is written) and
+ * also checked every ROTATE_CHECK_INTERVAL_MS (unref'd timer, only while some
+ * log is watched) where watching is not possible.
  */
 export class LogRotator {
-  #paths = new Set<string>();
+  #logs = new Map<string, { limits: LogLimits; watcher: FSWatcher | null; due: boolean }>();
   #options: LogRotatorOptions;
   #clock: Clock;
   #timer: Timer | undefined;
@@ -94,14 +103,24 @@ export class LogRotator {
     this.#clock = options.clock ?? systemClock;
   }
 
-  add(path: string): void {
-    this.#paths.add(path);
+  /** Watches `path`, rotating it at `limits` (default: the rotator's own). */
+  add(path: string, limits: LogLimits = this.#options): void {
+    this.delete(path);
+    const log = { limits, watcher: null as FSWatcher | null, due: false };
+    this.#logs.set(path, log);
+    try {
+      log.watcher = watch(path, { persistent: false }, () => this.#soon(path));
+      log.watcher.on("error", () => log.watcher?.close());
+    } catch {
+      // not watchable (gone, or no inotify): the interval check covers it
+    }
     this.#schedule();
   }
 
   delete(path: string): void {
-    this.#paths.delete(path);
-    if (this.#paths.size === 0 && this.#timer !== undefined) {
+    this.#logs.get(path)?.watcher?.close();
+    this.#logs.delete(path);
+    if (this.#logs.size === 0 && this.#timer !== undefined) {
       this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
@@ -109,17 +128,30 @@ export class LogRotator {
 
   /** Rotate every watched log that is over the limit, now. */
   check(): void {
-    for (const path of this.#paths) {
-      try {
-        rotateLog(path, this.#options.maxSize, this.#options.maxFiles);
-      } catch {
-        // a missing or unreadable log is retried on the next check
-      }
+    for (const path of this.#logs.keys()) this.#rotate(path);
+  }
+
+  #rotate(path: string): void {
+    const log = this.#logs.get(path);
+    if (!log) return;
+    log.due = false;
+    try {
+      rotateLog(path, log.limits.maxSize, log.limits.maxFiles);
+    } catch {
+      // a missing or unreadable log (or a full disk) is retried on the next check
     }
   }
 
+  /** A watched log changed: check it once the current burst of change events is handled. */
+  #soon(path: string): void {
+    const log = this.#logs.get(path);
+    if (!log || log.due) return;
+    log.due = true;
+    setImmediate(() => this.#rotate(path));
+  }
+
   #schedule(): void {
-    if (this.#timer !== undefined || this.#paths.size === 0) return;
+    if (this.#timer !== undefined || this.#logs.size === 0) return;
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.check();

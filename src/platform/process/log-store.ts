@@ -49,36 +49,112 @@ export function listLogs(logDir: string): LogEntry[] {
 
 /**
  * The last `lines` lines of a log, reading backwards from its end and on into
- * the rotated files (`.1`, `.2`…) when the current one has too few.
+ * the rotated files (`.1`, `.2`…) when the current one has too few. Holds
+ * every line it returns: for a few lines (a failed instance's tail); use
+ * {@link tailLines} to stream any number.
  *
  * @example
  * await tailFile(logPath(logDir, 3, "r3-1"), 20);
  */
 export async function tailFile(path: string, lines: number): Promise<string[]> {
-  if (lines <= 0) return [];
-  const chunks: Buffer[] = [];
-  let newlines = 0;
-  for (let n = 0; newlines <= lines; n++) {
-    const file = n === 0 ? path : `${path}.${n}`;
-    const handle = await open(file, "r").catch(() => undefined);
-    if (!handle) break;
+  const out: string[] = [];
+  for await (const line of tailLines(path, lines)) out.push(line);
+  return out;
+}
+
+/** A line longer than this is cut into pieces of this size (so memory stays bounded on a log with no newlines). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/**
+ * Streams the last `lines` lines of a log (rotated files included, oldest
+ * first), in bounded memory whatever `lines` is: a first pass reads backwards
+ * in chunks, only counting newlines, to find where the tail starts; a second
+ * reads forward from there, one chunk at a time. A final line without a
+ * newline counts as a line. Sizes are taken when it starts: what is written
+ * meanwhile is for `followFile`.
+ *
+ * @example
+ * for await (const line of tailLines(logPath(logDir, 3, "r3-1"), 100_000_000)) await send(line);
+ */
+export async function* tailLines(path: string, lines: number): AsyncGenerator<string> {
+  if (lines <= 0) return;
+  const files = await logFiles(path);
+  const buffer = Buffer.alloc(CHUNK);
+  const start = await tailStart(files, lines, buffer);
+  const decoder = new StringDecoder("utf8");
+  let partial = "";
+  for (let i = start.file; i >= 0; i--) {
+    const file = files[i]!;
+    const handle = await open(file.path, "r").catch(() => undefined);
+    if (!handle) continue;
     try {
-      let position = (await handle.stat()).size;
-      while (position > 0 && newlines <= lines) {
-        const length = Math.min(CHUNK, position);
-        position -= length;
-        const chunk = Buffer.alloc(length);
-        await handle.read(chunk, 0, length, position);
-        chunks.unshift(chunk);
-        for (const byte of chunk) if (byte === 0x0a) newlines++;
+      for (let position = i === start.file ? start.offset : 0; position < file.size;) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, file.size - position), position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+        const parts = (partial + decoder.write(buffer.subarray(0, bytesRead))).split("\n");
+        partial = parts.pop() ?? "";
+        yield* parts;
+        for (; partial.length > MAX_LINE_BYTES; partial = partial.slice(MAX_LINE_BYTES)) yield partial.slice(0, MAX_LINE_BYTES);
       }
     } finally {
       await handle.close();
     }
   }
-  const all = Buffer.concat(chunks).toString("utf8").split("\n");
-  if (all.at(-1) === "") all.pop();
-  return all.slice(-lines);
+  partial += decoder.end();
+  if (partial) yield partial;
+}
+
+interface LogFile {
+  path: string;
+  size: number;
+}
+
+/** The log and its rotated files, newest first, with their sizes now. */
+async function logFiles(path: string): Promise<LogFile[]> {
+  const files: LogFile[] = [];
+  for (let n = 0; ; n++) {
+    const file = n === 0 ? path : `${path}.${n}`;
+    const s = await stat(file).catch(() => undefined);
+    if (!s) break;
+    files.push({ path: file, size: s.size });
+  }
+  return files;
+}
+
+/**
+ * Where the last `lines` lines start: an index into `files` (newest first)
+ * and a byte offset, found by reading backwards and counting newlines (the
+ * one ending the very last line does not start a line).
+ */
+async function tailStart(files: LogFile[], lines: number, buffer: Buffer): Promise<{ file: number; offset: number }> {
+  let newlines = 0;
+  let last = true;
+  for (let i = 0; i < files.length; i++) {
+    const handle = await open(files[i]!.path, "r").catch(() => undefined);
+    if (!handle) continue;
+    try {
+      for (let position = files[i]!.size; position > 0;) {
+        const length = Math.min(CHUNK, position);
+        position -= length;
+        const { bytesRead } = await handle.read(buffer, 0, length, position);
+        for (let b = bytesRead - 1; b >= 0; b--) {
+          if (buffer[b] !== 0x0a) {
+            last = false;
+            continue;
+          }
+          if (last) {
+            last = false;
+            continue;
+          }
+          if (++newlines === lines) return { file: i, offset: position + b + 1 };
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return { file: files.length - 1, offset: 0 };
 }
 
 /**
@@ -107,10 +183,14 @@ export async function followFile(path: string, onLines: (lines: string[]) => voi
     if (signal.aborted) break;
     const size = await sizeOf(path);
     const stamp = await stampOf(`${path}.1`);
-    if (size < position || stamp !== rotated) {
+    if (size < position || stamp.key !== rotated.key) {
+      // The file it read was cut into the new rotated files .k … .1: read on past `position` in them.
+      for (const piece of await newPieces(path, rotated.ino)) {
+        const pieceSize = await sizeOf(piece);
+        if (pieceSize > position) emit(await readRange(piece, position, pieceSize));
+        position = Math.max(0, position - pieceSize);
+      }
       rotated = stamp;
-      const rotatedSize = await sizeOf(`${path}.1`);
-      if (rotatedSize > position) emit(await readRange(`${path}.1`, position, rotatedSize));
       position = 0;
     }
     if (size > position) {
@@ -124,10 +204,24 @@ async function sizeOf(path: string): Promise<number> {
   return (await stat(path).catch(() => undefined))?.size ?? 0;
 }
 
-/** Changes whenever the rotated file is rewritten, i.e. on rotation. */
-async function stampOf(path: string): Promise<string> {
+/** `key` changes whenever the rotated file is rewritten, i.e. on rotation. */
+async function stampOf(path: string): Promise<{ key: string; ino: number | null }> {
   const s = await stat(path).catch(() => undefined);
-  return s ? `${s.ino}:${s.mtimeMs}:${s.size}` : "";
+  return s ? { key: `${s.ino}:${s.mtimeMs}:${s.size}`, ino: s.ino } : { key: "", ino: null };
+}
+
+/**
+ * The rotated files a rotation just wrote, oldest first: `.k` … `.1`, where the
+ * `.1` from before (inode `previous`) is now `.k+1`; all of them when it is gone.
+ */
+async function newPieces(path: string, previous: number | null): Promise<string[]> {
+  const pieces: string[] = [];
+  for (let n = 1; ; n++) {
+    const s = await stat(`${path}.${n}`).catch(() => undefined);
+    if (!s || (previous !== null && s.ino === previous)) break;
+    pieces.unshift(`${path}.${n}`);
+  }
+  return pieces;
 }
 
 async function readRange(path: string, start: number, end: number): Promise<Buffer> {

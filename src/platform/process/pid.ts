@@ -94,3 +94,27 @@ function procStat(pid: number): { state: string; pgrp: number } | undefined {
     return undefined;
   }
 }
+
+/**
+ * Live process-group leaders that carry `SLIPWAY_INSTANCE` and whose stdout is a file
+ * under `logDir` (an absolute, resolved path): the instances of one project, found
+ * without its ledger. Empty when /proc is unreadable.
+ *
+ * @example
+ * instancesLoggingUnder("/srv/app/.slipway/logs"); // [{ pid: 4242, instanceId: "r3-1" }]
+ */
+export function instancesLoggingUnder(logDir: string): { pid: number; instanceId: string }[] {
+  const found: { pid: number; instanceId: string }[] = [];
+  for (const pid of procPids() ?? []) {
+    const stat = procStat(pid);
+    if (!stat || stat.pgrp !== pid || stat.state === "Z") continue;
+    try {
+      if (!readlinkSync(`/proc/${pid}/fd/1`).startsWith(`${logDir}/`)) continue;
+    } catch {
+      continue; // not ours to inspect, or gone meanwhile
+    }
+    const instance = processEnviron(pid)?.find((v) => v.startsWith("SLIPWAY_INSTANCE="));
+    if (instance) found.push({ pid, instanceId: instance.slice("SLIPWAY_INSTANCE=".length) });
+  }
+  return found;
+}

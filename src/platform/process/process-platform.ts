@@ -12,7 +12,7 @@ import { groupLeaderLoggingTo, isAlive, isGroupAlive, processEnviron, signalGrou
 export interface ProcessPlatformOptions {
   /** Root of instance logs: `<logDir>/<releaseId>/<instanceId>.log`. */
   logDir: string;
-  /** Bytes after which a log is rotated. */
+  /** Bytes after which a log is rotated (unless the instance's spec says otherwise). */
   logMaxSize: number;
   /** Rotated files kept per instance (`.1` … `.<logMaxFiles>`). */
   logMaxFiles: number;
@@ -150,7 +150,7 @@ export class ProcessPlatform implements Platform {
     const running: RunningInstance = { id: spec.id, releaseId: spec.releaseId, pid, host: spec.host, port: spec.port, startedAt };
     const instance: Instance = { spec, running, log, exited };
     this.#instances.set(spec.id, instance);
-    this.#rotator.add(log);
+    this.#rotator.add(log, spec.logs);
     void exited.then((info) => this.#exited(instance, info));
     return running;
   }
