@@ -28,9 +28,18 @@ it("a zero-byte ledger beside running instances: slipway up refuses with one lin
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
   const { instances } = await project.json<Status>("status");
   const state = join(project.dir, ".slipway");
-  await killDaemon(project);
-  truncateSync(join(state, "ledger.db"), 0);
-  for (const f of ["ledger.db-wal", "ledger.db-shm"]) rmSync(join(state, f), { force: true });
+  // Frozen, the router cannot restart the daemon before the ledger is emptied (it would, within a second).
+  const router = project.routerPid()!;
+  process.kill(router, "SIGSTOP");
+  try {
+    await killDaemon(project);
+    truncateSync(join(state, "ledger.db"), 0);
+    for (const f of ["ledger.db-wal", "ledger.db-shm"]) rmSync(join(state, f), { force: true });
+  } finally {
+    process.kill(router, "SIGCONT");
+  }
+  // The router keeps serving the instances it knew while no daemon can start.
+  expect((await project.get("/")).status).toBe(200);
 
   const up = await project.run("up");
   expect(up.code).toBe(1);

@@ -391,10 +391,17 @@ export class Rollouts {
       this.o.onStateChange?.();
       ended();
     }
-    ledger.transaction(() => {
-      ledger.activate(target.id);
-      ledger.endRollout(rollout.id, "succeeded");
-    });
+    try {
+      ledger.transaction(() => {
+        ledger.activate(target.id);
+        ledger.endRollout(rollout.id, "succeeded");
+      });
+    } catch (err) {
+      // The release is live only once the ledger says so: unrecordable (disk full), it is rolled back,
+      // so a restarted daemon and this one agree on what serves.
+      if (!resourceFault(err, this.o.paths.dir)) throw err;
+      await this.undo(journal, rollout.id, target, previous, err);
+    }
     this.supervise(target.id);
     journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live`);
     await hook({ target, stable: previous, strategy, config, journal }, kind === "rollback" ? "postRollback" : "postDeploy");
