@@ -22,6 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
 import { preciseLatencySection } from "./bench-latency.mjs";
+import { snapshotSection } from "./bench-snapshot.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -361,7 +362,14 @@ function median(values) {
 }
 
 /** Sections run by `main`, in order. */
-export const SECTIONS = [throughputSection, addedLatencySection, preciseLatencySection, daemonMemorySection, rollbackSection];
+export const SECTIONS = [
+  throughputSection,
+  addedLatencySection,
+  preciseLatencySection,
+  daemonMemorySection,
+  rollbackSection,
+  snapshotSection,
+];
 
 export function printTable(header, rows) {
   const cells = [header, ...rows].map((row) => row.map((cell) => String(cell)));
