@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
 import { faultSection } from "./bench-faults.mjs";
 import { preciseLatencySection } from "./bench-latency.mjs";
+import { snapshotSection } from "./bench-snapshot.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -421,7 +422,15 @@ function median(values) {
 }
 
 /** Sections run by `main`, in order. */
-export const SECTIONS = [throughputSection, addedLatencySection, preciseLatencySection, daemonMemorySection, rollbackSection, faultSection];
+export const SECTIONS = [
+  throughputSection,
+  addedLatencySection,
+  preciseLatencySection,
+  daemonMemorySection,
+  rollbackSection,
+  snapshotSection,
+  faultSection,
+];
 
 export function printTable(header, rows) {
   const cells = [header, ...rows].map((row) => row.map((cell) => String(cell)));

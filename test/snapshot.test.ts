@@ -11,7 +11,7 @@ it("matches .slipwayignore patterns gitignore-style", () => {
   expect(["a.txt", "x/tmp", "docs", "secret12.txt", "server.js"].some((p) => i.ignores(p))).toBe(false);
 });
 
-it("snapshots the app dir without .slipway, .git and ignored files", () => {
+it("snapshots the app dir without .slipway, .git and ignored files", async () => {
   const src = mkdtempSync(join(tmpdir(), "slipway-snap-"));
   try {
     writeFileSync(join(src, "server.js"), "x");
@@ -22,7 +22,7 @@ it("snapshots the app dir without .slipway, .git and ignored files", () => {
     mkdirSync(join(src, "lib"));
     writeFileSync(join(src, "lib/a.js"), "x");
     const dest = join(src, ".slipway/releases/1");
-    snapshotRelease(src, dest);
+    await snapshotRelease(src, dest);
     expect(existsSync(join(dest, "server.js"))).toBe(true);
     expect(existsSync(join(dest, "lib/a.js"))).toBe(true);
     expect(existsSync(join(dest, "debug.log"))).toBe(false);
@@ -33,7 +33,7 @@ it("snapshots the app dir without .slipway, .git and ignored files", () => {
   }
 });
 
-it("anchors node_modules links that point outside the app, keeps inside links relative", () => {
+it("anchors node_modules links that point outside the app, keeps inside links relative", async () => {
   const root = mkdtempSync(join(tmpdir(), "slipway-snap-"));
   try {
     const app = join(root, "app");
@@ -45,7 +45,7 @@ it("anchors node_modules links that point outside the app, keeps inside links re
     symlinkSync("../../../lib", join(app, "node_modules/@scope/lib"));
     symlinkSync("server.js", join(app, "main.js")); // inside the app
     const dest = join(app, ".slipway/releases/1");
-    snapshotRelease(app, dest);
+    await snapshotRelease(app, dest);
     expect(readlinkSync(join(dest, "node_modules/lib"))).toBe(join(root, "lib"));
     expect(readlinkSync(join(dest, "node_modules/@scope/lib"))).toBe(join(root, "lib"));
     expect(existsSync(join(dest, "node_modules/lib/index.js"))).toBe(true);

@@ -41,7 +41,7 @@ export class ReleaseImages {
       const inside = relative(config.app.cwd, build.context);
       const context = inside.startsWith("..") || isAbsolute(inside) ? build.context : join(release.snapshot, inside);
       image = releaseTag(config.name, release.id);
-      const commit = gitCommit(config.app.cwd);
+      const commit = await gitCommit(config.app.cwd);
       await buildImage(docker, {
         context,
         dockerfile: build.dockerfile,

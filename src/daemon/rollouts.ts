@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import type { Clock } from "../clock.js";
@@ -120,7 +121,7 @@ export class Rollouts {
     const env = { ...config.app.env, ...(req.env ?? {}) };
     return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
       const { ledger, paths, clock } = this.o;
-      const version = resolveVersion(req.version, config.app.cwd, clock.now());
+      const version = await resolveVersion(req.version, config.app.cwd, clock.now());
       // Never reuse the id of a snapshot or log directory left on disk (snapshotRelease empties its target).
       ledger.skipReleaseIdsThrough(Math.max(0, ...releaseIdsOnDisk(paths)));
       const created = ledger.createRelease({
@@ -133,11 +134,12 @@ export class Rollouts {
         snapshot: "",
       });
       const dir = snapshotDir(paths, created.id);
+      const previous = ledger.releases().find((r) => r.id !== created.id && r.snapshot !== "")?.snapshot;
       try {
-        snapshotRelease(config.app.cwd, dir);
+        await snapshotRelease(config.app.cwd, dir, { previous });
       } catch (err) {
         const fault = resourceError(err, paths.dir);
-        if (fault) rmSync(dir, { recursive: true, force: true }); // a partial snapshot only takes space
+        if (fault) await rm(dir, { recursive: true, force: true }); // a partial snapshot only takes space
         ledger.setReleaseStatus(created.id, "failed", `snapshot failed: ${(err as Error).message}`);
         throw (
           fault ??
@@ -405,7 +407,7 @@ export class Rollouts {
     this.supervise(target.id);
     journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live`);
     await hook({ target, stable: previous, strategy, config, journal }, kind === "rollback" ? "postRollback" : "postDeploy");
-    this.prune(config.retain);
+    await this.prune(config.retain);
     return {
       rolloutId: rollout.id,
       release: ref(target),
@@ -548,7 +550,7 @@ export class Rollouts {
     for (const i of this.o.fleet.ofRelease(releaseId)) i.restart = true;
   }
 
-  private prune(retain: number): void {
+  private async prune(retain: number): Promise<void> {
     const { ledger, paths } = this.o;
     const releases = ledger.releases();
     const keep = new Set(
@@ -563,12 +565,12 @@ export class Rollouts {
     const current = ledger.currentReleaseId();
     if (current !== null) keep.add(current);
     for (const i of this.o.fleet.list()) keep.add(i.releaseId);
-    for (const id of pruneReleaseDirs(paths.releases, (id) => keep.has(id))) ledger.setSnapshot(id, "");
+    for (const id of await pruneReleaseDirs(paths.releases, (id) => keep.has(id))) ledger.setSnapshot(id, "");
     const serving = ledger.currentRelease();
     if (serving) void this.o.images.prune(serving.config, keep).catch(() => undefined);
     // Logs go with the snapshots, but failed releases in between keep theirs (they explain the failure).
     const oldest = Math.min(...keep);
-    pruneReleaseDirs(paths.logs, (id) => id >= oldest || keep.has(id));
+    await pruneReleaseDirs(paths.logs, (id) => id >= oldest || keep.has(id));
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Always left out of a release snapshot. */
@@ -16,10 +17,24 @@ export class IgnoreList {
     this.rules = [...ALWAYS_IGNORED, ...patterns].map(toRegExp);
   }
 
+  /** The rules of `<dir>/.slipwayignore` (none when there is no such file). */
   static load(dir: string): IgnoreList {
     const file = join(dir, ".slipwayignore");
-    const lines = existsSync(file) ? readFileSync(file, "utf8").split(/\r?\n/) : [];
-    return new IgnoreList(lines.map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")));
+    return IgnoreList.parse(existsSync(file) ? readFileSync(file, "utf8") : "");
+  }
+
+  /** `load` without blocking: what the daemon uses when it takes a release in. */
+  static async read(dir: string): Promise<IgnoreList> {
+    const text = await readFile(join(dir, ".slipwayignore"), "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return "";
+      throw err;
+    });
+    return IgnoreList.parse(text);
+  }
+
+  private static parse(text: string): IgnoreList {
+    const lines = text.split(/\r?\n/).map((l) => l.trim());
+    return new IgnoreList(lines.filter((l) => l !== "" && !l.startsWith("#")));
   }
 
   /** `path` is relative to the snapshot root, with `/` separators. */

@@ -42,7 +42,7 @@ export interface ImageRef {
  */
 export async function buildImage(docker: Dockerode, options: BuildImageOptions): Promise<ImageRef> {
   const dockerfile = options.dockerfile ?? DEFAULT_DOCKERFILE;
-  const context = packContext(options.context, dockerfile);
+  const context = await packContext(options.context, dockerfile);
   const progress = new BuildProgress(options.onLine);
   const hint = `reproduce it with: docker build -f ${dockerfile} ${options.context}`;
   try {
