@@ -22,7 +22,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MB = 1024 * 1024;
 
 /** Imports test/support/big-app.ts, transpiled with the project's TypeScript (it imports node builtins only). */
-async function loadBigApp(dir) {
+export async function loadBigApp(dir) {
   const ts = createRequire(import.meta.url)("typescript");
   const source = readFileSync(path.join(ROOT, "test", "support", "big-app.ts"), "utf8");
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });

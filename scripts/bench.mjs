@@ -21,6 +21,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
+import { deployLatencySection } from "./bench-deploy.mjs";
 import { faultSection } from "./bench-faults.mjs";
 import { preciseLatencySection } from "./bench-latency.mjs";
 import { snapshotSection } from "./bench-snapshot.mjs";
@@ -430,6 +431,7 @@ export const SECTIONS = [
   rollbackSection,
   snapshotSection,
   faultSection,
+  deployLatencySection,
 ];
 
 export function printTable(header, rows) {
