@@ -1,26 +1,13 @@
 // Daemon memory with 30 instances: deploys examples/hello with 30 replicas on
 // the embedded default and reads the daemon's resident memory from /proc.
-import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ROOT, slipway } from "./bench-support.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "dist", "cli", "main.js");
 export const DAEMON_INSTANCES = 30;
 /** Target from the issue: the daemon stays under this with 30 instances. */
 export const DAEMON_MEMORY_TARGET_MB = 80;
-
-function slipway(cwd, ...args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`slipway ${args.join(" ")} exited ${code}: ${out}`))));
-  });
-}
 
 function memoryMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -3,40 +3,18 @@
 // sends 200 req/s over keep-alive connections and times every request with
 // process.hrtime, first for a quiet stretch, then while `slipway deploy` and
 // `slipway rollback` run. Every figure comes from the same run.
-import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { loadBigApp } from "./bench-snapshot.mjs";
+import { freePort, ROOT, slipway } from "./bench-support.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "dist", "cli", "main.js");
 export const DEPLOY_LOAD_RATE = 200;
 /** Target from issue 10: the router adds at most this much during a deploy. */
 export const DEPLOY_MAX_ADDED_MS = 50;
-
-function slipway(cwd, ...args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "1" } });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`slipway ${args.join(" ")} exited ${code}: ${out}`))));
-  });
-}
-
-async function freePort() {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** An open-loop load: requests leave when due, answered or not; `stop()` gives every latency in µs. */
 function openLoop(port, rate, connections = 8) {
@@ -100,7 +78,9 @@ export async function deployLatencySection(_options, results) {
     const port = await freePort();
     const config = readFileSync(path.join(dir, "slipway.yaml"), "utf8").replace("127.0.0.1:8080", `127.0.0.1:${port}`);
     writeFileSync(path.join(dir, "slipway.yaml"), config);
-    console.log(`examples/hello with a generated node_modules (${big.files} files, ${(big.bytes / 1024 / 1024).toFixed(0)} MB in all); 3 replicas, rolling`);
+    console.log(
+      `examples/hello with a generated node_modules (${big.files} files, ${(big.bytes / 1024 / 1024).toFixed(0)} MB in all); 3 replicas, rolling`,
+    );
     await slipway(dir, "deploy", "--version", "v1");
 
     const quiet = openLoop(port, DEPLOY_LOAD_RATE);
