@@ -72,7 +72,8 @@ export function trafficLine(s: DaemonStatus): string {
     groups.length > 1
       ? groups.map((g) => `${g.name} ${g.weight}%: ${g.targets.join(", ") || "-"}`).join(" | ")
       : s.traffic.targets.join(", ");
-  return `router http://${host}:${port} -> ${split}`;
+  const ejected = s.traffic.ejected?.length ? ` (refusing connections, skipped: ${s.traffic.ejected.join(", ")})` : "";
+  return `router http://${host}:${port} -> ${split}${ejected}`;
 }
 
 /** The whole of `slipway status`: release, rollout with steps and analysis, traffic, instances. */

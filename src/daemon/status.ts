@@ -55,6 +55,8 @@ export interface DaemonStatus {
     groups: { name: string; weight: number; targets: string[] }[];
     targets: string[];
     requests: number;
+    /** Instances the router's passive health took out of rotation (they refused connections). */
+    ejected: string[];
   } | null;
   recovery: RecoveryReport | null;
 }
@@ -65,7 +67,7 @@ export function daemonStatus(s: {
   fleet: Fleet;
   rollouts: Rollouts;
   lock: LockInfo | null;
-  router: { listen: ListenAddress; stats: { requests: number } } | null;
+  router: { listen: ListenAddress; stats: { requests: number; ejected?: string[] } } | null;
   recovery: RecoveryReport | null;
   pid: number;
   startedAt: number;
@@ -125,6 +127,7 @@ export function daemonStatus(s: {
           groups: routes.map((g) => ({ name: g.name, weight: g.weight, targets: g.targets.map((t) => t.id) })),
           targets: routes.flatMap((g) => g.targets.map((t) => t.id)),
           requests: s.router.stats.requests,
+          ejected: s.router.stats.ejected ?? [],
         }
       : null,
     recovery: s.recovery,
