@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { startLoad, type LoadReport } from "../src/load/load-generator.js";
 import { helloConfig, isAlive, killProcessesUnder, TestProject, waitFor } from "./support/project.js";
+import { SIDE_HOST, sidePort } from "./support/ports.js";
 import { fillDisk, mountTmpfs, tmpfsUnavailable, unmountTmpfs } from "./support/tmpfs.js";
 
 interface Status {
@@ -35,11 +36,14 @@ afterEach(async () => {
 });
 
 /** A project whose .slipway is a 2 MB tmpfs, with v1 deployed (2 instances) and a steady load on it. */
-async function deployedOnSmallDisk(): Promise<{ project: TestProject; state: string; daemon: number }> {
-  project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replicas: 2"));
+async function deployedOnSmallDisk(
+  edit: (config: string) => string = (c) => c,
+  ...firstDeploy: string[]
+): Promise<{ project: TestProject; state: string; daemon: number }> {
+  project = await TestProject.create((port) => edit(helloConfig(port).replace("replicas: 3", "replicas: 2")));
   mounted = join(project.dir, ".slipway");
   mountTmpfs(mounted, "2m");
-  const first = await project.run("deploy", "--version", "v1");
+  const first = await project.run("deploy", "--version", "v1", ...firstDeploy);
   expect(first.code, first.stderr).toBe(0);
   load = startLoad({ url: project.url, rate: 100, concurrency: 4 });
   return { project, state: mounted, daemon: project.daemonPid()! };
@@ -130,6 +134,37 @@ it.skipIf(noTmpfs !== null)(
     expect(log).not.toMatch(/not survivable/);
 
     await freeAndDeploy(p, state, daemon);
+  },
+  120_000,
+);
+
+it.skipIf(noTmpfs !== null)(
+  "a disk that is full when a release goes live: it keeps serving (the old one is not brought back on a full disk), and its activation is recorded once space frees",
+  async () => {
+    // Blue-green with a manual promotion: the disk fills while v2 waits, ready, for the switch.
+    const preview = `${SIDE_HOST}:${await sidePort()}`;
+    const blueGreen = (c: string) =>
+      c.replace(
+        /strategy:\n {2}type: rolling\n/,
+        `strategy:\n  type: blue-green\n  blueGreen: { previewListen: "${preview}", autoPromote: false, scaleDownDelay: 0s }\n`,
+      );
+    const { project: p, state, daemon } = await deployedOnSmallDisk(blueGreen, "--strategy", "rolling");
+    const paused = await p.run("deploy", "--version", "v2");
+    expect(paused.code, paused.stderr).toBe(0); // waiting for promote
+    fillDisk(join(state, "filler"));
+    expect((await p.run("promote")).code).toBe(0);
+    await waitFor("v2 to serve", async () => (await p.get("/")).body.includes('"version":"v2"'));
+    // the ledger could not say so: it still names v1, and no rollout is shown as running
+    const during = await expectServing(p, daemon);
+    expect(during.current?.version).toBe("v1");
+    for (let i = 0; i < 20; i++) expect((await p.get("/")).body).toContain('"version":"v2"');
+
+    rmSync(join(state, "filler"));
+    await waitFor("the activation of v2 to be recorded", async () => (await p.json<Status>("status")).current?.version === "v2", 20_000);
+    const report = await load!.stop();
+    load = undefined;
+    expect(report.failed, report.failures.join("\n")).toBe(0);
+    expect(readFileSync(join(state, "daemon.log"), "utf8")).not.toMatch(/not survivable/);
   },
   120_000,
 );

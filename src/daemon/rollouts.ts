@@ -102,10 +102,14 @@ const LOG_TAIL_LINES = 15;
  * last good release serving. Runs the rolling, canary and blue-green
  * strategies and takes the human commands (promote, abort, pause, resume).
  */
+/** How often an end of rollout that a full disk refused is tried again. */
+const RECORD_RETRY_EVERY = 5_000;
+
 export class Rollouts {
   private readonly seq = new Map<number, number>();
   /** Ends of rollouts the ledger could not record (disk full), by rollout id: retried before the next operation. */
   private readonly unrecordedEnds = new Map<number, () => void>();
+  private recordTimer: NodeJS.Timeout | null = null;
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
   active: ActiveRollout | null = null;
@@ -302,6 +306,24 @@ export class Rollouts {
     return this.unrecordedEnds.has(id);
   }
 
+  /** Keeps trying to record a rollout's end that a full disk refused, every few seconds and before the next operation. */
+  private deferRecord(rolloutId: number, record: () => void): void {
+    this.unrecordedEnds.set(rolloutId, record);
+    if (this.recordTimer) return;
+    this.recordTimer = setInterval(() => {
+      try {
+        this.recordUnrecordedEnds();
+      } catch (err) {
+        console.error(`cannot record the end of a rollout: ${(err as Error).message}`);
+      }
+      if (this.unrecordedEnds.size === 0 && this.recordTimer) {
+        clearInterval(this.recordTimer);
+        this.recordTimer = null;
+      }
+    }, RECORD_RETRY_EVERY);
+    this.recordTimer.unref();
+  }
+
   private recordUnrecordedEnds(): void {
     for (const [id, recordEnd] of this.unrecordedEnds) {
       try {
@@ -393,16 +415,24 @@ export class Rollouts {
       this.o.onStateChange?.();
       ended();
     }
-    try {
+    const activate = () =>
       ledger.transaction(() => {
         ledger.activate(target.id);
         ledger.endRollout(rollout.id, "succeeded");
       });
+    try {
+      activate();
     } catch (err) {
-      // The release is live only once the ledger says so: unrecordable (disk full), it is rolled back,
-      // so a restarted daemon and this one agree on what serves.
       if (!resourceFault(err, this.o.paths.dir)) throw err;
-      await this.undo(journal, rollout.id, target, previous, err);
+      // Disk full at the very end: the new release serves (the old one is gone by now in a rolling
+      // deploy, and starting it again would need the disk too), so it keeps serving; its activation is
+      // recorded as soon as space frees. A daemon killed before then comes back to the recorded release.
+      this.supervise(target.id);
+      this.deferRecord(rollout.id, activate);
+      const fault = resourceError(err, this.o.paths.dir, [
+        `release ${target.id} (${target.version}) serves, but the ledger could not record it yet: it will be, once space is freed`,
+      ]);
+      throw fault ?? err;
     }
     this.supervise(target.id);
     journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live`);
@@ -463,7 +493,7 @@ export class Rollouts {
     } catch (again) {
       // Disk full: retried before the next operation (a next daemon would mark the rollout interrupted).
       if (!resourceFault(again, this.o.paths.dir)) throw again;
-      this.unrecordedEnds.set(rolloutId, recordEnd);
+      this.deferRecord(rolloutId, recordEnd);
       journal.line("rollout", `could not record the end of rollout ${rolloutId} yet: ${(again as Error).message}`);
     }
     journal.event("rollout.rolled-back", `rolled back: ${note}`);
