@@ -66,6 +66,8 @@ async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse)
       const state = daemon.rollouts.control(action, body);
       // An abort answers once traffic is back on the stable release and the rollout has ended.
       if (action === "abort") await active?.done;
+      // The traffic change the action made has reached the router process when the CLI hears back.
+      await daemon.router.flushed();
       return sendJson(res, 200, state);
     }
     case "POST /v1/down":
@@ -85,7 +87,10 @@ async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<obj
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   let open = true;
   const send = (m: ProgressMessage) => open && res.write(JSON.stringify(m) + "\n");
-  const finish = (m: ProgressMessage) => {
+  // A result is sent once the router process has every traffic change made so far: when
+  // `slipway deploy` returns (done, or paused at a weight), the router routes that way.
+  const finish = (m: ProgressMessage) => void daemon.router.flushed().then(() => finishNow(m));
+  const finishNow = (m: ProgressMessage) => {
     if (!open) return;
     send({ type: "status", status: daemon.status() });
     send(m);

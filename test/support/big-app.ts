@@ -17,6 +17,8 @@ export const BIG_FILES: readonly { path: string; size: number; mode?: number }[]
 export interface BigAppOptions {
   /** Packages in node_modules (default 360: about 100 MB with the big files). */
   packages?: number;
+  /** Factor on the sizes of the {@link BIG_FILES} (default 1). */
+  scale?: number;
   /** Seed of the generator: the same seed gives the same tree, byte for byte. */
   seed?: number;
 }
@@ -89,7 +91,7 @@ export function createBigApp(dir: string, options: BigAppOptions = {}): BigApp {
     if (p % 9 === 0) writePackage(`${root}/node_modules/dep-${p}`, random, write);
     if (!app.samples.packageFile) app.samples.packageFile = `${root}/lib/index.js`;
   }
-  for (const big of BIG_FILES) write(big.path, big.size, big.mode);
+  for (const big of BIG_FILES) write(big.path, Math.round(big.size * (options.scale ?? 1)), big.mode);
   return app;
 }
 
