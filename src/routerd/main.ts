@@ -15,6 +15,7 @@
 import { chmod, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
 import { resolve } from "node:path";
+import { setPriority } from "node:os";
 import { parseArgs } from "node:util";
 import { statePaths } from "../daemon/paths.js";
 import { acquireSingleton } from "../supervise/singleton.js";
@@ -22,6 +23,9 @@ import { createControlApi } from "./control-api.js";
 import { DaemonWatch } from "./daemon-watch.js";
 import { RouterHost } from "./host.js";
 import { loadState, StateSaver } from "./state.js";
+
+/** The router's nice value (lower runs first); see `setPriority` below. */
+const ROUTER_PRIORITY = -5;
 
 const log = (message: string) => console.log(`${new Date().toISOString()} router ${process.pid}: ${message}`);
 
@@ -34,6 +38,13 @@ const paths = statePaths(resolve(values.root));
 if (!(await acquireSingleton(paths.root, "router"))) {
   log("another router serves this project");
   process.exit(0);
+}
+// The data plane first: when deploys, probes and app starts crowd the CPUs, the proxy is scheduled
+// ahead of them (best effort: raising priority needs root or CAP_SYS_NICE; otherwise it stays at 0).
+try {
+  setPriority(ROUTER_PRIORITY);
+} catch {
+  /* not permitted: normal priority */
 }
 // No fault may end the data plane: log it and keep serving the table we have.
 process.on("uncaughtException", (err) => log(`uncaught: ${err.stack ?? String(err)}`));
