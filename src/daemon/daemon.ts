@@ -13,7 +13,7 @@ import type { DockerPlatform } from "../platform/docker/docker-platform.js";
 import { freePort } from "../platform/process/port.js";
 import { InstanceHealth } from "../probe/instance-health.js";
 import type { ResponseSample, RouteGroup, RoutingOptions } from "../router/types.js";
-import type { WireSample } from "../routerd/host.js";
+import type { Sample } from "../routerd/sample-batch.js";
 import { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import { MetricsExporter } from "../metrics/prometheus.js";
 import { createApiServer } from "./api.js";
@@ -331,9 +331,9 @@ export class Daemon {
   }
 
   /** A batch of the router's samples: those of the public listener feed analysis and metrics. */
-  private onSamples(samples: WireSample[]): void {
-    for (const [key, group, target, status, durationMs] of samples) {
-      if (key === PUBLIC) this.onSample({ group, target, status, durationMs });
+  private onSamples(samples: Sample[]): void {
+    for (const { listener, target, status, durationMs } of samples) {
+      if (listener === PUBLIC) this.onSample({ group: "", target, status, durationMs });
     }
   }
 

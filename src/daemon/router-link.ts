@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { ApiClient } from "../control/api-client.js";
 import { SlipwayError } from "../errors.js";
 import type { RouteGroup, RouterStats, RoutingOptions } from "../router/types.js";
-import type { WireSample } from "../routerd/host.js";
+import { readBatch, type Sample, type WireBatch } from "../routerd/sample-batch.js";
 import type { ListenerState, RouterState } from "../routerd/state.js";
 import { singletonHeld } from "../supervise/singleton.js";
 import { spawnDetached } from "../supervise/spawn-detached.js";
@@ -27,7 +27,7 @@ export type OpenListener = (key: string, listen: { host: string; port: number },
 export interface RouterLinkOptions {
   paths: StatePaths;
   /** Per-request samples from the router, in batches. */
-  onSamples: (samples: WireSample[]) => void;
+  onSamples: (samples: Sample[]) => void;
   log: (message: string) => void;
   /** The project's `.slipway` is gone (deleted under the daemon): stop. */
   onOrphaned: () => void;
@@ -274,9 +274,9 @@ export class RouterLink {
   }
 
   private onBatch(line: string): void {
-    const batch = JSON.parse(line) as { samples: WireSample[]; stats?: Record<string, RouterStats> };
+    const batch = JSON.parse(line) as { samples?: WireBatch; stats?: Record<string, RouterStats> };
     if (batch.stats) this.lastStats = batch.stats;
-    if (batch.samples.length) this.o.onSamples(batch.samples);
+    if (batch.samples) this.o.onSamples(readBatch(batch.samples));
   }
 }
 

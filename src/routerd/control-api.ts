@@ -76,8 +76,8 @@ function attach(o: ControlApiOptions, req: IncomingMessage, res: ServerResponse)
   const timer = setInterval(() => {
     const samples = o.host.takeSamples();
     const withStats = ++batches % STATS_EVERY_BATCHES === 1;
-    if (!samples.length && !withStats) return;
-    res.write(JSON.stringify({ samples, ...(withStats && { stats: o.host.stats() }) }) + "\n");
+    if (!samples && !withStats) return;
+    res.write(JSON.stringify({ ...(samples && { samples }), ...(withStats && { stats: o.host.stats() }) }) + "\n");
   }, SAMPLE_BATCH_EVERY);
   req.socket.once("close", () => {
     clearInterval(timer);

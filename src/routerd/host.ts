@@ -1,12 +1,7 @@
 import { Router } from "../router/router.js";
 import type { RouteGroup, RouterStats } from "../router/types.js";
+import { SampleBatch, type WireBatch } from "./sample-batch.js";
 import type { ListenerState, RouterState } from "./state.js";
-
-/** A sample as it crosses the channel: [listener, group, target, status, durationMs]. */
-export type WireSample = [string, string, string, number, number];
-
-/** Samples kept while no daemon reads them; newer ones are dropped (acceptable: proxying never waits on them). */
-const MAX_BUFFERED_SAMPLES = 50_000;
 
 interface Listener {
   router: Router;
@@ -21,8 +16,8 @@ interface Listener {
  */
 export class RouterHost {
   private readonly listeners = new Map<string, Listener>();
-  private samples: WireSample[] = [];
-  dropped = 0;
+  /** Samples gathered until the daemon takes them; while no daemon reads, the batch fills and further ones are dropped. */
+  private readonly samples = new SampleBatch();
 
   constructor(private readonly onChange: (state: RouterState) => void) {}
 
@@ -49,7 +44,12 @@ export class RouterHost {
     let current = this.listeners.get(key);
     const sameAddress = current && current.state.listen.host === state.listen.host && current.state.listen.port === state.listen.port;
     if (!current || !sameAddress) {
-      const router = new Router({ listen: state.listen, onResponse: (s) => this.sample(key, s.group, s.target, s.status, s.durationMs) });
+      const router = new Router({
+        listen: state.listen,
+        onResponse: (s) => {
+          if (s.target) this.samples.add(key, s.target, s.status, s.durationMs);
+        },
+      });
       router.configure(state.options);
       router.setGroups(state.groups);
       const bound = await router.listen();
@@ -95,24 +95,14 @@ export class RouterHost {
     return out;
   }
 
-  /** Takes the samples gathered since the last call. */
-  takeSamples(): WireSample[] {
-    const taken = this.samples;
-    this.samples = [];
-    return taken;
+  /** Takes the samples gathered since the last call (`null` when there are none). */
+  takeSamples(): WireBatch | null {
+    return this.samples.size ? this.samples.take() : null;
   }
 
   async close(): Promise<void> {
     const all = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all(all.map((l) => l.router.close()));
-  }
-
-  private sample(key: string, group: string, target: string, status: number, durationMs: number): void {
-    if (this.samples.length >= MAX_BUFFERED_SAMPLES) {
-      this.dropped++;
-      return;
-    }
-    this.samples.push([key, group, target, status, durationMs]);
   }
 }
