@@ -2,7 +2,7 @@
 // Regenerates docs/config.md (the slipway.yaml reference) and
 // docs/slipway.schema.json (the JSON Schema for editors) from the zod schema.
 // Run after `npm run build`: node scripts/gen-config-docs.mjs
-// test/config.test.ts fails when docs/config.md is out of date.
+// test/config.test.ts fails when either file is out of date.
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { configJsonSchema } from "../dist/config/json-schema.js";

@@ -782,8 +782,9 @@ describe("JSON Schema", () => {
   });
 });
 
-describe("docs/config.md", () => {
-  it("matches the schema (regenerate with npm run build && node scripts/gen-config-docs.mjs)", () => {
+describe("docs/config.md and docs/slipway.schema.json", () => {
+  it("match the schema (regenerate with npm run build && node scripts/gen-config-docs.mjs)", () => {
     expect(readFileSync(join(repo, "docs/config.md"), "utf8")).toBe(configReference());
+    expect(readFileSync(join(repo, "docs/slipway.schema.json"), "utf8")).toBe(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
   });
 });
