@@ -142,11 +142,6 @@ export class RouterLink {
     await this.client.post("/v1/shutdown").catch(() => undefined);
   }
 
-  /** Stops re-attaching (the daemon is stopping); the router keeps serving. */
-  close(): void {
-    this.closed = true;
-  }
-
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
