@@ -113,6 +113,18 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     problems: ['app.replcas: unknown key, did you mean "replicas"? (slipway.yaml:4)'],
   },
   {
+    name: "shared paths outside the app, absolute, its own state or overlapping",
+    text: yaml(...BASE, "  shared: [/var/data, ../up, ., .slipway/x, data, data/db, '']"),
+    problems: [
+      'app.shared: "/var/data" must be relative to app.cwd, like data (slipway.yaml:4)',
+      'app.shared: "../up" leaves app.cwd: shared paths must be inside the app directory (slipway.yaml:4)',
+      'app.shared: "." is the app directory itself: name the directory or file that holds the data, like data (slipway.yaml:4)',
+      'app.shared: ".slipway/x" is Slipway\'s own state directory (slipway.yaml:4)',
+      'app.shared: "data/db" overlaps "data": list each shared path once, not one inside another (slipway.yaml:4)',
+      'app.shared: "" must not be empty (slipway.yaml:4)',
+    ],
+  },
+  {
     name: "unknown key without a close match",
     text: yaml(...BASE, "colour: blue"),
     problems: ["colour: unknown key (slipway.yaml:4)"],
@@ -478,6 +490,7 @@ describe("good configs", () => {
         replicas: 1,
         env: {},
         passEnv: [],
+        shared: [],
         shutdown: { signal: "SIGTERM", timeout: 30_000 },
       },
       health: {},
@@ -549,6 +562,7 @@ describe("good configs", () => {
       replicas: 2,
       env: { LOG_LEVEL: "debug", WORKERS: "4", DEBUG: "true" },
       passEnv: [],
+      shared: [],
       shutdown: { signal: "SIGINT", timeout: 10_000 },
     });
     expect(config.health).toEqual({
@@ -675,6 +689,11 @@ describe("good configs", () => {
     expect(parse(yaml(...BASE)).config.app).not.toHaveProperty("envSchema");
   });
 
+  it("normalizes app.shared paths (./data/ -> data)", () => {
+    const { config } = parse(yaml(...BASE, "  shared: [./data/, uploads, var/db.sqlite]"));
+    expect(config.app.shared).toEqual(["data", "uploads", "var/db.sqlite"]);
+  });
+
   it("returns a deep-frozen config", () => {
     const { config } = loadConfig({ cwd: join(fixtures, "hello") });
     expect(Object.isFrozen(config)).toBe(true);
@@ -747,6 +766,7 @@ describe("JSON Schema", () => {
       "replicas",
       "env",
       "passEnv",
+      "shared",
       "envSchema",
       "shutdown",
     ]);

@@ -3,6 +3,7 @@
  * spelling, carries one human error message, and transforms to the normalized
  * value (ms, bytes, fractions, word lists, addresses).
  */
+import { posix } from "node:path";
 import { z } from "zod";
 import { parseAddress } from "./address.js";
 import { splitCommand } from "./command.js";
@@ -198,4 +199,48 @@ export function exactlyOne(keys: readonly string[]) {
     ctx.addIssue({ code: "custom", message, input: value });
   };
   return [refinement, { when: () => true }] as const;
+}
+
+/**
+ * `app.shared`: paths relative to app.cwd -> normalized relative paths
+ * (`./data/` -> `data`). Absolute paths, `..`, the app directory itself,
+ * `.slipway` and duplicates or paths nested in one another are refused.
+ */
+export function sharedPaths() {
+  const list = says("must be a list of paths relative to app.cwd, like [data, uploads]");
+  return typed(
+    z.array(z.string(list), list).transform((paths, ctx) => {
+      const seen: string[] = [];
+      for (const raw of paths) {
+        const problem = sharedPathProblem(raw);
+        if (problem !== null) {
+          ctx.issues.push({ code: "custom", message: `${JSON.stringify(raw)} ${problem}`, input: raw });
+          continue;
+        }
+        const path = posix.normalize(raw.replaceAll("\\", "/")).replace(/\/+$/, "");
+        const clash = seen.find((other) => other === path || path.startsWith(`${other}/`) || other.startsWith(`${path}/`));
+        if (clash !== undefined) {
+          ctx.issues.push({
+            code: "custom",
+            message: `${JSON.stringify(raw)} overlaps ${JSON.stringify(clash)}: list each shared path once, not one inside another`,
+            input: raw,
+          });
+          continue;
+        }
+        seen.push(path);
+      }
+      return seen;
+    }),
+    "shared paths",
+  );
+}
+
+function sharedPathProblem(raw: string): string | null {
+  const path = posix.normalize(raw.replaceAll("\\", "/")).replace(/\/+$/, "");
+  if (raw.trim() === "") return "must not be empty";
+  if (posix.isAbsolute(path) || /^[A-Za-z]:/.test(raw)) return "must be relative to app.cwd, like data";
+  if (path === "." || path === "") return "is the app directory itself: name the directory or file that holds the data, like data";
+  if (path === ".." || path.startsWith("../")) return "leaves app.cwd: shared paths must be inside the app directory";
+  if (path === ".slipway" || path.startsWith(".slipway/")) return "is Slipway's own state directory";
+  return null;
 }

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { auditSchema } from "./audit-schema.js";
 import * as d from "./defaults.js";
-import { address, command, duration, positiveInt, says, size, typed } from "./fields.js";
+import { address, command, duration, positiveInt, says, sharedPaths, size, typed } from "./fields.js";
 import { healthSchema } from "./health-schema.js";
 import { hooksSchema } from "./hooks-schema.js";
 import { notifySchema } from "./notify-schema.js";
@@ -89,6 +89,11 @@ const appSchema = z
       .default([])
       .describe(
         `Variables instances, hooks and run checks take from the daemon's environment, besides ${d.DEFAULT_PASS_ENV.join(", ")} (processes, hooks and checks only; a container keeps its image's). A trailing * matches a prefix. Nothing else of the daemon's or the CLI's environment reaches them; values passed this way are recorded in the ledger with the instance.`,
+      ),
+    shared: sharedPaths()
+      .default([])
+      .describe(
+        "Paths relative to app.cwd (files or directories) whose content outlives a release and is shared by every instance, like data/ or uploads/. process: kept under .slipway/shared/ and linked into each release (seeded from the app's copy on first deploy, never overwritten); docker and swarm: a named volume per path, mounted at the same path under the image's WORKDIR. Pruning and rollback never touch it. See README, 'Data that outlives a release'.",
       ),
     envSchema: z
       .string(says("must be a path to a JavaScript module, like ./env.js"))

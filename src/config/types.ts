@@ -58,6 +58,11 @@ export interface AppConfig {
   env: Record<string, string>;
   /** Names (or `PREFIX*`) passed from the daemon's environment besides `DEFAULT_PASS_ENV`; see config/pass-env.ts. */
   passEnv: string[];
+  /**
+   * Paths relative to `cwd` (normalized, forward slashes, no trailing slash)
+   * that persist across releases and are shared by every instance.
+   */
+  shared: string[];
   /** Absolute path of the module exporting the app's env schema (slipway/env); absent unless configured. */
   envSchema?: string;
   shutdown: { signal: NodeJS.Signals; timeout: number };

@@ -326,7 +326,11 @@ function storedConfig(json: string): Config {
   const config = JSON.parse(json) as Partial<Config> & Omit<Config, "router" | "audit">;
   return {
     ...config,
-    app: { ...config.app, passEnv: (config.app as Partial<Config["app"]>).passEnv ?? [] },
+    app: {
+      ...config.app,
+      passEnv: (config.app as Partial<Config["app"]>).passEnv ?? [],
+      shared: (config.app as Partial<Config["app"]>).shared ?? [],
+    },
     router: {
       responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT),
       upstreamIdleTimeout: parseDuration(DEFAULT_UPSTREAM_IDLE_TIMEOUT),
