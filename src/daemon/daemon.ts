@@ -17,7 +17,7 @@ import type { Sample } from "../routerd/sample-batch.js";
 import { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import { MetricsExporter } from "../metrics/prometheus.js";
 import { createApiServer } from "./api.js";
-import { Fleet, type HealthFactory } from "./fleet.js";
+import { Fleet, type HealthEvent, type HealthFactory } from "./fleet.js";
 import { DeployLock } from "./lock.js";
 import { statePaths, type StatePaths } from "./paths.js";
 import { recoverState, type RecoveryReport } from "./recovery.js";
@@ -127,7 +127,8 @@ export class Daemon {
       const container = spec.platform === "docker" ? withContainerHealth(() => this.containerHealth(spec.id), this.clock, onEvent) : null;
       monitor.onEvent((e) => {
         if (e.type === "started") return;
-        const event = { type: e.type, message: e.message };
+        const event: HealthEvent =
+          e.type === "path-unserved" ? { type: e.type, message: e.message, hint: e.hint ?? "" } : { type: e.type, message: e.message };
         if (container) container.onProbeEvent(event);
         else onEvent(event);
       });
@@ -138,6 +139,7 @@ export class Daemon {
           container?.stop();
         },
         detail: () => monitor.status().detail || (container?.detail() ?? ""),
+        waiting: () => monitor.waiting(),
       };
     };
     this.swarm = new SwarmRuntime(this.platform, this.clock, (groups) => this.router.setGroups(PUBLIC, groups));

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { HealthConfig } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
+import type { ProbeWait } from "../probe/instance-health.js";
 import type { ExitInfo, InstanceSpec, Platform } from "../platform/platform.js";
 import type { RouteGroup, Traffic } from "../router/types.js";
 import { FaultLog } from "../fault-log.js";
@@ -13,12 +14,16 @@ export type HealthEvent =
   | { type: "ready"; message: string }
   | { type: "unready"; message: string }
   | { type: "startup-failed"; message: string }
-  | { type: "liveness-failed"; message: string };
+  | { type: "liveness-failed"; message: string }
+  /** A fresh instance's probe path answered 404/405 too often (src/probe/instance-health.ts); not terminal by itself. */
+  | { type: "path-unserved"; message: string; hint: string };
 
 export interface HealthMonitor {
   stop(): void;
   /** Why the instance is not ready yet (the holding probe's last result), "" when ready. */
   detail(): string;
+  /** The probe an instance that is not ready waits for, null when ready (or unknown). */
+  waiting?(): ProbeWait | null;
 }
 
 export type HealthFactory = (spec: InstanceSpec, health: HealthConfig, onEvent: (event: HealthEvent) => void) => HealthMonitor;
@@ -37,6 +42,8 @@ export interface Instance {
   restarts: number;
   readySince: number | null;
   lastMessage: string;
+  /** What to do about its failure, when the failure says (a probe path the app does not serve). */
+  hint: string | null;
   monitor: HealthMonitor | null;
   restartTimer: unknown;
 }
@@ -131,6 +138,7 @@ export class Fleet {
       restarts: 0,
       readySince: null,
       lastMessage: "starting",
+      hint: null,
       monitor: null,
       restartTimer: null,
     };
@@ -153,6 +161,7 @@ export class Fleet {
       restarts: 0,
       readySince: null,
       lastMessage: "adopted",
+      hint: null,
       monitor: null,
       restartTimer: null,
     };
@@ -189,6 +198,16 @@ export class Fleet {
   /** The most telling health line of an instance: the probe holding it back, else its last event. */
   describe(inst: Instance): string {
     return inst.monitor?.detail() || inst.lastMessage;
+  }
+
+  /** What a not-ready instance waits for (its holding probe), null when nothing is known. */
+  waiting(inst: Instance): ProbeWait | null {
+    return inst.monitor?.waiting?.() ?? null;
+  }
+
+  /** A line about an instance in the ledger (and the deploy's stream) that changes nothing. */
+  note(inst: Instance, type: string, message: string, data?: Record<string, unknown>): void {
+    this.o.ledger.record({ type, releaseId: inst.releaseId, instanceId: inst.id, message: `${inst.id} ${message}`, data });
   }
 
   /** Sets whether instances may receive traffic, then updates the router. */
@@ -293,6 +312,12 @@ export class Fleet {
         this.transition(inst, "unready", e.message);
         this.syncRoutes();
         return;
+      case "path-unserved":
+        // A rollout's new instance fails at once; a supervised one keeps its probes' own thresholds.
+        if (inst.restart) return this.note(inst, "probe", e.message);
+        inst.hint = e.hint;
+        this.fail(inst, e.message, true);
+        return;
       case "startup-failed":
       case "liveness-failed":
         this.fail(inst, `${e.type === "startup-failed" ? "startup" : "liveness"} probe failed: ${e.message}`, true);
@@ -334,6 +359,7 @@ export class Fleet {
   private async restartNow(inst: Instance): Promise<void> {
     if (inst.state !== "restarting") return;
     inst.restarts++;
+    inst.hint = null;
     try {
       const port = await this.o.allocatePort(inst.spec.host);
       inst.spec = { ...inst.spec, port, env: { ...inst.spec.env, PORT: String(port) } };

@@ -506,11 +506,14 @@ export class Rollouts {
     if (fault) throw fault;
     const verb = kind === "aborted" ? "was aborted" : kind === "interrupted" ? "was interrupted" : "failed";
     throw new SlipwayError("ROLLOUT_FAILED", `release ${target.id} (${target.version}) ${verb}: ${reason}`, {
-      hint: instanceId
-        ? `see slipway logs --release ${target.id}`
-        : kind === "aborted"
-          ? "slipway retry deploys it again"
-          : "see slipway status",
+      hint:
+        err instanceof RolloutFailure && err.hint
+          ? err.hint
+          : instanceId
+            ? `see slipway logs --release ${target.id}`
+            : kind === "aborted"
+              ? "slipway retry deploys it again"
+              : "see slipway status",
       details,
       cause: err,
     });

@@ -15,6 +15,8 @@ export interface ProbeTarget {
 export interface CheckResult {
   ok: boolean;
   message: string;
+  /** The HTTP status an http check was answered with (absent when there was no answer, and for tcp/exec). */
+  status?: number;
 }
 
 /** Output kept from an exec check, enough to find its last line. */
@@ -55,7 +57,7 @@ function httpCheck(host: string, port: number, path: string, timeoutMs: number):
       res.resume();
       req.destroy();
       const status = res.statusCode ?? 0;
-      resolve({ ok: status >= 200 && status < 400, message: `${label} -> ${status}` });
+      resolve({ ok: status >= 200 && status < 400, message: `${label} -> ${status}`, status });
     });
     req.on("error", (err) => {
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 import type { HealthConfig, ProbeCheck, ProbeSpec } from "../config/types.js";
 import { systemClock, type Clock } from "../clock.js";
+import { DEFAULT_PROBE_FAILURE_THRESHOLD } from "../config/defaults.js";
 import { runCheck, type CheckResult, type ProbeTarget } from "./check.js";
 import { Prober, type ProbeTransition } from "./prober.js";
 
@@ -19,18 +20,48 @@ export const PORT_READINESS: Readonly<ProbeSpec> = Object.freeze<ProbeSpec>({
 /** Which probe an event comes from; `port` is the implicit TCP readiness used without a readiness probe. */
 export type ProbeName = "startup" | "readiness" | "liveness" | "port";
 
-export type HealthEventType = "started" | "startup-failed" | "ready" | "unready" | "liveness-failed";
+export type HealthEventType = "started" | "startup-failed" | "ready" | "unready" | "liveness-failed" | "path-unserved";
 
 /**
  * A change in an instance's health. `startup-failed` and `liveness-failed` are
  * terminal: all probes stop and the instance should be replaced.
+ * `path-unserved` is not: the startup or readiness probe of an instance that
+ * was never ready got 404/405 on its path enough times in a row (see
+ * `unservedLimit`); probing goes on, and the owner decides (a rollout fails
+ * the instance at once instead of waiting out its budget).
  */
 export interface HealthEvent {
   type: HealthEventType;
   probe: ProbeName;
   /** The probe's last check, prefixed with its name, e.g. "readiness: GET /health -> 503". */
   message: string;
+  /** What to do about it (path-unserved): the path and the config key to fix. */
+  hint?: string;
   at: number;
+}
+
+/** What an instance that is not ready yet waits for: the probe holding it back and how it is doing. */
+export interface ProbeWait {
+  probe: ProbeName;
+  /** The probe's last result, e.g. "GET /health -> 404"; "" before its first check finished. */
+  result: string;
+  /** Consecutive failed checks. */
+  failures: number;
+  /** When the startup probe runs out of failures (initialDelay + interval × failureThreshold from start); null for the others. */
+  deadline: number | null;
+}
+
+/**
+ * How many 404/405 answers in a row on a fresh instance mean the path is not
+ * served: the readiness probe's failureThreshold; for the startup probe, whose
+ * failureThreshold is a boot budget (a booting app refuses connections, it does
+ * not answer 404), the readiness probe's failureThreshold (default 3), at most
+ * its own.
+ */
+export function unservedLimit(name: "startup" | "readiness", health: HealthConfig): number {
+  const readiness = health.readiness?.failureThreshold ?? DEFAULT_PROBE_FAILURE_THRESHOLD;
+  if (name === "readiness") return readiness;
+  return Math.min(readiness, health.startup?.failureThreshold ?? readiness);
 }
 
 export interface ProbeStatus {
@@ -77,6 +108,7 @@ export class InstanceHealth {
   #started = false;
   #ready = false;
   #failure: HealthEvent | undefined;
+  #everReady = false;
   #startedAt = 0;
 
   constructor(options: InstanceHealthOptions) {
@@ -90,6 +122,11 @@ export class InstanceHealth {
         check: (timeoutMs) => check(spec.check, options.target, timeoutMs),
       });
       prober.onTransition((t) => this.#onTransition(name, t));
+      if ((name === "startup" || name === "readiness") && spec.check.kind === "http") {
+        const limit = unservedLimit(name, options.health);
+        const path = spec.check.path;
+        prober.onCheck(() => this.#onCheck(name, prober, limit, path));
+      }
       this.#probers.set(name, prober);
     };
     const { startup, readiness, liveness } = options.health;
@@ -140,6 +177,17 @@ export class InstanceHealth {
     };
   }
 
+  /** The probe an instance that is not ready waits for, with its last result; null when ready or failed. */
+  waiting(): ProbeWait | null {
+    if (this.#ready || this.#failure) return null;
+    const probe: ProbeName = !this.#started ? "startup" : this.#probers.has("readiness") ? "readiness" : "port";
+    const prober = this.#probers.get(probe);
+    if (!prober) return null;
+    const { initialDelay, interval, failureThreshold } = prober.spec;
+    const deadline = probe === "startup" ? this.#startedAt + initialDelay + interval * failureThreshold : null;
+    return { probe, result: prober.lastMessage, failures: prober.failures, deadline };
+  }
+
   #holdingBack(): string {
     if (this.#failure) return this.#failure.message;
     const name: ProbeName = !this.#started ? "startup" : this.#probers.has("readiness") ? "readiness" : "port";
@@ -155,6 +203,18 @@ export class InstanceHealth {
       const prober = this.#probers.get(name);
       prober?.start(Math.max(0, prober.spec.initialDelay - elapsed));
     }
+  }
+
+  /** A fresh instance's startup or readiness path answered 404/405 `limit` times in a row: said once per streak. */
+  #onCheck(name: "startup" | "readiness", prober: Prober, limit: number, path: string): void {
+    if (this.#everReady || this.#failure || prober.unserved !== limit) return;
+    this.#emit({
+      type: "path-unserved",
+      probe: name,
+      message: `${name} path not served: ${prober.lastMessage}, ${limit} time${limit === 1 ? "" : "s"} in a row`,
+      hint: `the app answers ${path} with 404/405: set health.${name}.http in slipway.yaml to a path it serves, or add the route`,
+      at: this.#clock.now(),
+    });
   }
 
   #onTransition(name: ProbeName, { from, to, message }: ProbeTransition): void {
@@ -173,11 +233,13 @@ export class InstanceHealth {
         if (to !== "healthy") return;
         this.#probers.get("port")?.stop();
         this.#ready = true;
+        this.#everReady = true;
         emit("ready");
         return;
       case "readiness":
         if (to === "healthy") {
           this.#ready = true;
+          this.#everReady = true;
           emit("ready");
         } else if (from === "healthy") {
           this.#ready = false;

@@ -26,6 +26,9 @@ export interface ProberOptions {
  */
 export const CHECK_GRACE_MS = 500;
 
+/** HTTP answers that say the probed path is not served at all (rather than "not healthy yet"). */
+export const PATH_NOT_SERVED: ReadonlySet<number> = new Set([404, 405]);
+
 /**
  * Runs one ProbeSpec periodically with Kubernetes threshold semantics: the
  * first check after `initialDelay`, then one every `interval` (measured from the
@@ -47,6 +50,8 @@ export class Prober {
   #successes = 0;
   #failures = 0;
   #lastMessage = "";
+  #unserved = 0;
+  #checkListeners = new Set<(result: CheckResult) => void>();
   #timer: Timer | undefined;
   /** Bumped by start/stop so a check in flight across a stop is ignored. */
   #run = 0;
@@ -72,6 +77,11 @@ export class Prober {
     return this.#failures;
   }
 
+  /** Consecutive checks answered 404 or 405 (PATH_NOT_SERVED), reset by any other result. */
+  get unserved(): number {
+    return this.#unserved;
+  }
+
   /** Message of the most recent check, "" before the first. */
   get lastMessage(): string {
     return this.#lastMessage;
@@ -85,6 +95,15 @@ export class Prober {
   onTransition(listener: (transition: ProbeTransition) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Listen for every check's result, heard after the counts (and any transition) are updated,
+   * and only while the prober is running. Listeners must not throw. Returns an unsubscribe function.
+   */
+  onCheck(listener: (result: CheckResult) => void): () => void {
+    this.#checkListeners.add(listener);
+    return () => this.#checkListeners.delete(listener);
   }
 
   /** Begin probing: the first check runs after `delay` (default: the spec's initialDelay). No-op if already running. */
@@ -115,6 +134,8 @@ export class Prober {
     if (run !== this.#run) return;
     this.#record(result);
     if (run !== this.#run) return;
+    for (const listener of [...this.#checkListeners]) if (run === this.#run) listener(result);
+    if (run !== this.#run) return;
     this.#schedule(Math.max(0, startedAt + this.spec.interval - this.#clock.now()), run);
   }
 
@@ -136,6 +157,7 @@ export class Prober {
 
   #record(result: CheckResult): void {
     this.#lastMessage = result.message;
+    this.#unserved = result.status !== undefined && PATH_NOT_SERVED.has(result.status) ? this.#unserved + 1 : 0;
     if (result.ok) {
       this.#successes++;
       this.#failures = 0;

@@ -3,7 +3,8 @@ import type { RollingConfig } from "../config/types.js";
 import type { Fleet, Instance } from "../daemon/fleet.js";
 import { isLive } from "../daemon/instance-state.js";
 import { planRolling, type FleetCounts } from "./rolling-plan.js";
-import { RolloutFailure } from "./rollout-failure.js";
+import { instanceFailure, RolloutFailure } from "./rollout-failure.js";
+import { WaitReport } from "./wait-report.js";
 
 export interface ConvergeOptions {
   fleet: Fleet;
@@ -31,13 +32,14 @@ export async function converge(o: ConvergeOptions): Promise<void> {
   const retiring: Promise<void>[] = [];
   let lastProgress = o.clock.now();
   let lastScore = -1;
+  const report = new WaitReport(o.fleet, o.clock);
   try {
     for (;;) {
       if (o.signal?.aborted) throw new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted");
       const now = o.clock.now();
       const mine = o.fleet.ofRelease(o.releaseId);
       const failed = mine.find((i) => i.state === "failed");
-      if (failed) throw new RolloutFailure(`instance ${failed.id} failed: ${failed.lastMessage}`, failed.id);
+      if (failed) throw instanceFailure(failed);
       const fresh = mine.filter((i) => isLive(i.state));
       const old = o.fleet.list().filter((i) => i.releaseId !== o.releaseId && isLive(i.state));
       const available = fresh.filter((i) => i.state === "ready" && i.readySince !== null && now - i.readySince >= o.rolling.minReady);
@@ -59,6 +61,7 @@ export async function converge(o: ConvergeOptions): Promise<void> {
         const why = stuck ? `; ${stuck.id}: ${o.fleet.describe(stuck)}` : "";
         throw new RolloutFailure(`no progress within progressDeadline (${o.progressDeadline / 1000}s)${why}`, stuck?.id ?? null);
       }
+      report.tick(fresh, lastProgress + o.progressDeadline);
 
       const unready = old.filter((i) => !(i.state === "ready" && i.inRotation)).slice(0, step.stopUnready);
       const ready = old.filter((i) => i.state === "ready" && i.inRotation).slice(0, step.stopReady);

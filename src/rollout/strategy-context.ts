@@ -3,7 +3,8 @@ import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
 import type { Fleet, Instance } from "../daemon/fleet.js";
 import { isLive } from "../daemon/instance-state.js";
 import type { RolloutControl } from "./control.js";
-import { RolloutFailure } from "./rollout-failure.js";
+import { instanceFailure, RolloutFailure } from "./rollout-failure.js";
+import { WaitReport } from "./wait-report.js";
 
 export interface ReleaseRef {
   id: number;
@@ -82,10 +83,11 @@ export interface StrategyContext {
 export async function waitReady(ctx: StrategyContext, instances: Instance[]): Promise<void> {
   let lastChange = ctx.clock.now();
   let lastReady = -1;
+  const report = new WaitReport(ctx.fleet, ctx.clock);
   for (;;) {
     await ctx.control.checkpoint();
     const failed = instances.find((i) => i.state === "failed" || !isLive(i.state));
-    if (failed) throw new RolloutFailure(`instance ${failed.id} failed: ${failed.lastMessage}`, failed.id);
+    if (failed) throw instanceFailure(failed);
     const ready = instances.filter((i) => i.state === "ready").length;
     if (ready === instances.length) return;
     if (ready !== lastReady) {
@@ -98,6 +100,7 @@ export async function waitReady(ctx: StrategyContext, instances: Instance[]): Pr
         stuck.id,
       );
     }
+    report.tick(instances, lastChange + ctx.config.progressDeadline);
     await ctx.fleet.waitForChange(200, ctx.control.signal);
   }
 }
