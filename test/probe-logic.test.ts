@@ -1,20 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "./support/fake-clock.js";
+import { probeSpec } from "./support/probe-spec.js";
 import type { ProbeSpec } from "../src/config/types.js";
 import type { CheckResult } from "../src/probe/check.js";
 import type { HealthConfig, ProbeCheck } from "../src/config/types.js";
 import { InstanceHealth, type HealthEvent } from "../src/probe/instance-health.js";
 import { CHECK_GRACE_MS, Prober, type ProbeTransition } from "../src/probe/prober.js";
 
-const spec = (overrides: Partial<ProbeSpec> = {}): ProbeSpec => ({
-  check: { kind: "http", path: "/health" },
-  initialDelay: 0,
-  interval: 1000,
-  timeout: 500,
-  successThreshold: 1,
-  failureThreshold: 3,
-  ...overrides,
-});
+const spec = probeSpec;
 
 /** A prober whose checks answer from `results` in turn (the last one repeats). */
 function scripted(s: ProbeSpec, results: boolean[]) {

@@ -12,16 +12,9 @@ import { converge } from "../src/rollout/rolling.js";
 import { RolloutFailure } from "../src/rollout/rollout-failure.js";
 import { WAIT_REPORT_EVERY, waitLine } from "../src/rollout/wait-report.js";
 import { FakeClock } from "./support/fake-clock.js";
+import { probeSpec } from "./support/probe-spec.js";
 
-const probe = (path: string, overrides: Partial<ProbeSpec> = {}): ProbeSpec => ({
-  check: { kind: "http", path },
-  initialDelay: 0,
-  interval: 1000,
-  timeout: 500,
-  successThreshold: 1,
-  failureThreshold: 3,
-  ...overrides,
-});
+const probe = (path: string, overrides: Partial<ProbeSpec> = {}): ProbeSpec => probeSpec({ check: { kind: "http", path }, ...overrides });
 
 /** An answer per path, like runCheck gives it: a status, or a refused connection. */
 const answer = (path: string, status: number | "refused"): CheckResult =>
