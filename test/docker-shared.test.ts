@@ -3,36 +3,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject } from "./support/project.js";
+import { visit, visitsConfig } from "./support/visits-app.js";
 
 const gate = await dockerGate();
-
-/** slipway.yaml of the visit counter (test/fixtures/visits-app) on docker, `shared` a YAML list. */
-function dockerVisitsConfig(port: number, name: string, shared = "[data]"): string {
-  return `name: ${name}
-platform: docker
-listen: 127.0.0.1:${port}
-app:
-  build: { context: ., dockerfile: Dockerfile }
-  replicas: 2
-  shared: ${shared}
-  shutdown: { signal: SIGTERM, timeout: 5s }
-health:
-  startup: { http: /health, interval: 100ms, failureThreshold: 100 }
-  readiness: { http: /health, interval: 200ms, failureThreshold: 2 }
-strategy:
-  type: rolling
-  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 100ms }
-drain: { timeout: 5s }
-progressDeadline: 30s
-retain: 2
-`;
-}
-
-async function visit(p: TestProject): Promise<{ visits: number; version: string }> {
-  const res = await p.get("/");
-  expect(res.status).toBe(200);
-  return JSON.parse(res.body) as { visits: number; version: string };
-}
 
 describe.skipIf(!gate.run)("app.shared, docker platform", () => {
   const docker = gate.docker!;
@@ -41,7 +14,7 @@ describe.skipIf(!gate.run)("app.shared, docker platform", () => {
   const create = async (shared?: string) => {
     const name = `swshared-${process.pid}-${apps.length + 1}`;
     apps.push(name);
-    project = await TestProject.create((port) => dockerVisitsConfig(port, name, shared));
+    project = await TestProject.create((port) => visitsConfig(port, { name, docker: true, ...(shared !== undefined && { shared }) }));
     cpSync(join(REPO, "test/fixtures/visits-app"), project.dir, { recursive: true }); // data/visits.txt holds 100
     return { p: project, name };
   };

@@ -2,26 +2,7 @@ import { cpSync, existsSync, lstatSync, readFileSync, readlinkSync, writeFileSyn
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO, TestProject } from "./support/project.js";
-
-/** slipway.yaml of the visit counter (test/fixtures/visits-app) on the process platform, `data` shared. */
-function visitsConfig(port: number): string {
-  return `name: visits
-listen: 127.0.0.1:${port}
-app:
-  command: ["node", "server.mjs"]
-  replicas: 2
-  shared: [data]
-health:
-  startup: { http: /health, interval: 100ms, failureThreshold: 100 }
-  readiness: { http: /health, interval: 200ms, failureThreshold: 2 }
-strategy:
-  type: rolling
-  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 100ms }
-drain: { timeout: 5s }
-progressDeadline: 20s
-retain: 2
-`;
-}
+import { visit, visitsConfig } from "./support/visits-app.js";
 
 let project: TestProject | undefined;
 afterEach(async () => {
@@ -29,16 +10,9 @@ afterEach(async () => {
   project = undefined;
 });
 
-/** One visit: the count the app wrote in its data directory and the version that answered. */
-async function visit(p: TestProject): Promise<{ visits: number; version: string }> {
-  const res = await p.get("/");
-  expect(res.status).toBe(200);
-  return JSON.parse(res.body) as { visits: number; version: string };
-}
-
 describe("app.shared, process platform", () => {
   it("a visit count in data/ continues across v1, v2, a rollback and pruning by retain, and outlives slipway down", async () => {
-    const p = (project = await TestProject.create(visitsConfig));
+    const p = (project = await TestProject.create((port) => visitsConfig(port)));
     cpSync(join(REPO, "test/fixtures/visits-app"), p.dir, { recursive: true }); // data/visits.txt holds 100
     const shared = join(p.dir, ".slipway/shared/data/visits.txt");
 
@@ -70,7 +44,7 @@ describe("app.shared, process platform", () => {
   });
 
   it("creates an empty shared directory when the app has none, and a path added later is seeded then", async () => {
-    const p = (project = await TestProject.create(visitsConfig));
+    const p = (project = await TestProject.create((port) => visitsConfig(port)));
     cpSync(join(REPO, "test/fixtures/visits-app/server.mjs"), join(p.dir, "server.mjs"));
     const v1 = await p.run("deploy", "--version", "v1");
     expect(v1.code).toBe(0);
