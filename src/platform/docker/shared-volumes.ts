@@ -92,7 +92,8 @@ export async function imageWorkdir(docker: Dockerode, image: string): Promise<st
  */
 export async function requireShareableInImage(docker: Dockerode, image: string, volumes: readonly SharedVolume[]): Promise<void> {
   if (volumes.length === 0) return;
-  const probe = await docker.createContainer({ Image: image });
+  // Never started: the entrypoint only satisfies an image that names no command.
+  const probe = await docker.createContainer({ Image: image, Entrypoint: ["/slipway-never-started"], Cmd: [] });
   try {
     for (const v of volumes) {
       const mode = await pathMode(probe, v.target);
