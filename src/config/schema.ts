@@ -93,7 +93,7 @@ const appSchema = z
     shared: sharedPaths()
       .default([])
       .describe(
-        "Paths relative to app.cwd (files or directories) whose content outlives a release and is shared by every instance, like data/ or uploads/. process: kept under .slipway/shared/ and linked into each release (seeded from the app's copy on first deploy, never overwritten); docker and swarm: a named volume per path, mounted at the same path under the image's WORKDIR. Pruning and rollback never touch it. See README, 'Data that outlives a release'.",
+        "Paths relative to app.cwd (files or directories) whose content outlives a release and is shared by every instance, like data/ or uploads/. process: kept under .slipway/shared/ and linked into each release (seeded from the app's copy the first time the path is shared, never overwritten; an empty directory when the app has none or .slipwayignore lists it); docker and swarm: a named volume <name>-shared-<path> per path, mounted at the same path under the image's WORKDIR and seeded by Docker from the image (a file in the image is refused: share its directory). Pruning and rollback never touch it. See README, 'Data that outlives a release'.",
       ),
     envSchema: z
       .string(says("must be a path to a JavaScript module, like ./env.js"))

@@ -14,6 +14,8 @@ export interface StatePaths {
   ledger: string;
   releases: string;
   logs: string;
+  /** `app.shared` on the process platform: data that outlives releases (never pruned, kept by `slipway down`). */
+  shared: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -30,6 +32,7 @@ export function statePaths(root: string): StatePaths {
     ledger: join(dir, "ledger.db"),
     releases: join(dir, "releases"),
     logs: join(dir, "logs"),
+    shared: join(dir, "shared"),
   };
 }
 

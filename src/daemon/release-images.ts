@@ -74,6 +74,14 @@ export class ReleaseImages {
     }
     this.ledger.setImage(release.id, image);
     this.ledger.record({ type: "release", releaseId: release.id, message: `release ${release.id} runs image ${image}` });
+    if (config.app.shared.length > 0) {
+      const { imageWorkdir, requireShareableInImage, sharedVolumes } = await import("../platform/docker/shared-volumes.js");
+      const volumes = sharedVolumes(config.name, config.app.shared, await imageWorkdir(docker, image));
+      await requireShareableInImage(docker, image, volumes);
+      for (const v of volumes) {
+        this.ledger.record({ type: "release", releaseId: release.id, message: `shared ${v.path}: volume ${v.volume} at ${v.target}` });
+      }
+    }
   }
 
   /** Removes images of this app's releases that are not kept. */

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import type { Clock } from "../clock.js";
@@ -9,6 +10,7 @@ import { resourceError, resourceFault } from "../resource-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { Platform } from "../platform/platform.js";
+import { seedShared } from "../release/shared.js";
 import { pruneReleaseDirs, snapshotRelease } from "../release/snapshot.js";
 import { resolveVersion } from "../release/version.js";
 import { runBlueGreen } from "../rollout/blue-green.js";
@@ -140,7 +142,11 @@ export class Rollouts {
       const dir = snapshotDir(paths, created.id);
       const previous = ledger.releases().find((r) => r.id !== created.id && r.snapshot !== "")?.snapshot;
       try {
-        await snapshotRelease(config.app.cwd, dir, { previous });
+        await this.prepareShared(created.id, config);
+        await snapshotRelease(config.app.cwd, dir, {
+          previous,
+          ...(linksShared(config) && { shared: { dir: paths.shared, paths: config.app.shared } }),
+        });
       } catch (err) {
         const fault = resourceError(err, paths.dir);
         if (fault) await rm(dir, { recursive: true, force: true }); // a partial snapshot only takes space
@@ -183,6 +189,7 @@ export class Rollouts {
       }
       const strategy = req.strategy ?? latest.config.strategy.type;
       requireStrategyConfig(latest.config, strategy);
+      await this.prepareShared(latest.id, latest.config);
       this.o.ledger.setReleaseStatus(latest.id, "pending");
       return this.run("deploy", { ...latest, status: "pending" }, latest.config, req.holder, strategy);
     });
@@ -219,6 +226,7 @@ export class Rollouts {
           hint: "raise retain in slipway.yaml to keep more releases runnable",
         });
       }
+      await this.prepareShared(target.id, releaseConfig(target));
       return this.run("rollback", target, releaseConfig(target), req.holder, "rolling");
     });
   }
@@ -583,6 +591,21 @@ export class Rollouts {
     for (const i of this.o.fleet.ofRelease(releaseId)) i.restart = true;
   }
 
+  /**
+   * Process platform: makes sure `.slipway/shared/` holds each of the
+   * release's shared paths (seeded from the app the first time a path is
+   * shared, never overwritten; see release/shared.ts), so its snapshot's
+   * links point somewhere.
+   */
+  private async prepareShared(releaseId: number, config: Config): Promise<void> {
+    if (!linksShared(config)) return;
+    for (const [path, outcome] of await seedShared(config.app.cwd, this.o.paths.shared, config.app.shared)) {
+      if (outcome === "kept") continue;
+      const how = outcome === "seeded" ? `seeded from ${join(config.app.cwd, path)}` : "created empty (nothing at that path in the app)";
+      this.o.ledger.record({ type: "release", releaseId, message: `shared ${path}: ${how}` });
+    }
+  }
+
   private async prune(retain: number): Promise<void> {
     const { ledger, paths } = this.o;
     const releases = ledger.releases();
@@ -605,6 +628,11 @@ export class Rollouts {
     const oldest = Math.min(...keep);
     await pruneReleaseDirs(paths.logs, (id) => id >= oldest || keep.has(id));
   }
+}
+
+/** Shared paths become links into .slipway/shared/ on the process platform; containers mount volumes instead. */
+function linksShared(config: Config): boolean {
+  return config.platform === "process" && config.app.shared.length > 0;
 }
 
 function ref(r: Release): { id: number; version: string } {

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
+import type { SharedVolume } from "../platform/docker/shared-volumes.js";
 import type { ServiceOptions } from "../platform/swarm/service-spec.js";
 import type { SwarmServices } from "../platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../platform/swarm/swarm-task.js";
@@ -125,6 +126,7 @@ export class SwarmRuntime {
   ): Promise<ServiceOptions> {
     const { parallelismFromSurge, httpHealthTest } = await import("../platform/swarm/service-spec.js");
     const readiness = config.health.readiness ?? config.health.liveness;
+    const volumes = await this.sharedVolumes(release, config);
     return {
       name,
       app: config.name,
@@ -151,6 +153,7 @@ export class SwarmRuntime {
         },
       }),
       constraints: config.swarm.constraints,
+      ...(volumes.length > 0 && { volumes }),
       shutdown: config.app.shutdown,
       updateConfig: {
         parallelism: parallelismFromSurge(config.strategy.rolling.maxSurge, config.app.replicas),
@@ -242,6 +245,14 @@ export class SwarmRuntime {
       // the engine may be restarting: keep the last table, try again
     }
     if (this.app) this.timer = this.clock.setTimeout(() => void this.refresh(), SWARM_ROUTES_EVERY);
+  }
+
+  /** `app.shared` as named volumes under the release image's WORKDIR (each node has its own: see docs/swarm.md). */
+  private async sharedVolumes(release: Release, config: Config): Promise<SharedVolume[]> {
+    if (config.app.shared.length === 0) return [];
+    const { docker } = await this.platforms.dockerPlatform();
+    const { imageWorkdir, sharedVolumes } = await import("../platform/docker/shared-volumes.js");
+    return sharedVolumes(config.name, config.app.shared, await imageWorkdir(docker, release.image!));
   }
 
   private async connect(): Promise<SwarmServices> {

@@ -35,6 +35,8 @@ export interface ContainerSettings {
   /** Docker network; "host" is the only kind on machines without a bridge. */
   network: string;
   labels?: Record<string, string>;
+  /** `app.shared`: paths relative to the image's WORKDIR, each a named volume (see docker/shared-volumes.ts). */
+  shared?: string[];
 }
 
 export interface RunningInstance {

@@ -3,6 +3,7 @@ import { chmod, copyFile, link, lstat, mkdir, readdir, readlink, rm, stat, symli
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { IgnoreList } from "./ignore.js";
 import { ManifestReader, ManifestWriter, manifestPath, sourceRecord, unchangedSince, type SourceRecord } from "./manifest.js";
+import { isShared, linkShared } from "./shared.js";
 import { TaskPool } from "./task-pool.js";
 
 /** Files linked or copied at once by default: enough to keep libuv's thread pool busy, few enough to bound memory. */
@@ -17,6 +18,12 @@ export interface SnapshotOptions {
   previous?: string;
   /** Files linked or copied at once (default {@link SNAPSHOT_CONCURRENCY}). */
   concurrency?: number;
+  /**
+   * `app.shared` on the process platform: these paths (relative, `/`-separated)
+   * are left out of the snapshot and replaced by relative symlinks into `dir`
+   * (`.slipway/shared/`), whatever `.slipwayignore` says. See release/shared.ts.
+   */
+  shared?: { dir: string; paths: readonly string[] };
 }
 
 /** What a snapshot did: `bytesCopied` is the size of the copied files (linked ones cost no data). */
@@ -42,7 +49,8 @@ export interface SnapshotSummary {
  * hard-linked from it; other files are copied (a reflink where the file
  * system can). Copies keep the source's mode and mtime. The walk writes the
  * manifest of this snapshot beside it (`<dir>.manifest`). See
- * docs/releases.md for the rule and its hazard.
+ * docs/releases.md for the rule and its hazard. With `shared`, the shared
+ * paths are symlinks into the shared directory instead of copies.
  *
  * @example
  * await snapshotRelease("/srv/app", "/srv/app/.slipway/releases/7", { previous: "/srv/app/.slipway/releases/6" });
@@ -60,6 +68,7 @@ export async function snapshotRelease(sourceDir: string, targetDir: string, opti
     sourceDir,
     targetDir,
     ignore,
+    options.shared?.paths ?? [],
     previous && options.previous ? { dir: options.previous, manifest: previous } : null,
     manifest,
   );
@@ -67,6 +76,7 @@ export async function snapshotRelease(sourceDir: string, targetDir: string, opti
   try {
     await intake.walk("", pool);
     await pool.drain();
+    if (options.shared) await linkShared(targetDir, options.shared.dir, options.shared.paths);
     await intake.finishDirs();
     await manifest.close();
   } catch (err) {
@@ -89,6 +99,7 @@ class Intake {
     private readonly source: string,
     private readonly target: string,
     private readonly ignore: IgnoreList,
+    private readonly shared: readonly string[],
     private readonly previous: { dir: string; manifest: ManifestReader } | null,
     private readonly manifest: ManifestWriter,
   ) {}
@@ -96,7 +107,7 @@ class Intake {
   async walk(rel: string, pool: TaskPool): Promise<void> {
     const names = (await readdir(join(this.source, rel)))
       .map((name) => (rel ? `${rel}/${name}` : name))
-      .filter((path) => !this.ignore.ignores(path))
+      .filter((path) => !this.ignore.ignores(path) && !isShared(path, this.shared))
       .sort();
     for (let i = 0; i < names.length; i += STAT_BATCH) {
       const batch = names.slice(i, i + STAT_BATCH);

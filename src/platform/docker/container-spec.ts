@@ -2,6 +2,7 @@ import type Dockerode from "dockerode";
 import { SlipwayError } from "../../errors.js";
 import type { ContainerSettings, InstanceSpec } from "../platform.js";
 import { instanceLabels } from "./labels.js";
+import { volumeMounts, type SharedVolume } from "./shared-volumes.js";
 
 /** Docker's default: Slipway supervises restarts itself. */
 export const DEFAULT_RESTART_POLICY = "no";
@@ -47,13 +48,14 @@ export function stopSeconds(timeoutMs: number): number {
  * The engine's create-container body for an instance (pure). The container
  * gets exactly `spec.env` (the caller decides what it holds: PORT, SLIPWAY_*,
  * the app's variables, not the daemon's own environment), `spec.command`
- * replaces the image's CMD when non-empty, and `spec.cwd` is not used (the
- * image has its own WORKDIR).
+ * replaces the image's CMD when non-empty, `spec.cwd` is not used (the
+ * image has its own WORKDIR), and `volumes` (the container's `app.shared`
+ * paths, resolved against that WORKDIR) are mounted as named volumes.
  *
  * @example
  * await docker.createContainer(containerOptions(spec));
  */
-export function containerOptions(spec: ContainerInstanceSpec): Dockerode.ContainerCreateOptions {
+export function containerOptions(spec: ContainerInstanceSpec, volumes: readonly SharedVolume[] = []): Dockerode.ContainerCreateOptions {
   const { container } = spec;
   const labels = instanceLabels(
     { app: container.app, release: spec.releaseId, version: spec.version, instance: spec.id },
@@ -74,6 +76,7 @@ export function containerOptions(spec: ContainerInstanceSpec): Dockerode.Contain
       RestartPolicy: { Name: container.restartPolicy ?? DEFAULT_RESTART_POLICY },
       ...(container.cpus !== undefined ? { NanoCpus: Math.round(container.cpus * 1e9) } : {}),
       ...(container.memoryBytes !== undefined ? { Memory: container.memoryBytes } : {}),
+      ...(volumes.length > 0 ? { Mounts: volumeMounts(container.app, volumes) } : {}),
     },
   };
 }

@@ -3,9 +3,10 @@ import { systemClock, type Clock } from "../../clock.js";
 import { SlipwayError } from "../../errors.js";
 import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "../platform.js";
 import { containerTail } from "./container-logs.js";
-import { containerOptions, requireContainer, stopSeconds, type ContainerInstanceSpec } from "./container-spec.js";
+import { containerName, containerOptions, requireContainer, stopSeconds, type ContainerInstanceSpec } from "./container-spec.js";
 import { engineMessage, hasStatus, ignoreStatus } from "./engine-error.js";
 import { LABEL, identityOf, labelFilter, type ContainerIdentity } from "./labels.js";
+import { imageWorkdir, sharedVolumes } from "./shared-volumes.js";
 
 export interface DockerPlatformOptions {
   docker: Dockerode;
@@ -82,18 +83,21 @@ export class DockerPlatform implements Platform {
     const current = this.#instances.get(spec.id);
     if (current && !current.exit) throw new SlipwayError("PLATFORM", `instance ${spec.id} is already running`);
     if (current) await this.stop(spec.id);
-    const options = containerOptions(withContainer);
-    const name = options.name ?? spec.id;
-    await this.#docker.getContainer(name).remove({ force: true }).catch(ignoreStatus(409));
-    const container = await this.#docker.createContainer(options).catch((err: unknown) => {
+    const { app, image, shared = [] } = withContainer.container;
+    const name = containerName(app, spec.id);
+    const refused = (err: unknown): never => {
       if (hasStatus(err, 404)) {
-        throw new SlipwayError("PLATFORM", `image ${withContainer.container.image} not found`, {
+        throw new SlipwayError("PLATFORM", `image ${image} not found`, {
           hint: "build it (app.build) or pull it first; Slipway pulls app.image before a deploy",
           cause: err,
         });
       }
       throw new SlipwayError("PLATFORM", `cannot create container ${name}: ${engineMessage(err)}`, { cause: err });
-    });
+    };
+    // Shared paths are relative to the image's WORKDIR (docker/shared-volumes.ts).
+    const volumes = shared.length > 0 ? sharedVolumes(app, shared, await imageWorkdir(this.#docker, image).catch(refused)) : [];
+    await this.#docker.getContainer(name).remove({ force: true }).catch(ignoreStatus(409));
+    const container = await this.#docker.createContainer(containerOptions(withContainer, volumes)).catch(refused);
     let pid: number;
     try {
       await container.start();

@@ -8,6 +8,8 @@ export const LABEL = {
   release: "slipway.release",
   version: "slipway.version",
   instance: "slipway.instance",
+  /** On a shared volume: the `app.shared` path it holds. */
+  shared: "slipway.shared",
 } as const;
 
 /** What the labels of one Slipway container say. */

@@ -1,5 +1,6 @@
 import type Dockerode from "dockerode";
 import { LABEL } from "../docker/labels.js";
+import { volumeMounts, type SharedVolume } from "../docker/shared-volumes.js";
 import { laneWidth, portTemplate } from "./port-lanes.js";
 
 /** The label holding the first port of a spec's lane: a task listens on it + its slot. */
@@ -81,6 +82,8 @@ export interface ServiceOptions {
   updateConfig?: Partial<ServiceUpdateConfig>;
   /** Stop signal and grace period (ms) before SIGKILL. */
   shutdown?: { signal: string; timeout: number };
+  /** `app.shared`: named volumes mounted in every task (see docker/shared-volumes.ts; local to each node). */
+  volumes?: SharedVolume[];
   /** Service name (default `serviceName(app, releaseId)`). */
   name?: string;
 }
@@ -153,6 +156,7 @@ export function serviceSpec(options: ServiceOptions, laneBase: number): Dockerod
         Labels: { ...labels, [PORT_BASE_LABEL]: String(laneBase) },
         ...(options.shutdown ? { StopSignal: options.shutdown.signal, StopGracePeriod: options.shutdown.timeout * NS_PER_MS } : {}),
         ...(options.health ? { HealthCheck: healthConfig(options.health) } : {}),
+        ...(options.volumes?.length ? { Mounts: volumeMounts(options.app, options.volumes) } : {}),
       },
       Resources: resources(options.resources ?? {}),
       RestartPolicy: { Condition: "any", Delay: RESTART_DELAY_MS * NS_PER_MS, MaxAttempts: 0 },

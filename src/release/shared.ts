@@ -1,0 +1,85 @@
+import { cp, lstat, mkdir, rename, rm, symlink } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { IgnoreList } from "./ignore.js";
+
+/** What seeding did for each shared path: copied from the app, made empty, or left as it was. */
+export type SeedOutcome = "seeded" | "created" | "kept";
+
+/**
+ * Makes sure every shared path (`app.shared`, relative to the app) exists
+ * under `sharedDir` (`.slipway/shared/`). A path already there is never
+ * touched: it holds the data of earlier releases. A new one is seeded from
+ * the app's current content at that path (a copy keeping modes and times,
+ * made beside it and renamed in place, so an interrupted copy never counts as
+ * seeded), unless `.slipwayignore` leaves that path out; with nothing to seed
+ * from, it starts as an empty directory (Capistrano's `linked_dirs`; a
+ * shared *file* must exist in the app when first deployed).
+ *
+ * @example
+ * await seedShared("/srv/app", "/srv/app/.slipway/shared", ["data"]);
+ * // Map { "data" => "seeded" }
+ */
+export async function seedShared(appDir: string, sharedDir: string, paths: readonly string[]): Promise<Map<string, SeedOutcome>> {
+  const outcomes = new Map<string, SeedOutcome>();
+  if (paths.length === 0) return outcomes;
+  const ignore = await IgnoreList.read(appDir);
+  for (const path of paths) {
+    const target = join(sharedDir, path);
+    if (await exists(target)) {
+      outcomes.set(path, "kept");
+      continue;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    const source = join(appDir, path);
+    if (!ignore.ignores(path) && (await exists(source))) {
+      const partial = `${target}.seeding`;
+      await rm(partial, { recursive: true, force: true });
+      await cp(source, partial, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, errorOnExist: true });
+      await rename(partial, target);
+      outcomes.set(path, "seeded");
+    } else {
+      await mkdir(target);
+      outcomes.set(path, "created");
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Puts a relative symlink at `<snapshotDir>/<path>` to `<sharedDir>/<path>`
+ * for each shared path (parents made as needed), so every release sees the
+ * same data and a project moved as a whole keeps working. The snapshot has
+ * left the app's own copy of these paths out.
+ *
+ * @example
+ * await linkShared("/srv/app/.slipway/releases/7", "/srv/app/.slipway/shared", ["data"]);
+ * // releases/7/data -> ../../shared/data
+ */
+export async function linkShared(snapshotDir: string, sharedDir: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const at = join(snapshotDir, path);
+    await mkdir(dirname(at), { recursive: true });
+    await rm(at, { recursive: true, force: true });
+    await symlink(relative(dirname(at), join(sharedDir, path)), at);
+  }
+}
+
+/**
+ * Is `path` (relative, `/`-separated) one of the shared paths or inside one?
+ *
+ * @example
+ * isShared("data/visits.txt", ["data"]); // true
+ */
+export function isShared(path: string, shared: readonly string[]): boolean {
+  return shared.some((s) => path === s || path.startsWith(`${s}/`));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}

@@ -1,0 +1,62 @@
+import { cpSync, existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { REPO, TestProject } from "./support/project.js";
+import { visit, visitsConfig } from "./support/visits-app.js";
+
+let project: TestProject | undefined;
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+});
+
+describe("app.shared, process platform", () => {
+  it("a visit count in data/ continues across v1, v2, a rollback and pruning by retain, and outlives slipway down", async () => {
+    const p = (project = await TestProject.create((port) => visitsConfig(port)));
+    cpSync(join(REPO, "test/fixtures/visits-app"), p.dir, { recursive: true }); // data/visits.txt holds 100
+    const shared = join(p.dir, ".slipway/shared/data/visits.txt");
+
+    const v1 = await p.run("deploy", "--version", "v1");
+    expect(v1.code).toBe(0);
+    expect(v1.stdout).toContain(`shared data: seeded from ${join(p.dir, "data")}`);
+    expect(readlinkSync(join(p.dir, ".slipway/releases/1/data"))).toBe("../../shared/data");
+    expect(await visit(p)).toEqual({ visits: 101, version: "v1" });
+    expect(await visit(p)).toEqual({ visits: 102, version: "v1" }); // two instances, one count
+
+    writeFileSync(join(p.dir, "data/visits.txt"), "0\n"); // the app's own copy never reseeds the shared one
+    const v2 = await p.run("deploy", "--version", "v2");
+    expect(v2.code).toBe(0);
+    expect(v2.stdout).not.toContain("shared data:");
+    expect(await visit(p)).toEqual({ visits: 103, version: "v2" });
+
+    expect((await p.run("rollback")).code).toBe(0);
+    expect(await visit(p)).toEqual({ visits: 104, version: "v1" });
+
+    expect((await p.run("deploy", "--version", "v3")).code).toBe(0); // retain 2: release 1's snapshot goes
+    expect(existsSync(join(p.dir, ".slipway/releases/1"))).toBe(false);
+    expect(await visit(p)).toEqual({ visits: 105, version: "v3" });
+    expect(readFileSync(shared, "utf8")).toBe("105\n");
+    expect(readFileSync(join(p.dir, "data/visits.txt"), "utf8")).toBe("0\n");
+
+    expect((await p.run("down")).code).toBe(0);
+    expect(readFileSync(shared, "utf8")).toBe("105\n");
+    expect(lstatSync(join(p.dir, ".slipway/releases/3/data")).isSymbolicLink()).toBe(true);
+  });
+
+  it("creates an empty shared directory when the app has none, and a path added later is seeded then", async () => {
+    const p = (project = await TestProject.create((port) => visitsConfig(port)));
+    cpSync(join(REPO, "test/fixtures/visits-app/server.mjs"), join(p.dir, "server.mjs"));
+    const v1 = await p.run("deploy", "--version", "v1");
+    expect(v1.code).toBe(0);
+    expect(v1.stdout).toContain("shared data: created empty (nothing at that path in the app)");
+    expect(await visit(p)).toEqual({ visits: 1, version: "v1" });
+
+    writeFileSync(join(p.dir, "motd.txt"), "hello\n");
+    p.writeConfig(visitsConfig(p.port).replace("shared: [data]", "shared: [data, motd.txt]"));
+    const v2 = await p.run("deploy", "--version", "v2");
+    expect(v2.code).toBe(0);
+    expect(v2.stdout).toContain(`shared motd.txt: seeded from ${join(p.dir, "motd.txt")}`);
+    expect(readFileSync(join(p.dir, ".slipway/releases/2/motd.txt"), "utf8")).toBe("hello\n");
+    expect(await visit(p)).toEqual({ visits: 2, version: "v2" });
+  });
+});
