@@ -1,6 +1,7 @@
 import type Dockerode from "dockerode";
 import { SlipwayError } from "../../errors.js";
 import type { ContainerSettings, InstanceSpec } from "../platform.js";
+import { instanceArgv } from "../instance-argv.js";
 import { instanceLabels } from "./labels.js";
 
 /** Docker's default: Slipway supervises restarts itself. */
@@ -47,7 +48,7 @@ export function stopSeconds(timeoutMs: number): number {
  * The engine's create-container body for an instance (pure). The container
  * gets exactly `spec.env` (the caller decides what it holds: PORT, SLIPWAY_*,
  * the app's variables, not the daemon's own environment), `spec.command`
- * replaces the image's CMD when non-empty, and `spec.cwd` is not used (the
+ * (its `spec.expand` references replaced) replaces the image's CMD when non-empty, and `spec.cwd` is not used (the
  * image has its own WORKDIR).
  *
  * @example
@@ -62,7 +63,7 @@ export function containerOptions(spec: ContainerInstanceSpec): Dockerode.Contain
   return {
     name: containerName(container.app, spec.id),
     Image: container.image,
-    ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
+    ...(spec.command.length > 0 ? { Cmd: instanceArgv(spec) } : {}),
     Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
     Labels: labels,
     StopSignal: spec.shutdown.signal,
