@@ -5,6 +5,15 @@ import { parseConfig } from "../src/config/load.js";
 import { storedConfig } from "../src/ledger/ledger.js";
 import { instanceArgv } from "../src/platform/instance-argv.js";
 import { taskArgs } from "../src/platform/swarm/task-command.js";
+import { instanceSpec } from "../src/daemon/release-runtime.js";
+import type { Release } from "../src/ledger/types.js";
+import type { Config } from "../src/config/types.js";
+
+/** A release as the ledger gives it, with what instanceSpec reads. */
+function release(id: number, env: Record<string, string>, config: Config): Release {
+  const at = { status: "active", createdAt: 0, activatedAt: null, configText: "", configFile: "slipway.yaml", environment: null } as const;
+  return { ...at, id, version: `v${id}`, config, env, snapshot: `/srv/a/.slipway/releases/${id}`, image: null, reason: null };
+}
 
 const ENV = { PORT: "4001", SLIPWAY_RELEASE: "3", DATA: "/srv/data", HOME: "/root" };
 const NAMES = ["PORT", "SLIPWAY_RELEASE", "DATA"];
@@ -95,7 +104,21 @@ describe("string commands: sh -c", () => {
 
   it("reads a release recorded before string commands ran with sh -c as split words, run as they were", () => {
     const stored = { name: "a", platform: "process", app: { command: ["node", "s.js", "$PORT"], cwd: "/srv/a", env: {} } };
-    expect(storedConfig(JSON.stringify(stored)).app.commandForm).toBe("split");
+    const config = storedConfig(JSON.stringify(stored));
+    expect(config.app.commandForm).toBe("split");
+    const spec = instanceSpec(release(1, {}, config), config, 1);
+    expect(spec).not.toHaveProperty("expand");
+    expect(instanceArgv({ ...spec, env: { PORT: "4001" } })).toEqual(["node", "s.js", "$PORT"]);
+  });
+
+  it("records which names a list command expands: Slipway's and the release's env (app.env and --env)", () => {
+    const parse = (command: string) =>
+      parseConfig(`name: a\napp:\n  command: ${command}\n  env: { DATA: x }\n`, { file: "slipway.yaml", root: "/srv/a" }).config;
+    const env = { DATA: "x", EXTRA: "from --env" };
+    const list = instanceSpec(release(2, env, parse("[node, s.js, $PORT, $EXTRA]")), parse("[node, s.js, $PORT, $EXTRA]"), 1);
+    expect(list.expand).toEqual(["PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE", "DATA", "EXTRA"]);
+    expect(instanceArgv({ ...list, env: { ...list.env, PORT: "4001" } })).toEqual(["node", "s.js", "4001", "from --env"]);
+    expect(instanceSpec(release(2, env, parse("node s.js $PORT")), parse("node s.js $PORT"), 1)).not.toHaveProperty("expand");
   });
 });
 
