@@ -485,7 +485,8 @@ describe("good configs", () => {
       platform: "process",
       listen: { host: "127.0.0.1", port: 8080 },
       app: {
-        command: ["node", "server.js"],
+        command: ["sh", "-c", "exec node server.js"],
+        commandForm: "shell",
         cwd: "/srv/hello",
         replicas: 1,
         env: {},
@@ -557,7 +558,8 @@ describe("good configs", () => {
   it("normalizes durations, sizes, percentages, probes, commands and env values", () => {
     const { config } = loadConfig({ cwd: join(fixtures, "hello") });
     expect(config.app).toEqual({
-      command: ["node", "my server.js", "--verbose"],
+      command: ["sh", "-c", 'exec node "my server.js" --verbose'],
+      commandForm: "shell",
       cwd: join(fixtures, "hello/app"),
       replicas: 2,
       env: { LOG_LEVEL: "debug", WORKERS: "4", DEBUG: "true" },
@@ -666,6 +668,7 @@ describe("good configs", () => {
     const loaded = loadConfig({ cwd: join(fixtures, "hello"), environment: "production" });
     expect(loaded.environments).toEqual(["staging", "production"]);
     expect(loaded.config.app.command).toEqual(["node", "server.js"]);
+    expect(loaded.config.app.commandForm).toBe("words");
     expect(loaded.config.app.replicas).toBe(5);
     expect(loaded.config.app.env).toEqual({ LOG_LEVEL: "info", WORKERS: "4", DEBUG: "true" });
     expect(loaded.config.app.shutdown).toEqual({ signal: "SIGINT", timeout: 10_000 });

@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { formatDuration } from "../config/duration.js";
+import { commandLabel } from "../config/command.js";
 import type { CheckSpec } from "../config/types.js";
 import { describeEnd, runCommand } from "./command.js";
 
@@ -40,11 +41,6 @@ type RunSpec = Extract<CheckSpec, { kind: "run" }>;
 /** `base` + `path`, keeping any path prefix of `base`: (`http://h:1/app/`, `/health`) -> `http://h:1/app/health`. */
 function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, "")}${path}`;
-}
-
-/** The script of a `sh -c` command, or the words joined. */
-function commandLabel(command: readonly string[]): string {
-  return command[0] === "sh" && command[1] === "-c" && command.length === 3 ? (command[2] ?? "") : command.join(" ");
 }
 
 /**

@@ -6,7 +6,7 @@
 import { posix } from "node:path";
 import { z } from "zod";
 import { parseAddress } from "./address.js";
-import { splitCommand } from "./command.js";
+import { SHELL, shellArgv, splitCommand } from "./command.js";
 import { DURATION_PATTERN, isDuration, isWithinDurationLimit, MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from "./duration.js";
 import { parseSize, SIZE_PATTERN } from "./size.js";
 import type { IntOrPercent } from "./types.js";
@@ -111,13 +111,26 @@ export function address() {
   );
 }
 
+/** Whether every quote of a shell line is closed (the shell would fail on it at every start). */
+function quotesClosed(line: string): boolean {
+  try {
+    splitCommand(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A string or a non-empty list of strings, with `message` when it is neither. */
+function commandInput(message: string) {
+  const msg = says(message);
+  return z.union([z.string(msg), z.array(z.string(says("must be a string"))).min(1, says("must not be empty"))], msg);
+}
+
 /** A list of words or one string split shell-style (no shell is run) -> words. */
 export function command() {
-  const msg = says("must be a command: a string or a list of strings");
-  const empty = says("must not be empty");
-  const input = z.union([z.string(msg), z.array(z.string(says("must be a string"))).min(1, empty)], msg);
   return typed(
-    input.transform((value, ctx) => {
+    commandInput("must be a command: a string or a list of strings").transform((value, ctx) => {
       try {
         const words = typeof value === "string" ? splitCommand(value) : value;
         if (words.length === 0) ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
@@ -131,24 +144,42 @@ export function command() {
   );
 }
 
-/** The shell a string `shellCommand()` runs with. */
-export const SHELL = ["sh", "-c"] as const;
+/** A string (checked not blank and, with `quotes`, its quotes closed) or a list of strings, each turned into the value by its own function. */
+function stringOrList<T>(type: string, string: (line: string) => T, list: (words: string[]) => T, quotes = false) {
+  return typed(
+    commandInput("must be a command: a string (run with sh -c) or a list of strings").transform((value, ctx) => {
+      if (typeof value !== "string") return list(value);
+      if (value.trim() === "") ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
+      else if (quotes && !quotesClosed(value)) ctx.issues.push({ code: "custom", message: "has an unterminated quote", input: value });
+      return string(value);
+    }),
+    type,
+  );
+}
 
 /**
  * A string run by the shell (`sh -c`, so pipes, `&&` and `$VARS` work) or a
  * list of words run without one -> argv.
  */
 export function shellCommand() {
-  const msg = says("must be a command: a string (run with sh -c) or a list of strings");
-  const empty = says("must not be empty");
-  const input = z.union([z.string(msg), z.array(z.string(says("must be a string"))).min(1, empty)], msg);
-  return typed(
-    input.transform((value, ctx) => {
-      if (typeof value !== "string") return value;
-      if (value.trim() === "") ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
-      return [...SHELL, value];
-    }),
+  return stringOrList(
     "shell command",
+    (line) => [...SHELL, line],
+    (words) => words,
+  );
+}
+
+/**
+ * `app.command`: a string run by `sh -c` (Procfile semantics; `exec` added
+ * before one simple command, see `shellArgv`) or a list of words run without
+ * a shell, whose `$PORT`-style references are expanded at spawn -> argv and form.
+ */
+export function appCommand() {
+  return stringOrList<{ argv: string[]; form: "shell" | "words" }>(
+    "command",
+    (line) => ({ argv: shellArgv(line), form: "shell" }),
+    (words) => ({ argv: words, form: "words" }),
+    true,
   );
 }
 

@@ -9,6 +9,7 @@ import { basename, dirname, relative, resolve } from "node:path";
 import { LineCounter, parseDocument, type Document } from "yaml";
 import { SlipwayError } from "../errors.js";
 import { CONFIG_FILE_NAMES } from "./defaults.js";
+import { commandWarnings } from "./command-warnings.js";
 import { checkGuards } from "./guards.js";
 import { humanErrors, problemsFromIssues } from "./issues.js";
 import { normalizeConfig } from "./normalize.js";
@@ -23,6 +24,8 @@ export interface ParsedConfigResult {
   config: Readonly<Config>;
   /** Names under `environments`, in file order. */
   environments: string[];
+  /** Things that look wrong but deploy (`app.command` variables that will stay empty...), rendered like problems, with lines. */
+  warnings: string[];
 }
 
 /** What `loadConfig` returns. */
@@ -113,11 +116,11 @@ function ensureKnownEnvironment(environment: string | undefined, environments: s
   });
 }
 
-function validate(merged: unknown, root: string): { config?: Config; problems: Problem[] } {
+function validate(merged: unknown, root: string): { config?: Config; problems: Problem[]; warnings: Problem[] } {
   const result = baseSchema.safeParse(merged, { error: humanErrors });
-  if (!result.success) return { problems: problemsFromIssues(result.error.issues, baseSchema) };
+  if (!result.success) return { problems: problemsFromIssues(result.error.issues, baseSchema), warnings: [] };
   const config = normalizeConfig(result.data, root);
-  return { config, problems: checkGuards(config) };
+  return { config, problems: checkGuards(config), warnings: commandWarnings(config) };
 }
 
 /**
@@ -127,7 +130,7 @@ function validate(merged: unknown, root: string): { config?: Config; problems: P
  *
  * @example
  * const { config } = parseConfig("name: hello\napp: { command: node server.js }\n", { file: "slipway.yaml", root: "/srv/hello" });
- * config.app.command; // ["node", "server.js"]
+ * config.app.command; // ["sh", "-c", "exec node server.js"]
  */
 export function parseConfig(text: string, options: ParseConfigOptions): ParsedConfigResult {
   const { file, root, environment } = options;
@@ -138,19 +141,20 @@ export function parseConfig(text: string, options: ParseConfigOptions): ParsedCo
   ensureKnownEnvironment(environment, environments, file);
 
   const overlay = environment === undefined ? undefined : (rawEnvironments as Record<string, unknown>)[environment];
-  const { config, problems } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root);
+  const { config, problems, warnings } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root);
   // A problem at a path the overlay sets is shown (and located) in the overlay.
   const inOverlay = (problem: Problem): Problem =>
     environment !== undefined && problem.path.length > 0 && pathExists(overlay, problem.path)
       ? { ...problem, path: ["environments", environment, ...problem.path] }
       : problem;
 
-  const located = [...environmentProblems(rawEnvironments), ...problems.map(inOverlay)]
-    .map((problem) => ({ problem, line: lineOf(doc, lines, problem.path) }))
-    .sort((a, b) => a.line - b.line);
-  const rendered = [...new Set(located.map(({ problem, line }) => renderProblem(problem, file, line)))];
+  const render = (list: Problem[]): string[] => {
+    const located = list.map((problem) => ({ problem, line: lineOf(doc, lines, problem.path) })).sort((a, b) => a.line - b.line);
+    return [...new Set(located.map(({ problem, line }) => renderProblem(problem, file, line)))];
+  };
+  const rendered = render([...environmentProblems(rawEnvironments), ...problems.map(inOverlay)]);
   if (rendered.length > 0 || !config) fail(file, rendered);
-  return deepFreeze({ config, environments });
+  return deepFreeze({ config, environments, warnings: render(warnings.map(inOverlay)) });
 }
 
 function findConfigFile(options: LoadConfigOptions): string {

@@ -97,7 +97,8 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     app: {
       ...appRest,
       cwd,
-      command: command ?? [],
+      command: command?.argv ?? [],
+      commandForm: command?.form ?? "words",
       env: Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, String(value)])),
       ...(build && {
         build: {

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { auditSchema } from "./audit-schema.js";
 import * as d from "./defaults.js";
-import { address, command, duration, positiveInt, says, sharedPaths, size, typed } from "./fields.js";
+import { address, appCommand, duration, positiveInt, says, sharedPaths, size, typed } from "./fields.js";
 import { healthSchema } from "./health-schema.js";
 import { hooksSchema } from "./hooks-schema.js";
 import { notifySchema } from "./notify-schema.js";
@@ -48,10 +48,10 @@ const envValue = z.union([z.string(), z.number(), z.boolean()], says("must be a 
 
 const appSchema = z
   .strictObject({
-    command: command()
+    command: appCommand()
       .optional()
       .describe(
-        "Command starting one instance: a list of words, or a string split like a shell would (no shell runs). The instance must listen on $PORT. Required for platform process; for docker it overrides the image's CMD.",
+        "Command starting one instance, which must listen on $PORT. A string runs with sh -c, like a Procfile line ($PORT expands; a single command gets `exec` put before it so the app receives the stop signal; end a compound one with `exec`: `./migrate && exec node server.js`). A list of words runs without a shell: `$NAME` or `${NAME}` naming PORT, a SLIPWAY_* variable or an app.env key is replaced by the instance's value, `$$` is a literal `$`, anything else stays as written. Required for platform process; for docker and swarm it overrides the image's CMD.",
       ),
     build: z
       .strictObject({

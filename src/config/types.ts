@@ -44,9 +44,19 @@ export interface BuildConfig {
   args: Record<string, string>;
 }
 
+/** See `AppConfig.commandForm`. */
+export type CommandForm = "shell" | "words" | "split";
+
 export interface AppConfig {
-  /** Empty for a docker app that runs its image's CMD. */
+  /** The argv starting an instance; empty for a docker app that runs its image's CMD. */
   command: string[];
+  /**
+   * How `command` was written: `"shell"`, a string, run as `["sh", "-c", line]`;
+   * `"words"`, a list run without a shell, its `$NAME` references expanded at
+   * spawn (config/command-vars.ts); `"split"`, a release recorded before
+   * string commands ran through a shell: a string already split into words, run as is.
+   */
+  commandForm: CommandForm;
   /** docker: build the image from a Dockerfile (tagged `<name>:<version>`). */
   build?: BuildConfig;
   /** docker: a prebuilt image instead of `build`. */

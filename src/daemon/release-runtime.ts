@@ -1,3 +1,4 @@
+import { commandVarNames } from "../config/command-vars.js";
 import { workloadEnv } from "../config/pass-env.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
@@ -25,6 +26,8 @@ export function instanceSpec(release: Release, config: Config, seq: number): Omi
     releaseId: release.id,
     version: release.version,
     command: config.app.command,
+    // A list command's $PORT-style references are expanded when the instance starts, with its own values.
+    ...(config.app.commandForm === "words" && { expand: commandVarNames(config.platform, release.env) }),
     cwd: release.snapshot,
     host: INSTANCE_HOST,
     shutdown: config.app.shutdown,

@@ -1,11 +1,13 @@
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
+import { commandVarNames } from "../config/command-vars.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
 import type { SharedVolume } from "../platform/docker/shared-volumes.js";
 import type { ServiceOptions } from "../platform/swarm/service-spec.js";
 import type { SwarmServices } from "../platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../platform/swarm/swarm-task.js";
+import { taskArgs } from "../platform/swarm/task-command.js";
 import type { RouteGroup } from "../router/types.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
 import { releaseWorkloadEnv } from "./release-runtime.js";
@@ -127,6 +129,12 @@ export class SwarmRuntime {
     const { parallelismFromSurge, httpHealthTest } = await import("../platform/swarm/service-spec.js");
     const readiness = config.health.readiness ?? config.health.liveness;
     const volumes = await this.sharedVolumes(release, config);
+    const env = {
+      ...releaseWorkloadEnv(release, config, "container"),
+      SLIPWAY_RELEASE: String(release.id),
+      SLIPWAY_VERSION: release.version,
+    };
+    const { command, commandForm } = config.app;
     return {
       name,
       app: config.name,
@@ -134,9 +142,11 @@ export class SwarmRuntime {
       version: release.version,
       image: release.image!,
       replicas,
-      env: { ...releaseWorkloadEnv(release, config, "container"), SLIPWAY_RELEASE: String(release.id), SLIPWAY_VERSION: release.version },
+      env,
       portBase,
-      ...(config.app.command.length > 0 && { command: config.app.command }),
+      ...(command.length > 0 && {
+        command: commandForm === "words" ? taskArgs(command, commandVarNames("swarm", release.env), env) : command,
+      }),
       ...(readiness?.check.kind === "http" && {
         health: {
           test: httpHealthTest(readiness.check.path),

@@ -322,7 +322,7 @@ function toInstance(r: Row): InstanceRow {
  * A release's config as stored. Releases recorded by an older Slipway lack keys added since:
  * they get the defaults those keys have now, so a new daemon can run (and roll back to) them.
  */
-function storedConfig(json: string): Config {
+export function storedConfig(json: string): Config {
   const config = JSON.parse(json) as Partial<Config> & Omit<Config, "router" | "audit">;
   return {
     ...config,
@@ -330,6 +330,8 @@ function storedConfig(json: string): Config {
       ...config.app,
       passEnv: (config.app as Partial<Config["app"]>).passEnv ?? [],
       shared: (config.app as Partial<Config["app"]>).shared ?? [],
+      // Recorded before string commands ran with sh -c: the words of the split string, run as they were.
+      commandForm: (config.app as Partial<Config["app"]>).commandForm ?? "split",
     },
     router: {
       responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT),

@@ -8,7 +8,10 @@ export interface InstanceSpec {
   id: string;
   releaseId: number;
   version: string;
+  /** The argv as configured: `["sh", "-c", line]` for a string command. */
   command: string[];
+  /** Names whose `$NAME` / `${NAME}` references in `command` are replaced by their `env` value at start (a list command); absent: none. */
+  expand?: string[];
   /** Working directory: the release snapshot. */
   cwd: string;
   /** Full environment for the instance, PORT/SLIPWAY_* included by the caller. */

@@ -11,11 +11,14 @@ export function registerConfigCommands(program: Command): void {
     .action((_o: object, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const loaded = load(g);
-      if (g.json) return void console.log(JSON.stringify({ valid: true, file: loaded.file, config: loaded.config }, null, 2));
+      const { warnings } = loaded;
+      if (g.json) return void console.log(JSON.stringify({ valid: true, file: loaded.file, warnings, config: loaded.config }, null, 2));
       const env = g.environment ? ` (environment ${g.environment})` : "";
+      const warned = warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : "";
       console.log(
-        `${loaded.file} is valid${env}: ${loaded.config.name}, ${loaded.config.app.replicas} replica(s), ${loaded.config.strategy.type}`,
+        `${loaded.file} is valid${env}: ${loaded.config.name}, ${loaded.config.app.replicas} replica(s), ${loaded.config.strategy.type}${warned}`,
       );
+      for (const warning of warnings) console.log(`warning: ${warning}`);
     });
   config
     .command("schema")

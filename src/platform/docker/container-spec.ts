@@ -1,6 +1,7 @@
 import type Dockerode from "dockerode";
 import { SlipwayError } from "../../errors.js";
 import type { ContainerSettings, InstanceSpec } from "../platform.js";
+import { instanceArgv } from "../instance-argv.js";
 import { instanceLabels } from "./labels.js";
 import { volumeMounts, type SharedVolume } from "./shared-volumes.js";
 
@@ -48,9 +49,10 @@ export function stopSeconds(timeoutMs: number): number {
  * The engine's create-container body for an instance (pure). The container
  * gets exactly `spec.env` (the caller decides what it holds: PORT, SLIPWAY_*,
  * the app's variables, not the daemon's own environment), `spec.command`
- * replaces the image's CMD when non-empty, `spec.cwd` is not used (the
- * image has its own WORKDIR), and `volumes` (the container's `app.shared`
- * paths, resolved against that WORKDIR) are mounted as named volumes.
+ * (its `spec.expand` references replaced) replaces the image's CMD when
+ * non-empty, `spec.cwd` is not used (the image has its own WORKDIR), and
+ * `volumes` (the container's `app.shared` paths, resolved against that
+ * WORKDIR) are mounted as named volumes.
  *
  * @example
  * await docker.createContainer(containerOptions(spec));
@@ -64,7 +66,7 @@ export function containerOptions(spec: ContainerInstanceSpec, volumes: readonly 
   return {
     name: containerName(container.app, spec.id),
     Image: container.image,
-    ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
+    ...(spec.command.length > 0 ? { Cmd: instanceArgv(spec) } : {}),
     Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
     Labels: labels,
     StopSignal: spec.shutdown.signal,

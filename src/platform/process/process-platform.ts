@@ -3,8 +3,10 @@ import { closeSync } from "node:fs";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { systemClock, type Clock } from "../../clock.js";
+import { commandLabel } from "../../config/command.js";
 import { SlipwayError } from "../../errors.js";
 import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "../platform.js";
+import { instanceArgv } from "../instance-argv.js";
 import { LogRotator, appendMarker, openLog } from "./log-file.js";
 import { listLogs, logPath, tailFile } from "./log-store.js";
 import { groupLeaderLoggingTo, isAlive, isGroupAlive, processEnviron, signalGroup } from "./pid.js";
@@ -64,7 +66,7 @@ export class ProcessPlatform implements Platform {
   /** Spawn `spec.command` with exactly `spec.env`; resolves once spawned. Rejects with a PLATFORM error if it cannot be. */
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     if (this.#instances.has(spec.id)) throw new SlipwayError("PLATFORM", `instance ${spec.id} is already running`);
-    const [file, ...args] = spec.command;
+    const [file, ...args] = instanceArgv(spec);
     if (file === undefined) throw new SlipwayError("PLATFORM", `instance ${spec.id} has an empty command`);
     const log = logPath(this.#options.logDir, spec.releaseId, spec.id);
     let fd: number;
@@ -85,7 +87,7 @@ export class ProcessPlatform implements Platform {
       const [err] = (await once(child, "error")) as [Error];
       appendMarker(log, `failed to start: ${err.message}`);
       throw new SlipwayError("PLATFORM", `cannot start instance ${spec.id}: ${err.message}`, {
-        hint: `check app.command (${spec.command.join(" ")}) and that ${spec.cwd} exists`,
+        hint: `check app.command (${commandLabel(spec.command)}) and that ${spec.cwd} exists`,
         cause: err,
       });
     }
