@@ -77,7 +77,7 @@ export class ReleaseImages {
     if (config.app.shared.length > 0) {
       const { imageWorkdir, requireShareableInImage, sharedVolumes } = await import("../platform/docker/shared-volumes.js");
       const volumes = sharedVolumes(config.name, config.app.shared, await imageWorkdir(docker, image));
-      await requireShareableInImage(docker, image, volumes);
+      await requireShareableInImage(docker, config.name, image, volumes);
       for (const v of volumes) {
         this.ledger.record({ type: "release", releaseId: release.id, message: `shared ${v.path}: volume ${v.volume} at ${v.target}` });
       }

@@ -88,12 +88,24 @@ export async function imageWorkdir(docker: Dockerode, image: string): Promise<st
  * a container that is created, never started, and removed.
  *
  * @example
- * await requireShareableInImage(docker, "hello:release-3", sharedVolumes("hello", ["data"], "/app"));
+ * await requireShareableInImage(docker, "hello", "hello:release-3", sharedVolumes("hello", ["data"], "/app"));
  */
-export async function requireShareableInImage(docker: Dockerode, image: string, volumes: readonly SharedVolume[]): Promise<void> {
+export async function requireShareableInImage(
+  docker: Dockerode,
+  app: string,
+  image: string,
+  volumes: readonly SharedVolume[],
+): Promise<void> {
   if (volumes.length === 0) return;
+  // One fixed name per app: a check container left by a daemon killed
+  // mid-check is removed by the next one instead of piling up.
+  const name = `${app}-slipway-shared-check`;
+  await docker
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined);
   // Never started: the entrypoint only satisfies an image that names no command.
-  const probe = await docker.createContainer({ Image: image, Entrypoint: ["/slipway-never-started"], Cmd: [] });
+  const probe = await docker.createContainer({ name, Image: image, Entrypoint: ["/slipway-never-started"], Cmd: [] });
   try {
     for (const v of volumes) {
       const mode = await pathMode(probe, v.target);
