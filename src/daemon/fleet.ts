@@ -35,6 +35,8 @@ export interface Instance {
   /** Restart a crash with backoff (true for the serving release). */
   restart: boolean;
   restarts: number;
+  /** The last crash or failed probe that made supervision restart it (shown by status). */
+  lastFailure: { at: number; reason: string } | null;
   readySince: number | null;
   lastMessage: string;
   monitor: HealthMonitor | null;
@@ -129,6 +131,7 @@ export class Fleet {
       inRotation: opts.inRotation,
       restart: opts.restart,
       restarts: 0,
+      lastFailure: null,
       readySince: null,
       lastMessage: "starting",
       monitor: null,
@@ -151,6 +154,7 @@ export class Fleet {
       inRotation: opts.inRotation,
       restart: opts.restart,
       restarts: 0,
+      lastFailure: null,
       readySince: null,
       lastMessage: "adopted",
       monitor: null,
@@ -189,6 +193,16 @@ export class Fleet {
   /** The most telling health line of an instance: the probe holding it back, else its last event. */
   describe(inst: Instance): string {
     return inst.monitor?.detail() || inst.lastMessage;
+  }
+
+  /**
+   * From now on a crash or failed liveness of the release's instances is
+   * restarted with backoff (the serving release, and a new release once a
+   * rollout has moved all traffic to it). Before that, a new instance that
+   * fails fails its rollout instead.
+   */
+  supervise(releaseId: number): void {
+    for (const i of this.ofRelease(releaseId)) i.restart = true;
   }
 
   /** Sets whether instances may receive traffic, then updates the router. */
@@ -321,6 +335,7 @@ export class Fleet {
       if (stillRunning) void this.o.platform.stop(inst.id);
       return;
     }
+    inst.lastFailure = { at: this.o.clock.now(), reason };
     const delay = restartDelay(inst.restarts);
     this.transition(inst, "restarting", `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
     this.syncRoutes();
