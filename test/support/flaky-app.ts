@@ -19,6 +19,32 @@ export interface StatusWithInstances {
   instances: InstanceRow[];
 }
 
+/**
+ * slipway.yaml of the flaky app, 2 replicas, rolling. On the process platform
+ * liveness is Slipway's probe on /alive; on Docker it is the image's
+ * HEALTHCHECK on /alive. A long shutdown timeout lets `/hold` keep an
+ * instance draining until the test lets it go.
+ */
+export function flakyConfig(port: number, o: { name: string; platform: "process" | "docker"; progressDeadline: string }): string {
+  const docker = o.platform === "docker";
+  return `name: ${o.name}
+platform: ${o.platform}
+listen: 127.0.0.1:${port}
+app:
+  ${docker ? "build: { context: ., dockerfile: Dockerfile }" : 'command: ["node", "server.mjs"]'}
+  replicas: 2
+  shutdown: { signal: SIGTERM, timeout: 60s }
+health:
+  startup: { http: /health, interval: 100ms, failureThreshold: ${docker ? 100 : 20} }
+  readiness: { http: /health, interval: 200ms, failureThreshold: 2 }
+${docker ? "" : "  liveness: { http: /alive, interval: 200ms, failureThreshold: 2 }\n"}strategy:
+  type: rolling
+  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 300ms }
+drain: { timeout: 1s }
+progressDeadline: ${o.progressDeadline}
+`;
+}
+
 /** POSTs to one instance of the flaky app (`/sick`, `/hold`, `/let-go`). */
 export async function poke(port: number, path: "/sick" | "/hold" | "/let-go"): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST" });
