@@ -63,6 +63,15 @@ export function instanceTable(s: DaemonStatus): string[] {
   return table(["INSTANCE", "RELEASE", "STATE", "TRAFFIC", "", "HEALTH"], rows);
 }
 
+/** ": 2 of 2 instances ready", or degraded when some are not and no rollout is replacing them. */
+function currentHealth(s: DaemonStatus): string {
+  const current = s.current;
+  if (!current?.replicas) return "";
+  const ready = s.instances.filter((i) => i.release === current.id && i.state === "ready").length;
+  const count = `${ready} of ${current.replicas} instances ready`;
+  return ready >= current.replicas || s.rollout ? `: ${count}` : `: DEGRADED, ${count} (supervision restarts the others)`;
+}
+
 export function trafficLine(s: DaemonStatus): string {
   if (!s.traffic) return "router: not listening";
   const { host, port } = s.traffic.listen;
@@ -78,7 +87,11 @@ export function trafficLine(s: DaemonStatus): string {
 
 /** The whole of `slipway status`: release, rollout with steps and analysis, traffic, instances. */
 export function statusLines(s: DaemonStatus): string[] {
-  const lines = [s.current ? `current release: ${s.current.id} (${s.current.version})` : "current release: none (nothing deployed yet)"];
+  const lines = [
+    s.current
+      ? `current release: ${s.current.id} (${s.current.version})${currentHealth(s)}`
+      : "current release: none (nothing deployed yet)",
+  ];
   const r = s.rollout;
   if (r) {
     lines.push(
@@ -99,6 +112,9 @@ export function statusLines(s: DaemonStatus): string[] {
       `standby: release ${s.standby.release} (${s.standby.version}) until ${clock(s.standby.until)}; slipway rollback switches back at once`,
     );
   lines.push(trafficLine(s), "", ...instanceTable(s));
+  for (const i of s.instances) {
+    if (i.lastFailure) lines.push(`  ${i.id} last failed at ${clock(i.lastFailure.at)} (restarts: ${i.restarts}): ${i.lastFailure.reason}`);
+  }
   const rec = s.recovery;
   if (rec && (rec.adopted.length || rec.stopped.length || rec.interruptedRollouts.length)) {
     lines.push(

@@ -157,7 +157,9 @@ export const baseShape = {
     .describe("Draining old instances."),
   progressDeadline: duration()
     .prefault(d.DEFAULT_PROGRESS_DEADLINE)
-    .describe("A rollout making no progress for this long fails and rolls back."),
+    .describe(
+      "A rollout making no progress for this long fails and rolls back; its last step waits at most this long for every instance of the new release to be ready (else: degraded, rolled back).",
+    ),
   retain: positiveInt().default(d.DEFAULT_RETAIN).describe("Releases kept for rollback."),
   logs: z
     .strictObject({

@@ -263,6 +263,7 @@ export class Daemon {
           state: t.ready ? "ready" : t.state,
           inRotation: t.ready,
           restarts: 0,
+          lastFailure: null,
           health: `swarm task slot ${t.slot}${t.error ? `: ${t.error}` : ""}`,
         });
       }

@@ -40,6 +40,8 @@ export interface Instance {
   /** Restart a crash with backoff (true for the serving release). */
   restart: boolean;
   restarts: number;
+  /** The last crash or failed probe that made supervision restart it (shown by status). */
+  lastFailure: { at: number; reason: string } | null;
   readySince: number | null;
   lastMessage: string;
   /** What to do about its failure, when the failure says (a probe path the app does not serve). */
@@ -136,6 +138,7 @@ export class Fleet {
       inRotation: opts.inRotation,
       restart: opts.restart,
       restarts: 0,
+      lastFailure: null,
       readySince: null,
       lastMessage: "starting",
       hint: null,
@@ -159,6 +162,7 @@ export class Fleet {
       inRotation: opts.inRotation,
       restart: opts.restart,
       restarts: 0,
+      lastFailure: null,
       readySince: null,
       lastMessage: "adopted",
       hint: null,
@@ -208,6 +212,16 @@ export class Fleet {
   /** A line about an instance in the ledger (and the deploy's stream) that changes nothing. */
   note(inst: Instance, type: string, message: string, data?: Record<string, unknown>): void {
     this.o.ledger.record({ type, releaseId: inst.releaseId, instanceId: inst.id, message: `${inst.id} ${message}`, data });
+  }
+
+  /**
+   * From now on a crash or failed liveness of the release's instances is
+   * restarted with backoff (the serving release, and a new release once a
+   * rollout has moved all traffic to it). Before that, a new instance that
+   * fails fails its rollout instead.
+   */
+  supervise(releaseId: number): void {
+    for (const i of this.ofRelease(releaseId)) i.restart = true;
   }
 
   /** Sets whether instances may receive traffic, then updates the router. */
@@ -346,6 +360,7 @@ export class Fleet {
       if (stillRunning) void this.o.platform.stop(inst.id);
       return;
     }
+    inst.lastFailure = { at: this.o.clock.now(), reason };
     const delay = restartDelay(inst.restarts);
     this.transition(inst, "restarting", `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
     this.syncRoutes();

@@ -17,6 +17,7 @@ import { runBlueGreen } from "../rollout/blue-green.js";
 import { runCanary } from "../rollout/canary.js";
 import { RolloutControl, type ControlState } from "../rollout/control.js";
 import { converge } from "../rollout/rolling.js";
+import { awaitReleaseHealthy, readyCount } from "../rollout/release-health.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
 import type { Fleet, Instance } from "./fleet.js";
 import { Journal } from "./journal.js";
@@ -61,6 +62,8 @@ export interface RolloutResult {
   durationMs: number;
   /** How a rollback moved traffic: "switch" (standby instances, no process start) or "rolling". */
   via?: "switch" | "rolling";
+  /** Instances of the release ready when the rollout ended: always all of them (`ready` = `replicas`). */
+  instances: { ready: number; replicas: number };
 }
 
 /** The rollout in progress, as status and the promote/abort/pause/resume commands see it. */
@@ -290,7 +293,7 @@ export class Rollouts {
     try {
       await this.o.prepareRouter(config);
       await this.converge(current, config);
-      this.supervise(current.id);
+      this.o.fleet.supervise(current.id);
       this.o.ledger.endRollout(rollout.id, "succeeded");
     } catch (err) {
       this.o.ledger.endRollout(rollout.id, "failed", (err as Error).message);
@@ -382,6 +385,8 @@ export class Rollouts {
       `${kind} to release ${target.id} (${target.version}) started by ${holder} (${strategy})${previous ? `, replacing release ${previous.id} (${previous.version})` : ""}`,
     );
     if (requested !== strategy) journal.line("rollout", `no stable release to compare with: the first release goes out ${strategy}`);
+    // Swarm's deploy returns once every task is ready; the fleet's release is checked by the last step below.
+    let ready = { ready: config.app.replicas, replicas: config.app.replicas };
     try {
       await this.o.prepareRouter(config);
       const pre = await hook({ target, stable: previous, strategy, config, journal }, "preDeploy");
@@ -414,6 +419,7 @@ export class Rollouts {
         });
         await (strategy === "canary" ? runCanary(ctx) : runBlueGreen(ctx));
       }
+      if (config.platform !== "swarm") ready = await this.awaitHealthy(target, config, control, journal);
     } catch (err) {
       await this.undo(journal, rollout.id, target, previous, control.ended ?? err);
     } finally {
@@ -435,15 +441,15 @@ export class Rollouts {
       // Disk full at the very end: the new release serves (the old one is gone by now in a rolling
       // deploy, and starting it again would need the disk too), so it keeps serving; its activation is
       // recorded as soon as space frees. A daemon killed before then comes back to the recorded release.
-      this.supervise(target.id);
+      this.o.fleet.supervise(target.id);
       this.deferRecord(rollout.id, activate);
       const fault = resourceError(err, this.o.paths.dir, [
         `release ${target.id} (${target.version}) serves, but the ledger could not record it yet: it will be, once space is freed`,
       ]);
       throw fault ?? err;
     }
-    this.supervise(target.id);
-    journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live`);
+    this.o.fleet.supervise(target.id);
+    journal.event("rollout.succeeded", `release ${target.id} (${target.version}) is live: ${readyCount(ready)}`);
     await hook({ target, stable: previous, strategy, config, journal }, kind === "rollback" ? "postRollback" : "postDeploy");
     await this.prune(config.retain);
     return {
@@ -452,7 +458,29 @@ export class Rollouts {
       previous: previous ? ref(previous) : null,
       strategy,
       durationMs: clock.now() - started,
+      instances: ready,
     };
+  }
+
+  /**
+   * The last step of a rollout: it succeeds only when every instance of the
+   * release it leaves serving is ready. The target's instances are
+   * supervised by now, so one that failed after the traffic moved is being
+   * restarted; the rollout waits for it up to progressDeadline, then fails
+   * (degraded) and is undone like any failure.
+   */
+  private async awaitHealthy(target: Release, config: Config, control: RolloutControl, journal: Journal) {
+    control.set({ phase: "finishing" });
+    this.o.fleet.supervise(target.id);
+    return awaitReleaseHealthy({
+      fleet: this.o.fleet,
+      clock: this.o.clock,
+      releaseId: target.id,
+      replicas: config.app.replicas,
+      deadline: config.progressDeadline,
+      signal: control.signal,
+      onWait: (message) => journal.line("rollout", message),
+    });
   }
 
   /**
@@ -483,7 +511,7 @@ export class Rollouts {
     } else if (previous && previous.id !== target.id && kind !== "interrupted") {
       try {
         await this.converge(previous, releaseConfig(previous));
-        this.supervise(previous.id);
+        this.o.fleet.supervise(previous.id);
         note = `release ${previous.id} (${previous.version}) still serves`;
       } catch (again) {
         note = `restoring release ${previous.id} also failed: ${(again as Error).message}`;
@@ -539,7 +567,7 @@ export class Rollouts {
       ledger.activate(target.id);
       ledger.endRollout(rollout.id, "succeeded");
     });
-    this.supervise(target.id);
+    this.o.fleet.supervise(target.id);
     const durationMs = clock.now() - started;
     journal.event(
       "rollout.rolled-back",
@@ -548,7 +576,16 @@ export class Rollouts {
     // The release we left drains and stops in the background; the command returns now.
     void Promise.all(fleet.ofRelease(current.id).map((i) => fleet.retire(i, `rolled back to release ${target.id}`)));
     void hook({ target, stable: current, strategy: "switch", config: target.config, journal }, "postRollback");
-    return { rolloutId: rollout.id, release: ref(target), previous: ref(current), strategy: "switch", durationMs, via: "switch" };
+    const ready = fleet.ofRelease(target.id).filter((i) => i.state === "ready").length;
+    return {
+      rolloutId: rollout.id,
+      release: ref(target),
+      previous: ref(current),
+      strategy: "switch",
+      durationMs,
+      via: "switch",
+      instances: { ready, replicas: target.config.app.replicas },
+    };
   }
 
   private keepStandby(release: Release, ms: number): void {
@@ -584,11 +621,6 @@ export class Rollouts {
     this.seq.set(release.id, next);
     // The release's own log limits (the platform's defaults come from the release current when the daemon started).
     return this.o.fleet.launch({ ...instanceSpec(release, config, next), logs: config.logs }, config.health, opts);
-  }
-
-  /** Instances of the serving release are restarted when they crash. */
-  private supervise(releaseId: number): void {
-    for (const i of this.o.fleet.ofRelease(releaseId)) i.restart = true;
   }
 
   /**

@@ -15,6 +15,8 @@ export interface InstanceStatus {
   state: string;
   inRotation: boolean;
   restarts: number;
+  /** The failure behind the last supervised restart. */
+  lastFailure: { at: number; reason: string } | null;
   health: string;
 }
 
@@ -45,7 +47,8 @@ export interface RolloutStatus {
 
 export interface DaemonStatus {
   daemon: { pid: number; startedAt: number };
-  current: { id: number; version: string; activatedAt: number | null } | null;
+  /** `replicas`: the size of the current release (`app.replicas`); `instances` shows how many are ready. */
+  current: { id: number; version: string; activatedAt: number | null; replicas: number } | null;
   rollout: RolloutStatus | null;
   standby: { release: number; version: string; until: number } | null;
   lock: LockInfo | null;
@@ -79,7 +82,9 @@ export function daemonStatus(s: {
   const standby = s.rollouts.standby;
   return {
     daemon: { pid: s.pid, startedAt: s.startedAt },
-    current: current ? { id: current.id, version: current.version, activatedAt: current.activatedAt } : null,
+    current: current
+      ? { id: current.id, version: current.version, activatedAt: current.activatedAt, replicas: current.config.app.replicas }
+      : null,
     rollout: running
       ? {
           id: running.id,
@@ -119,6 +124,7 @@ export function daemonStatus(s: {
       state: i.state,
       inRotation: i.inRotation && i.state === "ready",
       restarts: i.restarts,
+      lastFailure: i.lastFailure,
       health: s.fleet.describe(i),
     })),
     traffic: s.router

@@ -66,7 +66,10 @@ export function strategyRuntime(o: RuntimeOptions): StrategyContext {
       await waitReady(ctx, instances);
     },
     previewTargets: () => o.fleet.readyTargets(o.target.id),
-    switchToTarget: () => o.fleet.switchTo(o.target.id),
+    switchToTarget: () => {
+      o.fleet.switchTo(o.target.id);
+      o.fleet.supervise(o.target.id);
+    },
     settle: async () => {},
     startCanary: async (replicas) => {
       o.fleet.setSplit({ canaryRelease: o.target.id, weight: 0 });
@@ -195,6 +198,7 @@ async function finish(o: RuntimeOptions, ctx: StrategyContext): Promise<void> {
   while (live().length < o.config.app.replicas) await o.launch({ inRotation: true, restart: false });
   await waitReady(ctx, live());
   fleet.setSplit({ canaryRelease: o.target.id, weight: 100 });
+  fleet.supervise(o.target.id);
   o.control.set({ weight: 100 });
   const others = fleet.list().filter((i) => i.releaseId !== o.target.id);
   await Promise.all(others.map((i) => fleet.retire(i, `replaced by release ${o.target.id}`)));

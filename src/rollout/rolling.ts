@@ -27,6 +27,9 @@ const TICK = 200;
  * instances of the target release and nothing else: start new, wait until
  * ready for `minReady`, retire old (out of rotation, drain, stop). Throws a
  * RolloutFailure when a new instance fails or no progress is made in time.
+ * Once the plan is done the target's instances are supervised, so one that
+ * fails while the old ones drain is restarted (the rollout's last step,
+ * `awaitReleaseHealthy`, waits for it).
  */
 export async function converge(o: ConvergeOptions): Promise<void> {
   const retiring: Promise<void>[] = [];
@@ -50,7 +53,11 @@ export async function converge(o: ConvergeOptions): Promise<void> {
         newAvailable: available.length,
       };
       const step = planRolling({ replicas: o.replicas, maxSurge: o.rolling.maxSurge, maxUnavailable: o.rolling.maxUnavailable }, counts);
-      if (step.done) break;
+      if (step.done) {
+        // All traffic is on the target now: from here a failing instance is restarted, not a failed rollout.
+        o.fleet.supervise(o.releaseId);
+        break;
+      }
 
       const score = counts.newAvailable * 10_000 + fresh.filter((i) => i.state === "ready").length * 100 - counts.oldTotal;
       if (score !== lastScore) {

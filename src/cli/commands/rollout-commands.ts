@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { STRATEGY_TYPES, type StrategyType } from "../../config/types.js";
 import type { ProgressMessage } from "../../daemon/progress.js";
 import type { RolloutResult } from "../../daemon/rollouts.js";
+import { readyCount } from "../../rollout/release-health.js";
 import { SlipwayError } from "../../errors.js";
 import { ApiClient } from "../../control/api-client.js";
 import { ensureDaemon } from "../daemon-control.js";
@@ -75,7 +76,7 @@ export function registerRolloutCommands(program: Command): void {
           result.via === "switch"
             ? `by switching traffic in ${result.durationMs}ms, no process started`
             : `in ${(result.durationMs / 1000).toFixed(1)}s`;
-        console.log(`rolled back: release ${result.release.id} (${result.release.version}) is live ${how}${from}`);
+        console.log(`rolled back: release ${result.release.id} (${result.release.version}) is live ${how}${from}${ready(result)}`);
       }
     });
 }
@@ -96,8 +97,13 @@ function report(result: Outcome, g: GlobalOptions): void {
   }
   const prev = result.previous ? `, replacing release ${result.previous.id} (${result.previous.version})` : "";
   console.log(
-    `release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s (${result.strategy})${prev}`,
+    `release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s (${result.strategy})${prev}${ready(result)}`,
   );
+}
+
+/** ", all 2 instances ready". */
+function ready(result: RolloutResult): string {
+  return `, ${readyCount(result.instances)}`;
 }
 
 async function run(client: ApiClient, path: string, body: object, title: string, g: GlobalOptions): Promise<Outcome> {
