@@ -44,7 +44,7 @@ env:
   MANIFEST_IMAGE: ${stack.image}
 jobs:
   test:
-    name: ${stack.tests ? "lint, type check, test" : "lint, type check (the project has no tests yet: add a Test step with them)"}
+    name: ${stack.tests ? "lint, type check, test" : "lint, type check (no tests yet; add a Test step with them)"}
     runs-on: ${RUNNER}
     timeout-minutes: 20
     steps:

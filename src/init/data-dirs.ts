@@ -23,7 +23,8 @@ export interface DataDirs {
  * `data/` and `uploads/` when they exist or the code names them (`"./data"`,
  * `"uploads/"`), and Flask's `instance/` (when it exists, the code uses
  * `instance_path`/`instance_relative_config`, or a relative `sqlite:///`
- * URL, which Flask-SQLAlchemy puts there). A SQLite file at the root or
+ * URL, which Flask-SQLAlchemy puts there). A bare file name in code
+ * (`"app.db"`) says nothing about its folder and is ignored. A SQLite file at the root or
  * beside source code is not shared (a volume mounts a whole folder): a note
  * says to move it into `data/`.
  *
@@ -53,8 +54,10 @@ export function findDataDirs(project: ProjectDir, language: LanguageFacts | unde
     for (const m of text.matchAll(/["'`](sqlite:\/\/\/)?(?:\.\/)?([\w-][\w./-]*\.(?:db|sqlite3?))["'`]/g)) {
       const path = m[2] ?? "";
       if (path.includes("..") || path.includes("//")) continue;
-      if (m[1] && flask) add("instance", `Flask-SQLAlchemy's ${m[0]} in ${file} (relative to instance/)`);
-      else sqliteAt(path, `SQLite file ${path} named in ${file}`);
+      const instance = flask && (m[1] || (!path.includes("/") && /\binstance_path\b/.test(text)));
+      if (instance) add("instance", `${m[0]} in ${file}, in Flask's instance folder`);
+      // A bare file name is usually joined to some folder in code: only one with its folder says where it is.
+      else if (path.includes("/")) sqliteAt(path, `SQLite file ${path} named in ${file}`);
     }
     for (const m of text.matchAll(/["'`](\.\/)?(data|uploads)(\/[\w./-]*)?["'`]/g)) {
       if (m[2] === "data" && !m[1] && !m[3]) continue; // a bare "data" is an event name or a key, not a path

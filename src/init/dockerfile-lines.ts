@@ -29,8 +29,9 @@ export function pid1Comment(stack: Stack, who: string): string {
   const first = `# ${who} and receives SIGTERM directly`;
   if (stack.sigterm) return `${first}; ${stack.sigterm} shuts it down gracefully.\n`;
   if (stack.language?.language === "go")
-    return `${first}. No signal.Notify handler was found: it exits at once, cutting in-flight requests.\n`;
-  return `${first}. No SIGTERM handler was found in the source, and PID 1 ignores
-# signals it does not handle: a stop waits for the shutdown timeout, then kills it. Add a handler.
+    return `${first}.\n# No signal.Notify handler was found: it exits at once, cutting in-flight requests.\n`;
+  return `${first}.
+# No SIGTERM handler was found in the source, and PID 1 ignores signals it does not handle:
+# a stop waits for the shutdown timeout, then kills it. Add a handler for a graceful, quick stop.
 `;
 }

@@ -25,7 +25,7 @@ ${stack.shared.length > 0 ? sharedSection(stack) : ""}
 ## Deploy
 
 - **CI** (\`${WORKFLOW_PATH}\`): every push to \`main\` is linted, type-checked
-  and tested, built into \`ghcr.io/<owner>/<repo>:<commit>\`, deployed to
+  ${stack.tests ? "and tested" : "(not tested: the project has no tests yet)"}, built into \`ghcr.io/<owner>/<repo>:<commit>\`, deployed to
   staging, smoke-tested, then deployed to production once approved in the
   \`production\` environment.
 - **Kubernetes by hand**: \`kubectl apply -k ${K8S_DIR} --namespace ${name}\`

@@ -32,8 +32,7 @@ app:
   replicas: 2
   resources: { cpus: 1, memory: 512MB }
 ${shutdownComment(stack)}  shutdown: { signal: SIGTERM, timeout: 30s }
-${sharedLines(stack)}
-health:
+${sharedLines(stack)}health:
   # Gates the other probes while the app starts (up to 60 s).
   startup: { http: ${liveness}, interval: 1s, failureThreshold: 60 }
   # Decides whether an instance gets traffic; a deploy waits for new instances to be ready.
