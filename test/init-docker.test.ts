@@ -9,8 +9,8 @@ import { writePlan } from "../src/init/write.js";
 import { demultiplex } from "../src/platform/docker/container-logs.js";
 import { buildImage } from "../src/platform/docker/image-builder.js";
 import { startLoad } from "../src/load/load-generator.js";
-import { builtLayers, dockerGate, removeAppImages, removeImages } from "./support/docker.js";
-import { cleanupProjects, makeProject, nodeNpm } from "./support/init-projects.js";
+import { builtLayers, dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppImages, removeImages } from "./support/docker.js";
+import { cleanupProjects, makeProject, nodeNpm, pythonFlaskFactory } from "./support/init-projects.js";
 import { ensureNodeNpmImage, NODE_NPM_IMAGE } from "./support/node-npm-image.js";
 import { freePort, runCli, waitFor } from "./support/project.js";
 
@@ -120,5 +120,89 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
       await runCli(dir, ["down"]);
       await removeAppImages(docker, stack.name);
     }
+  }, 240_000);
+});
+
+// The Python Dockerfile init writes for a Flask app keeping SQLite in instance/: its final stage's data
+// folder must be writable by the image's user, also once a named volume is mounted there (as Slipway's
+// docker platform does for app.shared). No python image or package index here: both stages start FROM a
+// local busybox image and the virtualenv step becomes an empty /opt/venv; every line of the final stage
+// after FROM (COPY, the RUN that creates and chowns the folder, USER) is built as written.
+describe.skipIf(!gate.run)("slipway init: the Python image's user can write the app's data folder (real engine)", () => {
+  const docker = gate.docker as Dockerode;
+  const tools = `slipway-test/init-busybox-${RUN}:1`;
+  const tag = `slipway-test/init-python-${RUN}:1`;
+  const volume = `slipway-init-instance-${RUN}`;
+  const layers: string[] = [];
+  const containers: Dockerode.Container[] = [];
+
+  afterAll(async () => {
+    for (const c of containers) await c.remove({ force: true }).catch(() => undefined);
+    await docker
+      .getVolume(volume)
+      .remove()
+      .catch(() => undefined);
+    await removeImages(docker, [tag, tools]);
+    await removeImages(docker, layers.reverse());
+    cleanupProjects();
+  });
+
+  async function build(context: string, t: string): Promise<void> {
+    const lines: string[] = [];
+    try {
+      await buildImage(docker, { context, tag: t, labels: {}, onLine: (l) => lines.push(l) });
+    } finally {
+      layers.push(...builtLayers(lines));
+    }
+  }
+
+  /** Runs `script` in a container of the image, as its user, and returns its output once it exits. */
+  async function run(script: string, mounts: Dockerode.MountConfig = []): Promise<string> {
+    const container = await docker.createContainer({
+      Image: tag,
+      Cmd: ["sh", "-c", script],
+      Healthcheck: { Test: ["NONE"] },
+      HostConfig: { Mounts: mounts },
+    });
+    containers.push(container);
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const output = demultiplex((await container.logs({ stdout: true, stderr: true })) as Buffer).trim();
+    expect(StatusCode, output).toBe(0);
+    return output;
+  }
+
+  it("instance/ is in app.shared, created and owned by uid 10001, writable with and without a named volume", async () => {
+    await ensureNodeBaseImage(docker);
+    const base = makeProject({ Dockerfile: `FROM ${NODE_BASE_IMAGE}\nRUN ["/bin/busybox", "--install", "-s", "/usr/local/bin"]\n` });
+    await build(base, tools);
+
+    const dir = makeProject({ ...pythonFlaskFactory, "instance/seed.txt": "seeded\n" });
+    const stack = detectStack(dir, { strategy: "rolling" });
+    expect(stack.shared).toEqual(["instance"]);
+    writePlan(dir, planInit(stack, "rolling", projectDir(dir)).files, { force: false, dryRun: false });
+    const lines = readFileSync(join(dir, "Dockerfile"), "utf8").split("\n");
+    const venv = lines.findIndex((l) => l.startsWith("RUN python -m venv"));
+    let end = venv;
+    while (lines[end]?.endsWith("\\")) end += 1;
+    lines.splice(venv, end - venv + 1, "RUN mkdir -p /opt/venv");
+    const rewritten = lines.join("\n").replace(/^FROM python:\S+ AS (\w+)$/gm, `FROM ${tools} AS $1`);
+    expect(rewritten.match(/^FROM .*/gm)).toEqual([`FROM ${tools} AS build`, `FROM ${tools} AS runtime`]);
+    expect(rewritten).toMatch(/^RUN mkdir -p instance && chown -R 10001:10001 instance\n(#.*\n)*USER 10001:10001$/m);
+    writeFileSync(join(dir, "Dockerfile"), rewritten);
+    await build(dir, tag);
+    expect((await docker.getImage(tag).inspect()).Config.User).toBe("10001:10001");
+
+    const write =
+      "id -u; cat instance/seed.txt; echo written >> instance/seed.txt; echo db > instance/flaskr.sqlite; cat instance/seed.txt";
+    expect(await run(write)).toBe("10001\nseeded\nseeded\nwritten");
+    // The source stays read-only to the app.
+    expect(await run("touch flaskr/x.py 2>/dev/null && echo writable || echo read-only")).toBe("read-only");
+
+    await docker.createVolume({ Name: volume });
+    const mounts = [{ Type: "volume" as const, Source: volume, Target: "/app/instance" }];
+    expect(await run(write, mounts)).toBe("10001\nseeded\nseeded\nwritten");
+    // A second container (the next release) sees what the first one wrote.
+    expect(await run("cat instance/seed.txt instance/flaskr.sqlite", mounts)).toBe("seeded\nwritten\ndb");
   }, 240_000);
 });

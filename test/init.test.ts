@@ -273,6 +273,8 @@ const STACKS: [string, Files, Partial<InitOptions>][] = [
   ["Go", projects.goService, {}],
   ["Python, pip, FastAPI", projects.pythonFastapi, {}],
   ["Python, poetry, Flask", projects.pythonFlaskPoetry, {}],
+  ["Node, start script running a node_modules/.bin server with $PORT", projects.nodeBinStart, {}],
+  ["Python, FastAPI app factory", projects.pythonFastapiFactory, {}],
   ["existing Dockerfile (Node)", projects.existingDockerfile, {}],
   ["existing Dockerfile only", projects.dockerfileOnly, {}],
 ];
@@ -500,5 +502,262 @@ describe("slipway init (built CLI)", () => {
     const r = await slipway(dir, "init", "--port", "0");
     expect(r).toEqual({ code: 2, stdout: "", stderr: "error: --port 0: not a port\nhint: use a number from 1 to 65535\n" });
     expect(listing(dir)).toEqual(before);
+  });
+});
+
+/** The words of the generated Dockerfile's CMD (JSON form). */
+function cmdOf(dir: string): string[] {
+  const line = /^CMD (\[.*\])$/m.exec(readFileSync(join(dir, "Dockerfile"), "utf8"))?.[1];
+  return JSON.parse(line ?? "[]") as string[];
+}
+
+/** Files a command names (a word with a source extension, `$VAR` words aside), each relative to the project. */
+function filesNamed(command: readonly string[]): string[] {
+  return command.flatMap((w) => w.split(/\s+/)).filter((w) => /^[\w./-]+\.(c|m)?[jt]s$|^[\w./-]+\.py$/.test(w));
+}
+
+describe("init on real projects (issue 11)", () => {
+  const npmInitMain = pkg({ name: "x", main: "index.js", scripts: { test: 'echo "Error: no test specified" && exit 1' } });
+  it.each([
+    ["npm init -y's main (missing) with a start script: the script", projects.nodeNpmInitDefault, ["node", "src/server.js"], []],
+    [
+      "main missing, no start script: an entry file, with notes",
+      { "package.json": npmInitMain, "server.js": "" },
+      ["node", "server.js"],
+      [
+        'package.json "main" is index.js, which does not exist (npm init\'s default?): not used as the start command',
+        'start command guessed as "node server.js": check CMD in the Dockerfile',
+      ],
+    ],
+    [
+      "a start script naming a missing file: main instead",
+      { "package.json": pkg({ main: "app.js", scripts: { start: "node dist/app.js" } }), "app.js": "" },
+      ["node", "app.js"],
+      ['the start script "node dist/app.js" runs dist/app.js, which does not exist: not used as the start command'],
+    ],
+    [
+      "a start script running a built file: kept (the build stage makes it)",
+      { "package.json": pkg({ scripts: { build: "tsc", start: "node dist/app.js" } }), "src/app.ts": "" },
+      ["node", "dist/app.js"],
+      [],
+    ],
+    [
+      "a node_modules/.bin server with $PORT: sh -c exec, so $PORT expands and the app is PID 1",
+      projects.nodeBinStart,
+      ["sh", "-c", "exec rest-server --port $PORT data/db.json"],
+      [],
+    ],
+    [
+      "node with $PORT: sh -c exec too",
+      { "package.json": pkg({ scripts: { start: "node server.js --port $PORT" } }), "server.js": "" },
+      ["sh", "-c", "exec node server.js --port $PORT"],
+      [],
+    ],
+    [
+      "a compound start script: npm start, with a note on SIGTERM",
+      { "package.json": pkg({ scripts: { start: "node migrate.js && node server.js" } }), "migrate.js": "", "server.js": "" },
+      ["npm", "start"],
+      [
+        'the start script "node migrate.js && node server.js" is more than one command: the image runs "npm start", which does not pass SIGTERM on to the app (stops wait for the kill); make it one command for a graceful stop',
+      ],
+    ],
+    [
+      "a devDependency as the server: noted",
+      { "package.json": pkg({ scripts: { start: "nodemon server.js" }, devDependencies: { nodemon: "^3" } }), "server.js": "" },
+      ["sh", "-c", "exec nodemon server.js"],
+      ["the start script runs nodemon, a devDependency: the image installs production dependencies only, move it to dependencies"],
+    ],
+    [
+      "nothing to start: npm start, and a note (never a file that does not exist)",
+      { "package.json": npmInitMain },
+      ["npm", "start"],
+      [
+        'package.json "main" is index.js, which does not exist (npm init\'s default?): not used as the start command',
+        'no start command found (no "start" script, no existing "main", none of server.js, index.js, app.js, main.js, src/server.js, src/index.js, src/app.js, src/main.js): add a "start" script to package.json; the image runs it',
+      ],
+    ],
+  ] as const)("Node start command: %s", (_name, files, start, startNotes) => {
+    const stack = detect(files);
+    expect((stack.language as NodeFacts).start).toEqual(start);
+    const notes = stack.notes.filter((n) => /start|main/.test(n));
+    expect(notes).toEqual(startNotes);
+    const dir = init(files);
+    expect(cmdOf(dir)).toEqual(start);
+    for (const file of filesNamed(start)) expect(existsSync(join(dir, file)) || file.startsWith("dist/"), file).toBe(true);
+    const dockerfile = readFileSync(join(dir, "Dockerfile"), "utf8");
+    expect(dockerfile.includes("PATH=/app/node_modules/.bin:$PATH")).toBe(start[0] === "sh" && !start[2]?.startsWith("exec node "));
+  });
+
+  it.each([
+    [
+      "Flask factory in a package (the Flask tutorial)",
+      projects.pythonFlaskFactory,
+      ["gunicorn", "--access-logfile", "-", "flaskr:create_app()"],
+    ],
+    [
+      "Flask factory in app.py",
+      {
+        "requirements.txt": "flask\n",
+        "app.py": "from flask import Flask\n\ndef create_app():\n    app = Flask(__name__)\n    return app\n",
+      },
+      ["gunicorn", "--access-logfile", "-", "app:create_app()"],
+    ],
+    [
+      "an app built by the factory at module level wins",
+      {
+        "requirements.txt": "flask\n",
+        "app/__init__.py": "def create_app():\n    return Flask(__name__)\n",
+        "wsgi.py": "from app import create_app\n\napp = create_app()\n",
+      },
+      ["gunicorn", "--access-logfile", "-", "wsgi:app"],
+    ],
+    [
+      "FastAPI factory: uvicorn --factory",
+      projects.pythonFastapiFactory,
+      ["sh", "-c", 'exec uvicorn --factory main:create_app --host 0.0.0.0 --port "$PORT" --proxy-headers'],
+    ],
+  ] as const)("Python app factory: %s", (_name, files, start) => {
+    const stack = detect(files);
+    expect((stack.language as PythonFacts).start).toEqual(start);
+    expect(stack.notes.filter((n) => n.includes("create_app"))).toEqual([]);
+    expect(cmdOf(init(files))).toEqual(start);
+  });
+
+  const workflow = (dir: string) => parseAllDocuments(readFileSync(join(dir, ".github/workflows/ci-cd.yml"), "utf8"))[0]?.toJS();
+  const testSteps = (dir: string): string[] =>
+    workflow(dir)
+      .jobs.test.steps.filter((s: { name: string }) => /test/i.test(s.name))
+      .map((s: { run?: string; name: string }) => s.run ?? s.name);
+  it.each([
+    ["Node, npm init's placeholder test", projects.nodeNpmInitDefault, undefined, 'a "test" script in package.json'],
+    ["Node, a test script", projects.nodeNpm, "npm test", undefined],
+    ["Python, no tests", projects.pythonFlaskFactory, undefined, "tests/, test_*.py or *_test.py files, or pytest configuration"],
+    ["Python, tests/", projects.pythonFastapi, "pytest --junitxml=test-results.xml", undefined],
+    [
+      "Python, a test_*.py file",
+      { "requirements.txt": "flask\n", "app.py": "", "test_app.py": "" },
+      "pytest --junitxml=test-results.xml",
+      undefined,
+    ],
+    [
+      "Python, pytest configuration",
+      { "pyproject.toml": "[project]\nname = 'x'\n\n[tool.pytest.ini_options]\ntestpaths = ['checks']\n" },
+      "pytest --junitxml=test-results.xml",
+      undefined,
+    ],
+    ["Go, no *_test.go", projects.goNoTests, undefined, "*_test.go files"],
+    ["Go, *_test.go", projects.goService, "go test -race ./...", undefined],
+    [
+      "a Dockerfile alone, no Makefile test target",
+      { Dockerfile: projects.dockerfileOnly["Dockerfile"] ?? "" },
+      undefined,
+      "a Makefile test target",
+    ],
+    ["a Dockerfile alone, a Makefile test target", projects.dockerfileOnly, "make test", undefined],
+  ] as const)("CI test step only when there are tests: %s", (_name, files, run, missing) => {
+    const dir = init(files);
+    const stack = detectStack(dir, ROLLING);
+    expect(testSteps(dir)).toEqual(run ? [run, ...(run.startsWith("pytest") ? ["Upload the test report"] : [])] : []);
+    const note = stack.notes.find((n) => n.startsWith("no tests found"));
+    if (missing) expect(note).toContain(missing);
+    else expect(note).toBeUndefined();
+    const install = workflow(dir).jobs.test.steps.find((s: { name: string }) => s.name === "Install dependencies")?.run ?? "";
+    if (stack.language?.language === "python" && !run) expect(install).not.toContain("pytest"); // no tests: pytest is not installed either
+  });
+
+  it("projects without tests: init's output trips only the audit's own no-tests findings", () => {
+    for (const files of [projects.nodeNpmInitDefault, projects.pythonFlaskFactory, projects.goNoTests]) {
+      const report = runAudit(init(files));
+      const serious = report.findings.filter((f) => ruleById(f.rule).severity !== "info").map((f) => f.rule);
+      expect(serious.length).toBeGreaterThan(0);
+      expect(serious.filter((r) => r !== "SW3001" && r !== "SW7002")).toEqual([]);
+    }
+  });
+
+  it("RUNBOOK.md names each health path once", () => {
+    const runbook = (files: Files) => readFileSync(join(init(files), "RUNBOOK.md"), "utf8");
+    const same = runbook(projects.nodeNpmInitDefault);
+    expect(same.match(/curl -fsS http:\/\/HOST\/healthz/g)).toHaveLength(1);
+    expect(same).toContain("- Health: `curl -fsS http://HOST/healthz`.\n");
+    expect(same).toContain("answers `GET /healthz` while it is alive and can serve traffic (liveness and readiness)");
+    expect(same).toContain("(not tested: the project has no tests yet)");
+    expect(runbook(projects.nodeNpm)).toContain("- Health: `curl -fsS http://HOST/healthz` and `curl -fsS http://HOST/readyz`.\n");
+  });
+
+  it.each([
+    ["Node with process.on('SIGTERM')", projects.nodeNpm, "process.on('SIGTERM') in server.js", /shuts it down gracefully/],
+    [
+      "Node without a handler",
+      projects.nodeNpmInitDefault,
+      undefined,
+      /No SIGTERM handler was found in the source, and PID 1 ignores signals/,
+    ],
+    [
+      "Node importing slipway/health",
+      { "package.json": pkg({ main: "server.js" }), "server.js": 'import { createHealth } from "slipway/health";\n' },
+      "slipway/health in server.js",
+      /shuts it down gracefully/,
+    ],
+    ["Go with signal.NotifyContext", projects.goNoTests, "signal.Notify in main.go", /shuts it down gracefully/],
+    ["Go without", projects.goService, undefined, /No signal.Notify handler was found: it exits at once/],
+    ["gunicorn", projects.pythonFlaskFactory, "gunicorn", /It is PID 1 and\n# handles SIGTERM: workers finish their requests/],
+    ["uvicorn", projects.pythonFastapi, "uvicorn", /exec makes uvicorn PID 1 so it receives SIGTERM\n# \(it stops accepting/],
+    ["plain python without a handler", { "requirements.txt": "", "main.py": "print('hi')\n" }, undefined, /No SIGTERM handler was found/],
+    [
+      "plain python with one",
+      { "requirements.txt": "", "main.py": "import signal\nsignal.signal(signal.SIGTERM, stop)\n" },
+      "a SIGTERM handler in main.py",
+      /shuts it down gracefully/,
+    ],
+  ] as const)("the Dockerfile promises a graceful stop only when something handles SIGTERM: %s", (_name, files, sigterm, comment) => {
+    const stack = detect(files);
+    expect(stack.sigterm).toBe(sigterm);
+    const dir = init(files);
+    const dockerfile = readFileSync(join(dir, "Dockerfile"), "utf8");
+    const config = readFileSync(join(dir, "slipway.yaml"), "utf8");
+    expect(dockerfile).toMatch(comment);
+    if (sigterm) return void expect(config).toContain(`# SIGTERM first (${sigterm} handles it: in-flight requests finish)`);
+    expect(dockerfile).not.toMatch(/graceful shutdown|gracefully|finish(es)? in-flight/);
+    expect(config).toContain("No SIGTERM handler was found in the app");
+    expect(stack.notes.some((n) => n.startsWith("no SIGTERM handler found"))).toBe(true);
+  });
+
+  it.each([
+    ["a data/ folder (npm init project)", projects.nodeNpmInitDefault, ["data"], 1000],
+    ["a data file named by the start script's folder", projects.nodeBinStart, ["data"], 1000],
+    ["Flask's instance/ (instance_relative_config, instance_path)", projects.pythonFlaskFactory, ["instance"], 10001],
+    [
+      "Flask-SQLAlchemy's relative sqlite:/// URL",
+      { "requirements.txt": "flask\n", "app.py": 'app = Flask(__name__)\napp.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///shop.db"\n' },
+      ["instance"],
+      10001,
+    ],
+    [
+      "a SQLite file in a folder, and uploads/ named in the code",
+      { "package.json": pkg({ main: "server.js" }), "server.js": 'const dest = "./uploads";\nreq.on("data", f);\n', "var/app.sqlite3": "" },
+      ["uploads", "var"],
+      1000,
+    ],
+    ["a SQLite file in data/ for Go", projects.goNoTests, ["data"], 10001],
+    ["nothing written: no data, no RUN", projects.nodeNpm, [], 1000],
+  ] as const)("data the app writes goes to app.shared, owned by the image's user: %s", (_name, files, shared, uid) => {
+    const dir = init(files);
+    expect(detectStack(dir, ROLLING).shared).toEqual(shared);
+    const { config } = loadConfig({ cwd: dir });
+    expect(config.app.shared).toEqual(shared);
+    const dockerfile = readFileSync(join(dir, "Dockerfile"), "utf8");
+    const run = `RUN mkdir -p ${shared.join(" ")} && chown -R ${uid}:${uid} ${shared.join(" ")}`;
+    if (shared.length === 0) return void expect(dockerfile).not.toContain("RUN mkdir -p");
+    expect(dockerfile.indexOf(run)).toBeGreaterThan(dockerfile.lastIndexOf("COPY "));
+    expect(dockerfile.indexOf(run)).toBeLessThan(dockerfile.indexOf(`USER ${uid}:${uid}`));
+    expect(readFileSync(join(dir, "RUNBOOK.md"), "utf8")).toContain("## Data\n");
+  });
+
+  it("a SQLite file at the project root (Django's db.sqlite3) is not shared: a note says to move it into data/", () => {
+    const stack = detect({ "requirements.txt": "django==5.1.4\n", "manage.py": "", "db.sqlite3": "" });
+    expect(stack.shared).toEqual([]);
+    expect(stack.notes).toContain(
+      "db.sqlite3 is a SQLite file at the project root: not shared across releases (a volume mounts a folder, and SQLite writes its journal beside the file); move it into data/ and it will be",
+    );
   });
 });

@@ -17,7 +17,8 @@ export interface CiSteps {
   setup: Step[];
   lint: Step;
   typecheck: Step;
-  test: Step;
+  /** Absent when the project has no tests (init notes it instead). */
+  test?: Step;
   /** Steps after the tests (e.g. uploading their report, even when they fail). */
   after?: Step[];
 }
@@ -29,16 +30,24 @@ const SETUP_BUN = "oven-sh/setup-bun@v2";
 
 /**
  * The test job's steps for the stack's language; `make lint|typecheck|test`
- * when an existing Dockerfile is all init could detect.
+ * when an existing Dockerfile is all init could detect. No test step (nor
+ * its report upload) when the project has no tests: a step that fails on
+ * every push until someone writes one teaches people to ignore CI.
  *
  * @example
  * ciSteps(stack).test; // { name: "Test", run: "npm test" }
  */
 export function ciSteps(stack: Stack): CiSteps {
+  const steps = languageSteps(stack);
+  if (stack.tests) return steps;
+  return { setup: steps.setup, lint: steps.lint, typecheck: steps.typecheck };
+}
+
+function languageSteps(stack: Stack): CiSteps {
   const language = stack.language;
   if (language?.language === "node") return nodeSteps(language);
   if (language?.language === "go") return goSteps(language);
-  if (language?.language === "python") return pythonSteps(language);
+  if (language?.language === "python") return pythonSteps(language, stack.tests !== undefined);
   return {
     setup: [],
     lint: { name: "Lint", run: "make lint" },
@@ -82,7 +91,7 @@ function goSteps(go: GoFacts): CiSteps {
   };
 }
 
-function pythonSteps(py: PythonFacts): CiSteps {
+function pythonSteps(py: PythonFacts, tests: boolean): CiSteps {
   const dev = py.devRequirements ? ` -r ${py.devRequirements}` : "";
   const install: Record<PythonFacts["manager"], string> = {
     pip: `pip install -r requirements.txt${dev}`,
@@ -91,7 +100,8 @@ function pythonSteps(py: PythonFacts): CiSteps {
     uv: `pip install ${PYTHON_TOOLS.uv}\nuv export --frozen --no-hashes --no-emit-project -o /tmp/requirements.txt\npip install -r /tmp/requirements.txt`,
     pyproject: `pip install -e .${dev}`,
   };
-  const tools = py.ciTools.length > 0 ? `\npip install ${py.ciTools.join(" ")}` : "";
+  const ciTools = tests ? py.ciTools : py.ciTools.filter((t) => !t.startsWith("pytest"));
+  const tools = ciTools.length > 0 ? `\npip install ${ciTools.join(" ")}` : "";
   return {
     setup: [
       { name: "Set up Python", uses: "actions/setup-python@v5", with: { "python-version": py.pythonVersion, ...pipCache(py) } },

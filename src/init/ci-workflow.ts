@@ -24,7 +24,7 @@ export function ciWorkflow(stack: Stack): string {
   const steps = ciSteps(stack);
   const health = [...new Set([stack.health.liveness, stack.health.readiness])].join(" ");
   return `# CI/CD for ${stack.name}, written by \`slipway init\` (see docs/init.md).
-# Pull requests: lint, type check, test, build the image.
+# Pull requests: lint, type check${stack.tests ? ", test" : ""}, build the image.
 # main: the same, then push the image, deploy it to staging, smoke-test staging, and deploy to
 # production. Setup in GitHub (Settings > Environments): "staging" and "production" each with a
 # KUBE_CONFIG secret (a kubeconfig allowed to deploy to its namespace); STAGING_URL (a variable of
@@ -44,14 +44,14 @@ env:
   MANIFEST_IMAGE: ${stack.image}
 jobs:
   test:
-    name: lint, type check, test
+    name: ${stack.tests ? "lint, type check, test" : "lint, type check (no tests yet; add a Test step with them)"}
     runs-on: ${RUNNER}
     timeout-minutes: 20
     steps:
-${renderSteps([CHECKOUT, ...steps.setup, steps.lint, steps.typecheck, steps.test, ...(steps.after ?? [])])}
+${renderSteps([CHECKOUT, ...steps.setup, steps.lint, steps.typecheck, ...(steps.test ? [steps.test] : []), ...(steps.after ?? [])])}
   build:
     name: build image
-    # Only code that passed the tests is built (and pushed).
+    # Only code that passed the checks is built (and pushed).
     needs: [test]
     runs-on: ${RUNNER}
     timeout-minutes: 20

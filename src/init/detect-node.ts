@@ -85,12 +85,14 @@ export function detectNode(project: ProjectDir, signals: string[], notes: string
   if (typescript) signals.push(`TypeScript (${"typescript" in deps ? "dependency typescript" : "tsconfig.json"})`);
   const build = typeof scripts["build"] === "string" ? { outDir: outDirOf(project, framework) } : undefined;
   if (build) signals.push(`build: the build script, output in ${build.outDir}/`);
-  const start = startCommand(project, pkg, framework, build?.outDir, packageManager === "bun" ? "bun" : "node", notes);
+  const { start, binOnPath } = startCommand(project, pkg, framework, build?.outDir, packageManager === "bun" ? "bun" : "node", notes);
   signals.push(`start: ${start.join(" ")}`);
+  const bin = binOnPath ? /^exec (\S+)/.exec(start[2] ?? "")?.[1] : undefined;
+  if (bin && bin in (pkg.devDependencies ?? {}) && !(bin in (pkg.dependencies ?? {})))
+    notes.push(`the start script runs ${bin}, a devDependency: the image installs production dependencies only, move it to dependencies`);
   const has = (name: string): boolean => typeof scripts[name] === "string";
   const test = has("test") && !PLACEHOLDER_TEST.test(String(scripts["test"]));
   const typecheck = ["typecheck", "type-check"].find(has);
-  if (!test) notes.push('package.json has no test script: CI runs the "test" script, add one');
   const extraManifests = [
     ...(packageManager === "pnpm" ? ["pnpm-workspace.yaml"] : []),
     ...(yarnBerry ? [".yarnrc.yml", ".yarn/releases"] : []),
@@ -105,6 +107,7 @@ export function detectNode(project: ProjectDir, signals: string[], notes: string
     typescript,
     ...(build ? { build } : {}),
     start,
+    binOnPath,
     scripts: { lint: has("lint"), ...(typecheck ? { typecheck } : {}), test },
     extraManifests,
   };
@@ -168,6 +171,23 @@ function outDirOf(project: ProjectDir, framework: NodeFramework | undefined): st
   return outDir && !outDir.includes("..") ? outDir : "dist";
 }
 
+/** A start script that is one command (no `&&`, `;`, pipes, redirects or subshells): run as is, without npm. */
+const SIMPLE_COMMAND = /^[^&|;<>`()]+$/;
+/** Source files a `node FILE` / `bun FILE` start command may name. */
+const SCRIPT_FILE = /\.([cm]?[jt]s|[jt]sx)$/;
+
+/** The start command and whether it runs a node_modules/.bin binary. */
+interface Start {
+  start: string[];
+  binOnPath: boolean;
+}
+
+/**
+ * The final stage's command, in order: Next.js; NestJS's build output; the `start` script (its own
+ * command, so no npm sits between SIGTERM and the app); `main`; a built entry from src/*.ts; the common entry files. A
+ * command naming a file that is not in the project (nor produced by the
+ * build) is never used: the next source is tried, and a note says why.
+ */
 function startCommand(
   project: ProjectDir,
   pkg: PackageJson,
@@ -175,17 +195,53 @@ function startCommand(
   outDir: string | undefined,
   runtime: "node" | "bun",
   notes: string[],
-): string[] {
-  if (framework === "next") return ["node_modules/.bin/next", "start"];
+): Start {
+  const plain = (start: string[]): Start => ({ start, binOnPath: false });
+  if (framework === "next") return plain(["node_modules/.bin/next", "start"]);
+  // `nest start` is the Nest CLI's compile-and-run (a devDependency); production runs the build output.
+  if (framework === "nest") return plain([runtime, `${outDir ?? "dist"}/main.js`]);
+  const exists = (file: string): boolean => project.has(file) || (outDir !== undefined && file.startsWith(`${outDir}/`));
   const script = typeof pkg.scripts?.["start"] === "string" ? pkg.scripts["start"].trim() : "";
-  const words = script.split(/\s+/);
-  if (words[0] === runtime && words.length > 1 && !/[&|;$<>`]/.test(script)) return words;
-  if (framework === "nest") return [runtime, `${outDir ?? "dist"}/main.js`];
-  if (typeof pkg.main === "string" && /\.[cm]?js$/.test(pkg.main)) return [runtime, pkg.main.replace(/^\.\//, "")];
+  if (script) {
+    const fromScript = startScript(script, runtime, exists, notes);
+    if (fromScript) return fromScript;
+  }
+  const main = typeof pkg.main === "string" ? pkg.main.replace(/^\.\//, "") : undefined;
+  if (main && SCRIPT_FILE.test(main)) {
+    if (exists(main)) return plain([runtime, main]);
+    notes.push(`package.json "main" is ${main}, which does not exist (npm init's default?): not used as the start command`);
+  }
   const built = ["server", "index", "main", "app"].find((n) => project.has(`src/${n}.ts`) || project.has(`${n}.ts`));
-  const guess = outDir ? `${outDir}/${built ?? "index"}.js` : (ENTRY_CANDIDATES.find((c) => project.has(c)) ?? "index.js");
+  const guess = outDir && built ? `${outDir}/${built}.js` : ENTRY_CANDIDATES.find((c) => project.has(c));
+  if (guess) {
+    notes.push(`start command guessed as "${runtime} ${guess}": check CMD in the Dockerfile`);
+    return plain([runtime, guess]);
+  }
   notes.push(
-    `start command guessed as "${runtime} ${guess}"${script ? ` (the start script "${script}" is not a plain ${runtime} command)` : ""}: check CMD in the Dockerfile`,
+    `no start command found (no "start" script, no existing "main", none of ${ENTRY_CANDIDATES.join(", ")}): add a "start" script to package.json; the image runs it`,
   );
-  return [runtime, guess];
+  return plain(runtime === "bun" ? ["bun", "run", "start"] : ["npm", "start"]);
+}
+
+/**
+ * The start script as the image's command, undefined (with a note) when it names a missing file.
+ * `node FILE` / `bun FILE` runs as is; another single command runs under `sh -c "exec ..."`
+ * (its variables expand, and exec hands PID 1 to the app); a compound script runs through the
+ * package manager, with a note: npm does not pass SIGTERM on to the app.
+ */
+function startScript(script: string, runtime: "node" | "bun", exists: (file: string) => boolean, notes: string[]): Start | undefined {
+  const words = script.split(/\s+/);
+  const file = words.slice(1).find((w) => !w.startsWith("-") && SCRIPT_FILE.test(w));
+  if (file && !exists(file.replace(/^\.\//, ""))) {
+    notes.push(`the start script "${script}" runs ${file}, which does not exist: not used as the start command`);
+    return undefined;
+  }
+  if (!SIMPLE_COMMAND.test(script)) {
+    notes.push(
+      `the start script "${script}" is more than one command: the image runs "${runtime === "bun" ? "bun run" : "npm"} start", which does not pass SIGTERM on to the app (stops wait for the kill); make it one command for a graceful stop`,
+    );
+    return { start: runtime === "bun" ? ["bun", "run", "start"] : ["npm", "start"], binOnPath: false };
+  }
+  if (words[0] === runtime && !/\$/.test(script)) return { start: words, binOnPath: false };
+  return { start: ["sh", "-c", `exec ${script}`], binOnPath: words[0] !== runtime };
 }

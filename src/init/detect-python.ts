@@ -94,12 +94,15 @@ function startCommand(project: ProjectDir, framework: PythonFramework | undefine
   if (framework === "django") return ["gunicorn", "--access-logfile", "-", `${djangoProject(project, notes)}.wsgi:application`];
   if (framework === "fastapi" || framework === "flask") {
     const constructor = framework === "fastapi" ? "FastAPI" : "Flask";
-    const target = appObject(project, constructor);
-    if (!target) notes.push(`no \`app = ${constructor}(...)\` found in ${APP_FILES.join(", ")}: check CMD in the Dockerfile`);
-    const app = target ?? "main:app";
-    if (framework === "flask") return ["gunicorn", "--access-logfile", "-", app];
+    const found = appObject(project, constructor);
+    if (!found)
+      notes.push(
+        `no \`app = ${constructor}(...)\` nor \`def create_app(\` found in ${APP_FILES.join(", ")} or a package: check CMD in the Dockerfile`,
+      );
+    const { target, factory } = found ?? { target: "main:app", factory: false };
+    if (framework === "flask") return ["gunicorn", "--access-logfile", "-", factory ? `${target}()` : target];
     // uvicorn reads no PORT variable: a shell expands it, and exec makes uvicorn PID 1 so it receives SIGTERM.
-    return ["sh", "-c", `exec uvicorn ${app} --host 0.0.0.0 --port "$PORT" --proxy-headers`];
+    return ["sh", "-c", `exec uvicorn ${factory ? "--factory " : ""}${target} --host 0.0.0.0 --port "$PORT" --proxy-headers`];
   }
   const script = ["main.py", "app.py", "server.py"].find((f) => project.has(f)) ?? "main.py";
   notes.push(`no Django, FastAPI or Flask dependency: the image runs "python ${script}", which must listen on $PORT`);
@@ -115,11 +118,28 @@ function djangoProject(project: ProjectDir, notes: string[]): string {
   return "config";
 }
 
-function appObject(project: ProjectDir, constructor: string): string | undefined {
-  const assignment = new RegExp(`^(\\w+)\\s*(?::[^=]+)?=\\s*${constructor}\\(`, "m");
-  for (const file of APP_FILES) {
+/**
+ * Where the app object is: a module-level `name = Flask(...)` (or `= create_app(...)`) in the usual
+ * files, else an app factory (`def create_app(`), as gunicorn/uvicorn's `module:name`. Packages at
+ * the root (a folder with __init__.py, like Flask's tutorial `flaskr/`) are looked at after APP_FILES.
+ */
+function appObject(project: ProjectDir, constructor: string): { target: string; factory: boolean } | undefined {
+  const files = [...APP_FILES, ...packageFiles(project)];
+  const assignment = new RegExp(`^(\\w+)\\s*(?::[^=]+)?=\\s*(?:${constructor}|create_app)\\(`, "m");
+  const module = (file: string): string => file.replace(/(\/__init__)?\.py$/, "").replaceAll("/", ".");
+  for (const file of files) {
     const name = assignment.exec(project.read(file) ?? "")?.[1];
-    if (name) return `${file.replace(/(\/__init__)?\.py$/, "").replaceAll("/", ".")}:${name}`;
+    if (name) return { target: `${module(file)}:${name}`, factory: false };
   }
-  return undefined;
+  const factory = files.find((file) => /^(?:async\s+)?def create_app\(/m.test(project.read(file) ?? ""));
+  return factory ? { target: `${module(factory)}:create_app`, factory: true } : undefined;
+}
+
+/** `PKG/__init__.py`, `PKG/app.py` and `PKG/main.py` of each package folder at the root (tests excluded). */
+function packageFiles(project: ProjectDir): string[] {
+  return project
+    .list(".")
+    .filter((d) => !/^(tests?|docs|migrations|venv|\.venv|node_modules)$/.test(d) && project.has(`${d}/__init__.py`))
+    .flatMap((d) => [`${d}/__init__.py`, `${d}/app.py`, `${d}/main.py`])
+    .filter((f) => !APP_FILES.includes(f));
 }

@@ -5,10 +5,13 @@ import { readDockerfile, uidOf } from "./detect-dockerfile.js";
 import { detectGo } from "./detect-go.js";
 import { detectNode } from "./detect-node.js";
 import { detectPython, PYTHON_MANIFESTS } from "./detect-python.js";
+import { findDataDirs } from "./data-dirs.js";
 import { DEFAULT_HEALTH_PATH, findHealthPaths } from "./health-paths.js";
 import type { InitOptions } from "./options.js";
 import { projectDir, type ProjectDir } from "./project-dir.js";
+import { findSigtermHandler } from "./sigterm-handler.js";
 import type { HealthPaths, Language, LanguageFacts, Stack } from "./stack.js";
+import { findTests, noTestsNote } from "./test-suite.js";
 
 /** The manifest that marks each language, in detection order. */
 const MARKERS: readonly [Language, readonly string[]][] = [
@@ -63,6 +66,21 @@ export function detectStack(dir: string, options: InitOptions): Readonly<Stack> 
   signals.push(`port: ${port}${options.port ? " (--port)" : dockerfile?.port ? " (Dockerfile)" : " (default)"}`);
   const health = healthOf(project, options, dockerfile?.healthPath, signals, notes);
   const uid = uidFor(dockerfile?.user, language, notes);
+  const tests = findTests(project, language);
+  signals.push(`tests: ${tests ?? "none found"}`);
+  if (!tests) notes.push(noTestsNote(language));
+  const sigterm = findSigtermHandler(project, language);
+  if (language) signals.push(`SIGTERM: ${sigterm ?? "no handler found"}`);
+  if (language && !sigterm) notes.push(noHandlerNote(language));
+  const data = findDataDirs(project, language, notes);
+  if (data.shared.length > 0) {
+    signals.push(`data the app writes (app.shared): ${data.reasons.join(", ")}`);
+    notes.push(
+      `k8s/deployment.yaml mounts no volume for ${data.shared.map((d) => `${d}/`).join(", ")} (its root filesystem is read-only): give each a PersistentVolumeClaim (ReadWriteMany with 2 replicas), or keep the data in a database`,
+    );
+    if (dockerfile)
+      notes.push(`your Dockerfile's user must be able to write ${data.shared.map((d) => `${d}/`).join(", ")} (create and chown them)`);
+  }
   return Object.freeze({
     name,
     port,
@@ -71,6 +89,9 @@ export function detectStack(dir: string, options: InitOptions): Readonly<Stack> 
     ...(dockerfile ? { dockerfile } : {}),
     uid,
     image: options.image ?? imageOf(project, name),
+    shared: data.shared,
+    ...(sigterm ? { sigterm } : {}),
+    ...(tests ? { tests } : {}),
     signals,
     notes,
   });
@@ -142,6 +163,13 @@ function healthOf(
   const health = { liveness: liveness ?? DEFAULT_HEALTH_PATH, readiness: readiness ?? DEFAULT_HEALTH_PATH };
   signals.push(`health: liveness ${health.liveness}, readiness ${health.readiness} (${source})`);
   return health;
+}
+
+function noHandlerNote(language: LanguageFacts): string {
+  if (language.language === "go")
+    return "no SIGTERM handler found (signal.Notify): the app exits at once on SIGTERM, cutting in-flight requests; handle it and call http.Server.Shutdown";
+  const how = language.language === "node" ? "process.on('SIGTERM', ...)" : "signal.signal(signal.SIGTERM, ...)";
+  return `no SIGTERM handler found (${how}): as PID 1 in a container the app ignores SIGTERM, so each stop waits for the shutdown timeout and a kill; handle it (stop accepting, finish in-flight requests, exit)`;
 }
 
 function uidFor(user: string | undefined, language: LanguageFacts | undefined, notes: string[]): number {

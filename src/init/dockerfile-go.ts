@@ -1,4 +1,5 @@
 import { GO_RUNTIME_IMAGE, goImage } from "./base-images.js";
+import { dataDirsLines, pid1Comment } from "./dockerfile-lines.js";
 import type { GoFacts, Stack } from "./stack.js";
 
 /**
@@ -31,13 +32,12 @@ FROM ${GO_RUNTIME_IMAGE} AS runtime
 RUN apk add --no-cache ca-certificates
 COPY --from=build /out/app /usr/local/bin/app
 ENV PORT=${stack.port}
-# An unprivileged uid, numeric so Kubernetes can check runAsNonRoot.
+${stack.shared.length > 0 ? `WORKDIR /app\n${dataDirsLines(stack)}` : ""}# An unprivileged uid, numeric so Kubernetes can check runAsNonRoot.
 USER ${stack.uid}:${stack.uid}
 EXPOSE ${stack.port}
 # The app must answer GET ${stack.health.liveness} on $PORT (busybox wget is in the image).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \\
   CMD wget -q -O /dev/null "http://127.0.0.1:$PORT${stack.health.liveness}" || exit 1
-# JSON form: the binary is PID 1 and receives SIGTERM directly, for a graceful shutdown.
-CMD ["/usr/local/bin/app"]
+${pid1Comment(stack, "JSON form: the binary is PID 1")}CMD ["/usr/local/bin/app"]
 `;
 }

@@ -1,4 +1,5 @@
 import { bunImage, nodeImage } from "./base-images.js";
+import { dataDirsLines, pid1Comment } from "./dockerfile-lines.js";
 import type { NodeFacts, Stack } from "./stack.js";
 
 interface Commands {
@@ -88,18 +89,25 @@ ${copyManifests}RUN ${cmd.prod} && mkdir -p node_modules
 ${build}
 # Final stage: the runtime, production dependencies, the source${node.build ? " and the build output" : ""}.
 FROM ${image} AS runtime
-ENV NODE_ENV=production PORT=${stack.port}
+ENV NODE_ENV=production PORT=${stack.port}${node.binOnPath ? " PATH=/app/node_modules/.bin:$PATH" : ""}
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-${node.build ? `COPY --from=build /app/${node.build.outDir} ./${node.build.outDir}\n` : ""}# Files stay owned by root and read-only to the app; it runs as the image's unprivileged
+${node.build ? `COPY --from=build /app/${node.build.outDir} ./${node.build.outDir}\n` : ""}${dataDirsLines(stack)}# Files stay owned by root and read-only to the app; it runs as the image's unprivileged
 # user (uid ${stack.uid}), numeric so Kubernetes can check runAsNonRoot.
 USER ${stack.uid}:${stack.uid}
 EXPOSE ${stack.port}
 # The app must answer GET ${stack.health.liveness} on $PORT. ${runtime} itself runs the check (no curl in slim images).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \\
   CMD ["${runtime}", "-e", "${probe}"]
-# JSON form: ${runtime} is PID 1 and receives SIGTERM directly, for a graceful shutdown.
-CMD ${JSON.stringify(node.start)}
+${startComment(stack, node, runtime)}CMD ${JSON.stringify(node.start)}
 `;
+}
+
+function startComment(stack: Stack, node: NodeFacts, runtime: string): string {
+  const [first, second] = node.start;
+  if (first === "sh") return pid1Comment(stack, "sh runs the start script with exec: the app is PID 1");
+  if ((first === "npm" || first === "bun") && (second === "start" || second === "run"))
+    return `# ${first} runs the start script (more than one command) and does not pass SIGTERM on to the app:\n# a stop waits for the shutdown timeout, then kills it. A one-command start script fixes that.\n`;
+  return pid1Comment(stack, `JSON form: ${runtime} is PID 1`);
 }

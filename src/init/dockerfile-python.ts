@@ -1,5 +1,6 @@
 import { pythonImage } from "./base-images.js";
 import { PYTHON_TOOLS } from "./detect-python.js";
+import { dataDirsLines, pid1Comment } from "./dockerfile-lines.js";
 import type { PythonFacts, PythonManager, Stack } from "./stack.js";
 
 /**
@@ -63,20 +64,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH PORT=$
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY . .
-# Files stay owned by root and read-only to the app; it runs as an unprivileged uid,
+${dataDirsLines(stack)}# Files stay owned by root and read-only to the app; it runs as an unprivileged uid,
 # numeric so Kubernetes can check runAsNonRoot.
 USER ${stack.uid}:${stack.uid}
 EXPOSE ${stack.port}
 # The app must answer GET ${stack.health.liveness} on $PORT. Python itself runs the check (no curl in slim images).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \\
   CMD ["python", "-c", "${probe}"]
-${startComment(py)}CMD ${JSON.stringify(py.start)}
+${startComment(stack, py)}CMD ${JSON.stringify(py.start)}
 `;
 }
 
-function startComment(py: PythonFacts): string {
-  if (py.start[0] === "gunicorn") return "# gunicorn binds 0.0.0.0:$PORT; set WEB_CONCURRENCY for the number of workers.\n";
+function startComment(stack: Stack, py: PythonFacts): string {
+  if (py.start[0] === "gunicorn")
+    return "# gunicorn binds 0.0.0.0:$PORT; set WEB_CONCURRENCY for the number of workers. It is PID 1 and\n# handles SIGTERM: workers finish their requests (up to its graceful timeout, 30 s), then exit.\n";
   if (py.start[0] === "sh")
-    return "# uvicorn reads no PORT variable: sh expands it, and exec makes uvicorn PID 1 so it receives SIGTERM.\n";
-  return "# JSON form: python is PID 1 and receives SIGTERM directly, for a graceful shutdown.\n";
+    return "# uvicorn reads no PORT variable: sh expands it, and exec makes uvicorn PID 1 so it receives SIGTERM\n# (it stops accepting, finishes in-flight requests, then exits).\n";
+  return pid1Comment(stack, "JSON form: python is PID 1");
 }

@@ -12,16 +12,20 @@ import type { Stack } from "./stack.js";
 export function runbook(stack: Stack): string {
   const { name, port } = stack;
   const { liveness, readiness } = stack.health;
+  const paths = [...new Set([liveness, readiness])];
+  const answers =
+    liveness === readiness
+      ? `answers \`GET ${liveness}\` while it is alive and can serve traffic (liveness and readiness)`
+      : `answers \`GET ${liveness}\` while the process is alive\n(liveness) and \`GET ${readiness}\` while it can serve traffic (readiness)`;
   return `# ${name} runbook
 
 Written by \`slipway init\`; keep it current. The service listens on \`$PORT\`
-(${port} by default), answers \`GET ${liveness}\` while the process is alive
-(liveness) and \`GET ${readiness}\` while it can serve traffic (readiness).
-
+(${port} by default), ${answers}.
+${stack.shared.length > 0 ? sharedSection(stack) : ""}
 ## Deploy
 
 - **CI** (\`${WORKFLOW_PATH}\`): every push to \`main\` is linted, type-checked
-  and tested, built into \`ghcr.io/<owner>/<repo>:<commit>\`, deployed to
+  ${stack.tests ? "and tested" : "(not tested: the project has no tests yet)"}, built into \`ghcr.io/<owner>/<repo>:<commit>\`, deployed to
   staging, smoke-tested, then deployed to production once approved in the
   \`production\` environment.
 - **Kubernetes by hand**: \`kubectl apply -k ${K8S_DIR} --namespace ${name}\`
@@ -46,10 +50,21 @@ Roll back first, investigate after.
 
 ## Check
 
-- Health: \`curl -fsS http://HOST${liveness}\` and \`curl -fsS http://HOST${readiness}\`.
+- Health: ${paths.map((p) => `\`curl -fsS http://HOST${p}\``).join(" and ")}.
 - Slipway: \`slipway status\`, \`slipway logs -f\`.
 - Kubernetes: \`kubectl get pods -l app.kubernetes.io/name=${name}\`,
   \`kubectl logs -l app.kubernetes.io/name=${name} --tail 100\`,
   \`kubectl describe pod POD\` (probe failures and restarts are in its events).
+`;
+}
+
+function sharedSection(stack: Stack): string {
+  const dirs = stack.shared.map((d) => `\`${d}/\``).join(", ");
+  return `
+## Data
+
+The app writes ${dirs} (\`app.shared\` in \`slipway.yaml\`): Slipway keeps ${stack.shared.length > 1 ? "them" : "it"} across
+releases and rollbacks (a named volume per path on Docker), shared by every instance.
+Back ${stack.shared.length > 1 ? "them" : "it"} up; a rollback does not undo what the new release wrote.
 `;
 }

@@ -31,9 +31,8 @@ app:
   # Two or more: a crash or a deploy never leaves the service without an instance.
   replicas: 2
   resources: { cpus: 1, memory: 512MB }
-  # SIGTERM first; the app finishes in-flight requests, then is killed after the timeout.
-  shutdown: { signal: SIGTERM, timeout: 30s }
-health:
+${shutdownComment(stack)}  shutdown: { signal: SIGTERM, timeout: 30s }
+${sharedLines(stack)}health:
   # Gates the other probes while the app starts (up to 60 s).
   startup: { http: ${liveness}, interval: 1s, failureThreshold: 60 }
   # Decides whether an instance gets traffic; a deploy waits for new instances to be ready.
@@ -46,6 +45,19 @@ drain: { timeout: 30s }
 progressDeadline: 5m
 # Releases kept (with their images) for \`slipway rollback\`.
 retain: ${INIT_RETAIN}
+`;
+}
+
+function shutdownComment(stack: Stack): string {
+  if (stack.sigterm) return `  # SIGTERM first (${stack.sigterm} handles it: in-flight requests finish), a kill after the timeout.\n`;
+  return "  # SIGTERM first, a kill after the timeout. No SIGTERM handler was found in the app: until it has one,\n  # it does not finish in-flight requests (and, as a container's PID 1, waits for the kill).\n";
+}
+
+function sharedLines(stack: Stack): string {
+  if (stack.shared.length === 0) return "";
+  return `  # Data the app writes, kept across releases and shared by every instance (a named volume per path on
+  # docker). Two releases run side by side during a rollout: keep schema changes backward compatible.
+  shared: [${stack.shared.join(", ")}]
 `;
 }
 

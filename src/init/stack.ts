@@ -27,6 +27,8 @@ export interface NodeFacts {
   build?: { outDir: string };
   /** The final stage's CMD (JSON form). */
   start: string[];
+  /** The start command runs a binary from node_modules/.bin (the final stage puts it on PATH). */
+  binOnPath: boolean;
   /** Which package.json scripts exist (typecheck: its name, "typecheck" or "type-check"). */
   scripts: { lint: boolean; typecheck?: string; test: boolean };
   /** Extra manifests to copy with package.json before installing (pnpm-workspace.yaml, .yarnrc.yml). */
@@ -93,6 +95,12 @@ export interface Stack {
   image: string;
   /** One line per signal used, in detection order, e.g. "package manager: pnpm (pnpm-lock.yaml)". */
   signals: string[];
+  /** Data the app writes, relative to its working directory: app.shared in slipway.yaml, writable by the image's user. */
+  shared: string[];
+  /** What handles SIGTERM, e.g. "gunicorn" or "process.on('SIGTERM') in server.js"; undefined when nothing was found. */
+  sigterm?: string;
+  /** Where the tests are, e.g. 'package.json "test" script' or "tests/"; undefined when the project has none. */
+  tests?: string;
   /** Things the user should look at, e.g. "no health route found in the source: serve GET /healthz". */
   notes: string[];
 }

@@ -301,3 +301,120 @@ CMD ["/usr/local/bin/app"]
   Makefile: "lint:\n\ttrue\ntypecheck:\n\ttrue\ntest:\n\ttrue\n",
   "README.md": README,
 };
+
+/** A node:http server with no SIGTERM handler, keeping visits in data/visits.json (the file the issue lost). */
+const COUNTER_SERVER = `const { createServer } = require("node:http");
+const { readFileSync, writeFileSync } = require("node:fs");
+
+const file = "data/visits.json";
+const count = () => { try { return JSON.parse(readFileSync(file, "utf8")).count; } catch { return 0; } };
+createServer((req, res) => {
+  if (req.url === "/healthz") return void res.end("ok");
+  const visits = count() + 1;
+  writeFileSync(file, JSON.stringify({ count: visits }));
+  res.end(\`visits: \${visits}\\n\`);
+}).listen(Number(process.env.PORT ?? 3000));
+`;
+
+/**
+ * What `npm init -y` leaves (main: index.js, which does not exist; the placeholder test script), with
+ * the real start command in scripts.start, no SIGTERM handler and no tests: the issue's first app.
+ */
+export const nodeNpmInitDefault: Files = {
+  "package.json": json({
+    name: "counter",
+    version: "1.0.0",
+    description: "",
+    main: "index.js",
+    scripts: { test: 'echo "Error: no test specified" && exit 1', start: "node src/server.js" },
+    keywords: [],
+    author: "",
+    license: "ISC",
+  }),
+  "package-lock.json": npmLock("counter"),
+  "src/server.js": COUNTER_SERVER,
+  "data/.gitkeep": "",
+  "README.md": README,
+};
+
+/** A REST server run from node_modules/.bin by its start script, with $PORT and a data file (the issue's API server). */
+export const nodeBinStart: Files = {
+  "package.json": json({
+    name: "rest",
+    version: "1.0.0",
+    scripts: { start: "rest-server --port $PORT data/db.json", test: "node --test" },
+    dependencies: { "rest-server": "^1.0.0" },
+  }),
+  "package-lock.json": npmLock("rest", { "rest-server": "^1.0.0" }),
+  "data/db.json": '{ "users": [] }\n',
+  "test/db.test.js": 'require("node:test")("loads", () => {});\n',
+  "README.md": README,
+};
+
+/** Flask's tutorial layout: an app factory in flaskr/__init__.py, SQLite in instance/, no tests. */
+export const pythonFlaskFactory: Files = {
+  "requirements.txt": "flask==3.1.0\n",
+  "flaskr/__init__.py": `import os
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DATABASE=os.path.join(app.instance_path, "flaskr.sqlite"))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+`,
+  "README.md": README,
+};
+
+/** FastAPI with an app factory in main.py and tests in tests/. */
+export const pythonFastapiFactory: Files = {
+  "requirements.txt": "fastapi==0.115.6\nuvicorn==0.32.1\n",
+  "main.py": `from fastapi import FastAPI
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+`,
+  "tests/test_main.py": "def test_nothing() -> None:\n    assert True\n",
+  "README.md": README,
+};
+
+/** Go without tests, with a signal.Notify handler and a SQLite file in data/. */
+export const goNoTests: Files = {
+  "go.mod": "module example.com/notes\n\ngo 1.23\n",
+  "main.go": `package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	http.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) })
+	srv := &http.Server{Addr: ":" + os.Getenv("PORT")}
+	go srv.ListenAndServe()
+	<-ctx.Done()
+	srv.Shutdown(context.Background())
+}
+`,
+  "data/notes.db": "",
+  "README.md": README,
+};
