@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { discoverFiles } from "./discover.js";
+import { discoverFiles, isGitignored } from "./discover.js";
 import { composeChecker } from "./compose.js";
 import { dockerfileChecker } from "./dockerfile.js";
 import { kubernetesChecker } from "./kubernetes.js";
@@ -82,7 +82,7 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
   const configFile = ["slipway.yaml", "slipway.yml"].find((f) => present.has(f));
   const config = configFile === undefined ? undefined : parseSlipwayConfig(read(configFile) ?? "", configFile);
   const settings = config?.config?.audit ?? DEFAULT_AUDIT_SETTINGS;
-  const project: ProjectView = { read, files: rels, settings };
+  const project: ProjectView = { read, files: rels, settings, ignored: (rel) => isGitignored(root, rel) };
   const ran = new Set<string>(["SW0001", "SW0002"]);
   const findings: Finding[] = [];
   for (const rel of rels) {
