@@ -9,6 +9,7 @@ import { secretsChecker } from "./secrets.js";
 import { applySuppressions, parseSuppressions } from "./suppress.js";
 import type { AuditFile, Checker, Finding, ProjectChecker, ProjectView, Severity } from "./types.js";
 import { disruptionChecker } from "./disruption.js";
+import { healthRoutesChecker } from "./health-routes.js";
 import { applyConfigIgnores, isoDay } from "./ignores.js";
 import { migrationsChecker } from "./migrations.js";
 import { repositoryChecker } from "./repository.js";
@@ -32,7 +33,7 @@ export const CHECKERS: readonly Checker[] = [
   migrationsChecker,
 ];
 
-export const PROJECT_CHECKERS: readonly ProjectChecker[] = [disruptionChecker, repositoryChecker];
+export const PROJECT_CHECKERS: readonly ProjectChecker[] = [disruptionChecker, repositoryChecker, healthRoutesChecker];
 
 /** What runAudit can be given besides the root. */
 export interface AuditOptions {
