@@ -62,7 +62,7 @@ describe("suppression", () => {
   it("a reasoned slipway-ignore on the line before or the same line hides the finding", () => {
     expect(ruleIds({ "k.txt": `# ${IGNORE} SW2001: test fixture\n${AWS}\n` })).toEqual([]);
     expect(ruleIds({ "k.txt": `${AWS} # ${IGNORE} SW2001: test fixture\n` })).toEqual([]);
-    const df = GOOD.replace("USER node", `# ${IGNORE} SW1003, SW1004: init container, runs once\nUSER root`);
+    const df = GOOD.replace("USER node", `# ${IGNORE} SW1003, SW1004, SW1016: init container, runs once\nUSER root`);
     expect(ruleIds({ Dockerfile: df, ".dockerignore": DOCKERIGNORE })).toEqual([]);
   });
 

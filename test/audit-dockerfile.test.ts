@@ -5,7 +5,7 @@ import { cleanupTrees, DIGEST, DOCKERIGNORE, GOOD, ruleIds } from "./fixtures/au
 afterAll(cleanupTrees);
 
 const single = (body: string): string =>
-  `FROM node:20.11-slim@${DIGEST}\nWORKDIR /app\n${body}\nUSER node\nHEALTHCHECK CMD ["true"]\nCMD ["node", "s.js"]\n`;
+  `FROM node:20.11-slim@${DIGEST}\nWORKDIR /app\n${body}\nCOPY s.js ./\nUSER node\nHEALTHCHECK CMD ["true"]\nCMD ["node", "s.js"]\n`;
 
 /** [rule, Dockerfile that triggers it, Dockerfile that does not]. */
 const CASES: [string, string, string][] = [
@@ -51,12 +51,30 @@ const CASES: [string, string, string][] = [
   ["SW1013", single("RUN apk add curl"), single("RUN apk add --no-cache curl")],
   ["SW1014", single("ENV GITHUB_TOKEN=abc123"), single("ENV GITHUB_TOKEN=$GITHUB_TOKEN NODE_ENV=production")],
   ["SW1014", single("ARG NPM_PASSWORD=hunter2"), single("ARG NPM_PASSWORD")],
+  [
+    "SW1016",
+    `FROM debian:12@${DIGEST} AS tools\nUSER root\nRUN true\n${GOOD}`,
+    `FROM debian:12@${DIGEST} AS tools\nUSER root\nRUN true\nUSER 10001\n${GOOD}`,
+  ],
+  [
+    "SW1018",
+    single("RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*"),
+    single("RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*"),
+  ],
+  [
+    "SW1019",
+    single("RUN curl -fsSL https://example.com/x | tar -x"),
+    single('SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN curl -fsSL https://example.com/x | tar -x'),
+  ],
+  ["SW1020", single("RUN cd /tmp && make"), single("WORKDIR /tmp\nRUN make")],
+  ["SW1021", single("RUN sudo make install"), single("RUN apt-get install -y --no-install-recommends sudo=1.9.13")],
+  ["SW1022", GOOD.replace('HEALTHCHECK CMD ["node", "dist/health.js"]', "HEALTHCHECK CMD node dist/health.js"), GOOD],
 ];
 
 describe("Dockerfile rules: each has a case that triggers it and one that does not", () => {
   it.each(CASES)("%s", (rule, bad, good) => {
-    expect(ruleIds({ Dockerfile: bad, ".dockerignore": DOCKERIGNORE })).toContain(rule);
-    expect(ruleIds({ Dockerfile: good, ".dockerignore": DOCKERIGNORE })).not.toContain(rule);
+    expect(ruleIds({ Dockerfile: bad, ".dockerignore": DOCKERIGNORE, "s.js": "" })).toContain(rule);
+    expect(ruleIds({ Dockerfile: good, ".dockerignore": DOCKERIGNORE, "s.js": "" })).not.toContain(rule);
   });
 
   it("the good Dockerfile breaks no rule at all", () => {
@@ -64,7 +82,8 @@ describe("Dockerfile rules: each has a case that triggers it and one that does n
   });
 
   it("every SW1xxx rule has a case", () => {
-    const covered = new Set(CASES.map((c) => c[0]).concat("SW1015"));
+    // SW1015 and SW1017 depend on other files: below and in audit-real-projects.test.ts.
+    const covered = new Set(CASES.map((c) => c[0]).concat("SW1015", "SW1017"));
     expect(RULES.filter((r) => r.id.startsWith("SW1") && !covered.has(r.id))).toEqual([]);
   });
 
@@ -80,7 +99,7 @@ describe("Dockerfile rules: each has a case that triggers it and one that does n
       "api.Dockerfile": "FROM node:latest\n",
       ".dockerignore": DOCKERIGNORE,
     });
-    expect(r).toEqual(["SW1001", "SW1003", "SW1004", "SW1003"]);
+    expect(r).toEqual(["SW1001", "SW1003", "SW1004", "SW1003", "SW1016"]);
   });
 
   it("a stage name used as a base image is not an untagged image", () => {

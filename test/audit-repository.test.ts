@@ -52,7 +52,8 @@ const NODE: Files = {
   "package.json": JSON.stringify(PKG, null, 2),
   "package-lock.json": '{ "lockfileVersion": 3 }\n',
   "tsconfig.json": "{}\n",
-  "src/server.ts": 'app.get("/healthz", () => ({ ok: true }));\nconst url = process.env.DATABASE_URL;\nconst env = process.env.NODE_ENV;\n',
+  "src/server.ts":
+    'app.get("/healthz", () => ({ ok: true }));\napp.get("/readyz", ready);\nconst url = process.env.DATABASE_URL;\nconst env = process.env.NODE_ENV;\n',
   "src/server.test.ts": 'process.env.ONLY_IN_TESTS = "1";\n',
   ".env.example": "DATABASE_URL=postgres://localhost/web\n",
   "RUNBOOK.md": "# Runbook\n\nRoll back with `slipway rollback`.\n",
@@ -93,6 +94,7 @@ describe("repository and slipway.yaml rules: each has a case that triggers it an
       NODE,
     ],
     ["SW6002", edit(NODE, { "slipway.yaml": SLIPWAY.replace("    analysis: { maxErrorRate: 1% }\n", "") }), NODE],
+    ["SW6004", edit(NODE, { "slipway.yaml": SLIPWAY.replace("http: /readyz", "http: /ready") }), NODE],
     [
       "SW6002",
       edit(NODE, { "slipway.yaml": SLIPWAY.replace("    analysis: { maxErrorRate: 1% }\n", "") }),
@@ -255,7 +257,7 @@ describe("repository and slipway.yaml rules: each has a case that triggers it an
     expect(audit(bad).findings.map((f) => `${f.file}:${f.line} ${f.rule} ${f.message}`)).toEqual([
       "migrations/002.sql:3 SW7008 DROP COLUMN in a migration: the previous release breaks during the deploy and after a rollback (DROP COLUMN legacy;)",
       "slipway.yaml:12 SW6003 retain: 1 keeps no release to roll back to",
-      "src/server.ts:2 SW7006 DATABASE_URL is read here but not listed in .env.example or the docs",
+      "src/server.ts:3 SW7006 DATABASE_URL is read here but not listed in .env.example or the docs",
     ]);
   });
 

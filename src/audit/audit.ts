@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { discoverFiles } from "./discover.js";
+import { discoverFiles, isGitignored } from "./discover.js";
 import { composeChecker } from "./compose.js";
 import { dockerfileChecker } from "./dockerfile.js";
 import { kubernetesChecker } from "./kubernetes.js";
@@ -9,6 +9,7 @@ import { secretsChecker } from "./secrets.js";
 import { applySuppressions, parseSuppressions } from "./suppress.js";
 import type { AuditFile, Checker, Finding, ProjectChecker, ProjectView, Severity } from "./types.js";
 import { disruptionChecker } from "./disruption.js";
+import { healthRoutesChecker } from "./health-routes.js";
 import { applyConfigIgnores, isoDay } from "./ignores.js";
 import { migrationsChecker } from "./migrations.js";
 import { repositoryChecker } from "./repository.js";
@@ -32,7 +33,7 @@ export const CHECKERS: readonly Checker[] = [
   migrationsChecker,
 ];
 
-export const PROJECT_CHECKERS: readonly ProjectChecker[] = [disruptionChecker, repositoryChecker];
+export const PROJECT_CHECKERS: readonly ProjectChecker[] = [disruptionChecker, repositoryChecker, healthRoutesChecker];
 
 /** What runAudit can be given besides the root. */
 export interface AuditOptions {
@@ -82,7 +83,7 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
   const configFile = ["slipway.yaml", "slipway.yml"].find((f) => present.has(f));
   const config = configFile === undefined ? undefined : parseSlipwayConfig(read(configFile) ?? "", configFile);
   const settings = config?.config?.audit ?? DEFAULT_AUDIT_SETTINGS;
-  const project: ProjectView = { read, files: rels, settings };
+  const project: ProjectView = { read, files: rels, settings, ignored: (rel) => isGitignored(root, rel) };
   const ran = new Set<string>(["SW0001", "SW0002"]);
   const findings: Finding[] = [];
   for (const rel of rels) {

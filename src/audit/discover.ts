@@ -1,9 +1,40 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
 
-/** Directories never audited, whatever .gitignore says. */
-export const ALWAYS_SKIPPED = new Set([".git", "node_modules"]);
+/**
+ * Directories never audited, whatever .gitignore says: state of tools (Slipway's own
+ * `.slipway/`, whose release snapshots copy the project once per release; version control;
+ * caches of Python, JavaScript frameworks and build tools) and installed dependencies.
+ * Build outputs such as `dist/` are project content: they are audited unless .gitignore
+ * excludes them.
+ */
+export const ALWAYS_SKIPPED = new Set([
+  ".slipway",
+  ".git",
+  ".hg",
+  ".svn",
+  "node_modules",
+  ".venv",
+  "__pycache__",
+  ".tox",
+  ".nox",
+  ".mypy_cache",
+  ".pytest_cache",
+  ".ruff_cache",
+  ".next",
+  ".nuxt",
+  ".svelte-kit",
+  ".turbo",
+  ".parcel-cache",
+  ".terraform",
+  ".serverless",
+  ".vercel",
+  ".gradle",
+]);
+
+/** Directories skipped when they hold this marker file: a virtualenv not named .venv, Go's vendored modules. */
+export const SKIPPED_WITH_MARKER: Readonly<Record<string, string>> = { venv: "pyvenv.cfg", env: "pyvenv.cfg", vendor: "modules.txt" };
 
 interface Scope {
   /** Directory of the .gitignore, relative to the root ("" for the root), with a trailing "/" unless root. */
@@ -14,7 +45,7 @@ interface Scope {
 /**
  * Lists the regular files under `root` (relative, `/`-separated, sorted by walk order),
  * honouring every `.gitignore` on the way (nested ones apply to their own folder)
- * and always skipping `.git` and `node_modules`.
+ * and always skipping tool state and dependencies (ALWAYS_SKIPPED, SKIPPED_WITH_MARKER).
  *
  * @example
  * discoverFiles("/srv/app"); // ["Dockerfile", "src/server.ts", ...]
@@ -40,10 +71,40 @@ function walk(root: string, dirRel: string, scopes: Scope[], out: string[]): voi
     const rel = dirRel === "" ? entry.name : `${dirRel}/${entry.name}`;
     const isDir = entry.isDirectory();
     if (!isDir && !entry.isFile()) continue;
+    if (isDir && isToolDir(abs, entry.name)) continue;
     if (isIgnored(active, isDir ? `${rel}/` : rel)) continue;
     if (isDir) walk(root, rel, active, out);
     else out.push(rel);
   }
+}
+
+function isToolDir(absParent: string, name: string): boolean {
+  const marker = SKIPPED_WITH_MARKER[name];
+  return marker !== undefined && existsSync(join(absParent, name, marker));
+}
+
+/**
+ * Whether `rel` (a file that may not exist; a folder when it ends with `/`) would be excluded by the `.gitignore` files on its
+ * way from the root, or lies in an always-skipped directory.
+ *
+ * @example
+ * isGitignored("/srv/app", "dist/server.js"); // true when .gitignore lists dist/
+ */
+export function isGitignored(root: string, rel: string): boolean {
+  const folder = rel.endsWith("/");
+  const parts = rel.replace(/\/+$/, "").split("/");
+  const scopes: Scope[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const dirRel = parts.slice(0, i).join("/");
+    const scope = loadScope(dirRel === "" ? root : join(root, dirRel), dirRel);
+    if (scope) scopes.push(scope);
+    const name = parts[i] ?? "";
+    const here = parts.slice(0, i + 1).join("/");
+    const last = i === parts.length - 1;
+    if ((!last || folder) && ALWAYS_SKIPPED.has(name)) return true;
+    if (isIgnored(scopes, last && !folder ? here : `${here}/`)) return true;
+  }
+  return false;
 }
 
 function loadScope(absDir: string, dirRel: string): Scope | undefined {

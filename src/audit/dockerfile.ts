@@ -1,16 +1,13 @@
 import { DockerfileParser, type Arg, type Env, type From, type Instruction } from "dockerfile-ast";
+import { checkCommandFile } from "./dockerfile-command.js";
+import { checkRuns } from "./dockerfile-run.js";
+import { inherited, lineage, lineOf, splitStages, type Stage } from "./dockerfile-stages.js";
 import type { AuditFile, Checker, Finding, ProjectView } from "./types.js";
 
 /** Dockerfile, *.Dockerfile, Dockerfile.* (any folder). */
 export function isDockerfile(rel: string): boolean {
   const name = rel.slice(rel.lastIndexOf("/") + 1);
   return name === "Dockerfile" || name.endsWith(".Dockerfile") || name.startsWith("Dockerfile.");
-}
-
-interface Stage {
-  from: From;
-  name: string | null;
-  instructions: Instruction[];
 }
 
 const BUILD_TOOLING =
@@ -20,13 +17,14 @@ const INSTALL = /\b(npm (ci|install|i)|yarn( install)?|pnpm (install|i)|pip3? in
 const MANIFESTS =
   /(^|\/)(package(-lock)?\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|requirements[^/]*\.txt|pyproject\.toml|poetry\.lock|go\.(mod|sum))$/;
 const SECRET_NAME = /(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|ACCESS_KEY)$|^(PASSWORD|API_?KEY|SECRET)$/i;
-const ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$/i;
-
-const lineOf = (i: Instruction): number => i.getRange().start.line + 1;
+/** hadolint's archiveFileFormatExtensions (DL3020): ADD may unpack these. Case-sensitive, as there. */
+const ARCHIVE = /\.(tar|Z|bz2|gz|lz|lzma|tZ|tb2|tbz|tbz2|tgz|tlz|tpz|txz|xz)$/;
+const ROOT_USER = /^(root|0)(:|$)/;
 const find = (rel: string, line: number, rule: string, message: string): Finding => ({ rule, file: rel, line, message });
 
 /**
- * Dockerfile rules SW1001–SW1015, multi-stage aware: "final stage" is the last FROM.
+ * Dockerfile rules SW1001–SW1022, multi-stage aware: "final stage" is the last FROM, and a
+ * stage built FROM an earlier stage inherits its USER, HEALTHCHECK and files.
  *
  * @example
  * dockerfileChecker.check({ rel: "Dockerfile", text: "FROM node\n" }, project); // SW1001, SW1003, SW1004...
@@ -49,6 +47,13 @@ export const dockerfileChecker: Checker = {
     "SW1013",
     "SW1014",
     "SW1015",
+    "SW1016",
+    "SW1017",
+    "SW1018",
+    "SW1019",
+    "SW1020",
+    "SW1021",
+    "SW1022",
   ],
   matches: isDockerfile,
   check(file: AuditFile, project: ProjectView): Finding[] {
@@ -64,23 +69,20 @@ export const dockerfileChecker: Checker = {
       checkBaseImage(file.rel, stage.from, stageNames, out);
       checkManifestOrder(file.rel, stage, out);
       for (const i of stage.instructions) checkInstruction(file.rel, i, out);
+      const lastUser = stage.instructions.filter((i) => i.getKeyword() === "USER").at(-1);
+      if (lastUser && ROOT_USER.test(userOf(lastUser))) {
+        out.push(find(file.rel, lineOf(lastUser), "SW1016", `the last USER of this stage is ${userOf(lastUser)}`));
+      }
     }
-    checkFinalStage(file.rel, final, stages.length, out);
+    checkRuns(file.rel, stages, out);
+    checkFinalStage(file.rel, stages, out);
+    checkCommandFile(file.rel, stages, project, out);
     checkDockerignore(file.rel, project, out);
     return out;
   },
 };
 
-function splitStages(instructions: Instruction[]): Stage[] {
-  const stages: Stage[] = [];
-  for (const i of instructions) {
-    if (i.getKeyword() === "FROM") {
-      const from = i as From;
-      stages.push({ from, name: from.getBuildStage(), instructions: [] });
-    } else stages.at(-1)?.instructions.push(i);
-  }
-  return stages;
-}
+const userOf = (i: Instruction): string => (i.getArgumentsContent() ?? "").trim();
 
 function checkBaseImage(rel: string, from: From, stageNames: Set<string>, out: Finding[]): void {
   const image = from.getImage();
@@ -132,18 +134,20 @@ function checkInstruction(rel: string, i: Instruction, out: Finding[]): void {
     const sources = i
       .getArguments()
       .slice(0, -1)
-      .map((a) => a.getValue())
+      .map((a) => a.getValue().replace(/^["']+|["']+$/g, ""))
       .filter((v) => !v.startsWith("--"));
-    if (sources.some((s) => !/^(https?:\/\/|git@)/.test(s) && !ARCHIVE.test(s)))
+    if (sources.some((s) => !/^https?:\/\//.test(s) && !ARCHIVE.test(s)))
       out.push(find(rel, line, "SW1008", `ADD ${args}: use COPY for local files`));
   } else if (kw === "WORKDIR") {
-    const dir = args.trim().replace(/^["']|["']$/g, "");
-    if (dir && !dir.startsWith("/") && !dir.startsWith("$") && !/^[A-Za-z]:[\\/]/.test(dir))
+    const dir = args.trim().replace(/^["']+|["']+$/g, "");
+    if (dir && !dir.startsWith("/") && !dir.startsWith("$") && !/^[A-Za-z]:/.test(dir))
       out.push(find(rel, line, "SW1009", `WORKDIR ${dir} is relative`));
   } else if (kw === "CMD" || kw === "ENTRYPOINT") {
     if (!(i.getRawArgumentsContent() ?? "").trim().startsWith("[")) out.push(find(rel, line, "SW1010", `${kw} ${args} is in shell form`));
-  } else if (kw === "RUN") {
-    checkRun(rel, line, args, out);
+  } else if (kw === "HEALTHCHECK") {
+    const command = /^\s*CMD\s+(.*)$/is.exec(args)?.[1];
+    if (command !== undefined && !command.trim().startsWith("["))
+      out.push(find(rel, line, "SW1022", `HEALTHCHECK CMD ${command} is in shell form`));
   } else if (kw === "ENV" || kw === "ARG") {
     const props = kw === "ENV" ? (i as Env).getProperties() : [(i as Arg).getProperty()];
     for (const p of props) {
@@ -155,25 +159,25 @@ function checkInstruction(rel: string, i: Instruction, out: Finding[]): void {
   }
 }
 
-function checkRun(rel: string, line: number, cmd: string, out: Finding[]): void {
-  if (/\bapt-get\s+(-\S+\s+)*install\b/.test(cmd)) {
-    if (!cmd.includes("--no-install-recommends")) out.push(find(rel, line, "SW1011", "apt-get install without --no-install-recommends"));
-    if (!/rm -rf \/var\/lib\/apt\/lists/.test(cmd))
-      out.push(find(rel, line, "SW1012", "apt-get install without rm -rf /var/lib/apt/lists/* in the same RUN"));
-  }
-  if (/\bapk\s+(-\S+\s+)*add\b/.test(cmd) && !cmd.includes("--no-cache")) out.push(find(rel, line, "SW1013", "apk add without --no-cache"));
-}
-
-function checkFinalStage(rel: string, final: Stage, stageCount: number, out: Finding[]): void {
-  const users = final.instructions.filter((i) => i.getKeyword() === "USER");
-  const lastUser = users.at(-1);
+function checkFinalStage(rel: string, stages: readonly Stage[], out: Finding[]): void {
+  const stageCount = stages.length;
+  const chain = lineage(stages, stageCount - 1);
+  const final = chain[0] as Stage;
+  const lastUser = inherited(chain, "USER");
   if (!lastUser) out.push(find(rel, lineOf(final.from), "SW1003", "the final stage has no USER: the container runs as root"));
-  else {
-    const user = (lastUser.getArgumentsContent() ?? "").trim().split(":")[0];
-    if (user === "root" || user === "0") out.push(find(rel, lineOf(lastUser), "SW1003", `the final stage runs as ${user}`));
+  else if (ROOT_USER.test(userOf(lastUser))) {
+    const where = final.instructions.includes(lastUser) ? "" : ` (inherited from line ${lineOf(lastUser)})`;
+    out.push(
+      find(
+        rel,
+        final.instructions.includes(lastUser) ? lineOf(lastUser) : lineOf(final.from),
+        "SW1003",
+        `the final stage runs as ${userOf(lastUser)}${where}`,
+      ),
+    );
   }
-  if (!final.instructions.some((i) => i.getKeyword() === "HEALTHCHECK")) {
-    out.push(find(rel, lineOf(final.from), "SW1004", "the final stage has no HEALTHCHECK"));
+  if (!inherited(chain, "HEALTHCHECK")) {
+    out.push(find(rel, lineOf(final.from), "SW1004", "the final stage has no HEALTHCHECK (of its own or from the stage it is built FROM)"));
   }
   for (const i of final.instructions) {
     if (i.getKeyword() !== "RUN") continue;

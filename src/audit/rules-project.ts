@@ -30,6 +30,15 @@ export const PROJECT_RULES: readonly Rule[] = [
     equivalents: [],
   },
   {
+    id: "SW6004",
+    severity: "warning",
+    section: "Monitoring",
+    title: "probe path the app does not serve",
+    reason: "a probe on a path the app answers 404 never passes: every deploy waits out its startup budget and fails",
+    fix: "set `health.<probe>.http` to a route the app serves (slipway init reads them from the source), or add that route",
+    equivalents: [],
+  },
+  {
     id: "SW7001",
     severity: "warning",
     section: "Application",

@@ -1,3 +1,4 @@
+import { DOCKERFILE_RULES } from "./rules-dockerfile.js";
 import { LIVE_RULES } from "./rules-live.js";
 import { PROJECT_RULES } from "./rules-project.js";
 import type { Rule } from "./types.js";
@@ -61,7 +62,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     title: "container runs as root",
     reason: "a process running as root turns any container escape or file-write bug into root on the host volume",
     fix: "end the final stage with a non-root user, e.g. `USER node` or `USER 10001`",
-    equivalents: ["hadolint DL3002", "checkov CKV_DOCKER_3", "checkov CKV_DOCKER_8"],
+    equivalents: ["checkov CKV_DOCKER_3", "checkov CKV_DOCKER_8"],
   },
   {
     id: "SW1004",
@@ -69,8 +70,8 @@ export const RULES: readonly Rule[] = Object.freeze([
     section: "Monitoring",
     title: "no HEALTHCHECK in the final stage",
     reason: "without a health check Docker reports a hung process as running",
-    fix: "add `HEALTHCHECK CMD curl -fsS http://localhost:3000/healthz || exit 1` (or a Slipway health probe)",
-    equivalents: ["checkov CKV_DOCKER_2"],
+    fix: 'add `HEALTHCHECK CMD ["node", "healthcheck.js"]` (`HEALTHCHECK NONE` says you chose none)',
+    equivalents: ["hadolint DL3057 (final stage)", "checkov CKV_DOCKER_2"],
   },
   {
     id: "SW1005",
@@ -125,7 +126,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     reason:
       "in shell form the app runs under /bin/sh, which does not forward SIGTERM: no graceful shutdown, deploys wait for the kill timeout",
     fix: 'use the JSON form: CMD ["node", "server.js"]',
-    equivalents: ["hadolint DL3025"],
+    equivalents: ["hadolint DL3025 (with SW1022)"],
   },
   {
     id: "SW1011",
@@ -141,7 +142,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     severity: "info",
     section: "Infrastructure",
     title: "apt lists not removed",
-    reason: "the apt package lists stay in the layer (tens of MB) and go stale",
+    reason: "after apt-get update the package lists stay in the layer (tens of MB) and go stale",
     fix: "end the same RUN with `&& rm -rf /var/lib/apt/lists/*`",
     equivalents: ["hadolint DL3009"],
   },
@@ -172,6 +173,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     fix: "add a .dockerignore next to the Dockerfile listing at least .git, node_modules and .env",
     equivalents: [],
   },
+  ...DOCKERFILE_RULES,
   {
     id: "SW2001",
     severity: "error",

@@ -47,6 +47,8 @@ export interface ProjectView {
   read(rel: string): string | undefined;
   /** Every audited file (relative, `/`-separated), in walk order. */
   files: readonly string[];
+  /** Whether a path (that may not exist; a trailing `/` for a folder) is left out of the audit by .gitignore or as tool state. */
+  ignored(rel: string): boolean;
   /** The `audit:` section of the root slipway.yaml (defaults when there is none or it is invalid). */
   settings: AuditConfig;
 }
