@@ -315,6 +315,15 @@ describe("suppression in slipway.yaml (audit.ignore) and action pinning policy",
     expect(rules(files)).toEqual(["SW7009"]);
   });
 
+  it("a project without tests gets SW7002 alone, not also SW3001 for a workflow that runs none", () => {
+    const wf = ".github/workflows/ci.yml";
+    const workflow = `name: ci\non: { push: {} }\npermissions: { contents: read }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm run lint && npm run typecheck\n`;
+    const noTests = edit(GO, { "main_test.go": null, [wf]: workflow });
+    expect(rules(noTests)).toContain("SW7002");
+    expect(rules(noTests)).not.toContain("SW3001");
+    expect(rules(edit(GO, { [wf]: workflow }))).toContain("SW3001"); // tests exist, CI skips them
+  });
+
   it("actionPinning: sha turns a tag-pinned third-party action into SW3009", () => {
     const workflow = (ref: string) =>
       `name: ci\non: { workflow_dispatch: {} }\npermissions: { contents: read }\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: pnpm/action-setup@${ref}\n`;

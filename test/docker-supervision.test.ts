@@ -2,7 +2,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
-import { flakyConfig, instancesOf, letGo, poke, tracked, type StatusWithInstances } from "./support/flaky-app.js";
+import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked, type StatusWithInstances } from "./support/flaky-app.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
 const gate = await dockerGate();
@@ -38,10 +38,7 @@ describe.skipIf(!gate.run)("docker supervision, real engine", () => {
     for (const port of held) await poke(port, "/hold");
 
     const rollback = tracked(p.run("rollback"));
-    const back = await waitFor("both v1 containers ready while v2 drains", async () => {
-      const mine = await instancesOf(p, 1);
-      return mine.length === 2 && mine.every((i) => i.state === "ready") ? mine : undefined;
-    });
+    const back = await trafficMovedTo(p, 1, 2);
     const victim = back[0]!;
     await poke(victim.port, "/sick"); // its HEALTHCHECK fails from now on
     await waitFor("supervision to take the unhealthy container down", async () => {

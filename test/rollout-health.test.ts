@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { flakyConfig, instancesOf, letGo, poke, tracked, type StatusWithInstances } from "./support/flaky-app.js";
+import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked, type StatusWithInstances } from "./support/flaky-app.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
 let project: TestProject | undefined;
@@ -36,10 +36,7 @@ async function sickenDuringRollout(p: TestProject, env: string[]) {
   for (const port of held) await poke(port, "/hold");
 
   const deploy = tracked(p.run("deploy", "--version", "v2", ...env));
-  const fresh = await waitFor("both v2 instances ready while v1 drains", async () => {
-    const mine = await instancesOf(p, 2);
-    return mine.length === 2 && mine.every((i) => i.state === "ready") ? mine : undefined;
-  });
+  const fresh = await trafficMovedTo(p, 2, 2);
   const victim = fresh[1]!;
   await poke(victim.port, "/sick");
   await waitFor("supervision to take the sick instance down", async () => {

@@ -139,7 +139,7 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
     options.extra.rules.forEach((r) => ran.add(r));
     findings.push(...options.extra.findings);
   }
-  let reported = findings;
+  let reported = withoutConsequences(findings);
   if (configFile !== undefined && settings.ignore.length > 0) {
     ran.add("SW0003");
     const today = isoDay(options.now ?? new Date());
@@ -176,4 +176,13 @@ function readText(root: string, rel: string, required = false): { text?: string;
     const code = (err as NodeJS.ErrnoException).code;
     return { problem: code ? `${code} ${(err as Error).message.split(",")[0]?.replace(`${code}: `, "")}` : String(err) };
   }
+}
+
+/**
+ * One root cause, one finding: a project with no tests at all (SW7002) is not
+ * also told that its CI runs none (SW3001); writing tests is the fix for both.
+ */
+function withoutConsequences(findings: Finding[]): Finding[] {
+  if (!findings.some((f) => f.rule === "SW7002")) return findings;
+  return findings.filter((f) => f.rule !== "SW3001");
 }

@@ -1,4 +1,4 @@
-import type { TestProject } from "./project.js";
+import { waitFor, type TestProject } from "./project.js";
 
 /**
  * Helpers for test/fixtures/flaky-app: instances are reached directly on
@@ -9,6 +9,7 @@ export interface InstanceRow {
   release: number;
   port: number;
   state: string;
+  inRotation: boolean;
   restarts: number;
   lastFailure: { at: number; reason: string } | null;
 }
@@ -67,4 +68,18 @@ export function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled:
 export async function instancesOf(project: TestProject, release: number): Promise<InstanceRow[]> {
   const status = await project.json<StatusWithInstances>("status");
   return status.instances.filter((i) => i.release === release);
+}
+
+/**
+ * Waits until every instance of `release` is ready and no other instance is
+ * in rotation: the rollout has moved all traffic (its new instances are now
+ * supervised) but has not ended while the old ones are held draining.
+ */
+export async function trafficMovedTo(project: TestProject, release: number, replicas: number): Promise<InstanceRow[]> {
+  return waitFor(`all traffic on release ${release}, its ${replicas} instances ready`, async () => {
+    const { instances } = await project.json<StatusWithInstances>("status");
+    const mine = instances.filter((i) => i.release === release);
+    const others = instances.filter((i) => i.release !== release && i.inRotation);
+    return mine.length === replicas && mine.every((i) => i.state === "ready") && others.length === 0 ? mine : undefined;
+  });
 }
