@@ -88,7 +88,7 @@ describe("app.command on the process platform", () => {
     expect(validate.stdout).toMatch(/^warning: app\.command\[9\]: \$HOME is not expanded: .* \(slipway\.yaml:5\)$/m);
 
     const deployed = await project.run("deploy", "--version", "v1");
-    expect(deployed.stderr).toBe("");
+    expect(deployed.stderr).toMatch(/^warning: app\.command\[9\]: \$HOME is not expanded: .* \(slipway\.yaml:5\)\n$/); // deploy says it too
     expect(deployed.code).toBe(0);
     const answer = JSON.parse((await project.get("/")).body) as Answer;
     expect(answer.args).toEqual(["--port", answer.envPort, "--tag", "hello there!", "--literal", "$PORT", "--other", "$HOME"]);

@@ -50,6 +50,7 @@ describe("runCheck http", () => {
     expect(await runCheck({ kind: "http", path: "/health" }, target(port), 1000)).toEqual({
       ok: true,
       message: "GET /health -> 200",
+      status: 200,
     });
   });
 
@@ -58,6 +59,7 @@ describe("runCheck http", () => {
     expect(await runCheck({ kind: "http", path: "/health" }, target(port), 1000)).toEqual({
       ok: false,
       message: "GET /health -> 503",
+      status: 503,
     });
   });
 
@@ -66,6 +68,7 @@ describe("runCheck http", () => {
     expect(await runCheck({ kind: "http", path: "/health" }, target(port), 1000)).toEqual({
       ok: true,
       message: "GET /health -> 302",
+      status: 302,
     });
     expect(requests.map((r) => r.path)).toEqual(["/health"]);
   });
@@ -76,6 +79,7 @@ describe("runCheck http", () => {
       expect(await runCheck({ kind: "http", path: "/x" }, target(port), 1000)).toEqual({
         ok: false,
         message: `GET /x -> ${code}`,
+        status: code,
       });
     }
   });
@@ -85,6 +89,7 @@ describe("runCheck http", () => {
     const result = await runCheck({ kind: "http", path: "/health" }, target(port), 1000);
     expect(result.ok).toBe(false);
     expect(result.message).toBe(`GET /health: connect ECONNREFUSED ${HOST}:${port}`);
+    expect(result.status).toBeUndefined(); // no answer, no status
   });
 
   it("times out a server that never answers, at the timeout", async () => {

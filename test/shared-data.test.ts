@@ -43,6 +43,29 @@ describe("app.shared, process platform", () => {
     expect(lstatSync(join(p.dir, ".slipway/releases/3/data")).isSymbolicLink()).toBe(true);
   });
 
+  it("an app that saves a shared file by rename: the link is put back at each rollout, the newest copy kept, with a warning", async () => {
+    const p = (project = await TestProject.create((port) => visitsConfig(port, { shared: "[visits.txt]" })));
+    cpSync(join(REPO, "test/fixtures/visits-app/server.mjs"), join(p.dir, "server.mjs"));
+    writeFileSync(join(p.dir, "visits.txt"), "10\n"); // a shared file must exist in the app on first deploy
+    const env = ["--env", "VISITS_FILE=visits.txt", "--env", "SAVE=rename"];
+    expect((await p.run("deploy", "--version", "v1", ...env)).code).toBe(0);
+    expect(await visit(p)).toEqual({ visits: 11, version: "v1" });
+    expect(lstatSync(join(p.dir, ".slipway/releases/1/visits.txt")).isSymbolicLink()).toBe(false); // the rename replaced the link
+
+    const v2 = await p.run("deploy", "--version", "v2", ...env);
+    expect(v2.code).toBe(0);
+    expect(v2.stdout).toMatch(
+      /warning: shared visits\.txt: release 1 had replaced its link with a file .*its copy, the newest data, is the shared one now \(the previous shared copy is in \.slipway\/shared-replaced\/release-1-\d+\/visits\.txt\).*Share the directory that holds it instead/,
+    );
+    expect(readlinkSync(join(p.dir, ".slipway/releases/1/visits.txt"))).toBe("../../shared/visits.txt");
+    expect(await visit(p)).toEqual({ visits: 12, version: "v2" }); // v1's count carried over
+
+    const back = await p.run("rollback");
+    expect(back.code).toBe(0);
+    expect(back.stdout).toMatch(/warning: shared visits\.txt: release 2 had replaced its link/);
+    expect(await visit(p)).toEqual({ visits: 13, version: "v1" }); // not release 1's stale copy (11)
+  });
+
   it("creates an empty shared directory when the app has none, and a path added later is seeded then", async () => {
     const p = (project = await TestProject.create((port) => visitsConfig(port)));
     cpSync(join(REPO, "test/fixtures/visits-app/server.mjs"), join(p.dir, "server.mjs"));

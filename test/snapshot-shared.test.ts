@@ -14,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isShared, seedShared } from "../src/release/shared.js";
+import { isShared, relinkReplaced, seedShared } from "../src/release/shared.js";
 import { snapshotRelease } from "../src/release/snapshot.js";
 
 let root: string;
@@ -147,4 +147,41 @@ it("isShared matches a shared path and what is inside it, nothing else", () => {
   expect(isShared("data/x/y", ["data"])).toBe(true);
   expect(isShared("database.js", ["data"])).toBe(false);
   expect(isShared("lib/data", ["data"])).toBe(false);
+});
+
+describe("relinkReplaced", () => {
+  /** Release 1 with a shared file, whose link the app then replaced by saving `text` with a rename. */
+  async function replaced(text: string) {
+    writeFileSync(join(app, "db.json"), "seed");
+    const { dir } = await release(1, ["db.json", "data"]);
+    writeFileSync(join(dir, "db.json.tmp"), text);
+    renameSync(join(dir, "db.json.tmp"), join(dir, "db.json"));
+    return dir;
+  }
+  const aside = () => join(app, ".slipway/shared-replaced");
+
+  it("adopts the serving release's copy as the shared one, sets the old shared copy aside and puts the link back", async () => {
+    const dir = await replaced("newest");
+    const done = await relinkReplaced(dir, shared, ["db.json", "data"], { adopt: true, asideDir: aside(), stamp: "s1" });
+    expect(done).toEqual([{ path: "db.json", outcome: "adopted", asideAt: join(aside(), "s1/db.json") }]);
+    expect(readlinkSync(join(dir, "db.json"))).toBe("../../shared/db.json");
+    expect(readFileSync(join(shared, "db.json"), "utf8")).toBe("newest");
+    expect(readFileSync(join(aside(), "s1/db.json"), "utf8")).toBe("seed");
+    expect(lstatSync(join(dir, "data")).isSymbolicLink()).toBe(true); // untouched
+  });
+
+  it("sets a stale copy aside in a release that runs again, keeping the shared data", async () => {
+    const dir = await replaced("stale");
+    writeFileSync(join(shared, "db.json"), "current");
+    const done = await relinkReplaced(dir, shared, ["db.json"], { adopt: false, asideDir: aside(), stamp: "s2" });
+    expect(done.map((d) => d.outcome)).toEqual(["set-aside"]);
+    expect(readFileSync(join(dir, "db.json"), "utf8")).toBe("current"); // through the link
+    expect(readFileSync(join(aside(), "s2/db.json"), "utf8")).toBe("stale");
+  });
+
+  it("does nothing when every link is in place or the path is missing", async () => {
+    const { dir } = await release(1, ["data"]);
+    expect(await relinkReplaced(dir, shared, ["data", "gone"], { adopt: true, asideDir: aside(), stamp: "s3" })).toEqual([]);
+    expect(existsSync(aside())).toBe(false);
+  });
 });

@@ -16,6 +16,8 @@ export interface StatePaths {
   logs: string;
   /** `app.shared` on the process platform: data that outlives releases (never pruned, kept by `slipway down`). */
   shared: string;
+  /** Copies of shared paths an app replaced in a release snapshot, set aside when the link is put back (never deleted). */
+  sharedReplaced: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -33,6 +35,7 @@ export function statePaths(root: string): StatePaths {
     releases: join(dir, "releases"),
     logs: join(dir, "logs"),
     shared: join(dir, "shared"),
+    sharedReplaced: join(dir, "shared-replaced"),
   };
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import type { Clock } from "../clock.js";
@@ -10,7 +10,7 @@ import { resourceError, resourceFault } from "../resource-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { Platform } from "../platform/platform.js";
-import { seedShared } from "../release/shared.js";
+import { relinkReplaced, seedShared } from "../release/shared.js";
 import { pruneReleaseDirs, snapshotRelease } from "../release/snapshot.js";
 import { resolveVersion } from "../release/version.js";
 import { runBlueGreen } from "../rollout/blue-green.js";
@@ -192,7 +192,7 @@ export class Rollouts {
       }
       const strategy = req.strategy ?? latest.config.strategy.type;
       requireStrategyConfig(latest.config, strategy);
-      await this.prepareShared(latest.id, latest.config);
+      await this.prepareShared(latest.id, latest.config, latest);
       this.o.ledger.setReleaseStatus(latest.id, "pending");
       return this.run("deploy", { ...latest, status: "pending" }, latest.config, req.holder, strategy);
     });
@@ -229,7 +229,7 @@ export class Rollouts {
           hint: "raise retain in slipway.yaml to keep more releases runnable",
         });
       }
-      await this.prepareShared(target.id, releaseConfig(target));
+      await this.prepareShared(target.id, releaseConfig(target), target);
       return this.run("rollback", target, releaseConfig(target), req.holder, "rolling");
     });
   }
@@ -627,14 +627,40 @@ export class Rollouts {
    * Process platform: makes sure `.slipway/shared/` holds each of the
    * release's shared paths (seeded from the app the first time a path is
    * shared, never overwritten; see release/shared.ts), so its snapshot's
-   * links point somewhere.
+   * links point somewhere. Before that, links an app replaced with a file
+   * (a save by rename) are put back: in the serving release its copy is the
+   * newest data and becomes the shared one; in `runs` (an older snapshot a
+   * rollback or retry starts again) its copy is stale and is set aside.
    */
-  private async prepareShared(releaseId: number, config: Config): Promise<void> {
+  private async prepareShared(releaseId: number, config: Config, runs?: Release): Promise<void> {
+    const { ledger, paths, clock } = this.o;
+    const current = ledger.currentRelease();
+    const relink = async (release: Release | null | undefined, adopt: boolean): Promise<void> => {
+      if (!release?.snapshot || !linksShared(release.config) || !existsSync(release.snapshot)) return;
+      const stamp = `release-${release.id}-${clock.now()}`;
+      for (const r of await relinkReplaced(release.snapshot, paths.shared, release.config.app.shared, {
+        adopt,
+        asideDir: paths.sharedReplaced,
+        stamp,
+      })) {
+        const what =
+          r.outcome === "adopted"
+            ? `its copy, the newest data, is the shared one now (the previous shared copy is in ${relative(paths.root, r.asideAt)})`
+            : `its stale copy was moved to ${relative(paths.root, r.asideAt)}`;
+        ledger.record({
+          type: "release",
+          releaseId,
+          message: `warning: shared ${r.path}: release ${release.id} had replaced its link with a file (the app saves it by renaming a new file over it, so those writes were not shared); ${what} and the link is back. Share the directory that holds it instead (app.shared: [data] with the file in data/)`,
+        });
+      }
+    };
+    await relink(current, true);
+    if (runs && runs.id !== current?.id) await relink(runs, false);
     if (!linksShared(config)) return;
-    for (const [path, outcome] of await seedShared(config.app.cwd, this.o.paths.shared, config.app.shared)) {
+    for (const [path, outcome] of await seedShared(config.app.cwd, paths.shared, config.app.shared)) {
       if (outcome === "kept") continue;
       const how = outcome === "seeded" ? `seeded from ${join(config.app.cwd, path)}` : "created empty (nothing at that path in the app)";
-      this.o.ledger.record({ type: "release", releaseId, message: `shared ${path}: ${how}` });
+      ledger.record({ type: "release", releaseId, message: `shared ${path}: ${how}` });
     }
   }
 

@@ -83,3 +83,60 @@ async function exists(path: string): Promise<boolean> {
     throw err;
   }
 }
+
+/** A shared path whose link in a release snapshot was found replaced, and what was done. */
+export interface Relinked {
+  path: string;
+  /** "adopted": the snapshot's copy became the shared copy (the old one set aside); "set-aside": the snapshot's copy was set aside. */
+  outcome: "adopted" | "set-aside";
+  /** Where the copy that is no longer used went. */
+  asideAt: string;
+}
+
+/**
+ * Puts back the links of a release snapshot whose shared paths an app
+ * replaced. An app that saves a file by writing a temporary file and
+ * renaming it over the old one (lowdb, json-server, write-file-atomic, most
+ * editors) replaces the symlink with a plain file, so its later writes stay
+ * in that release and the next one would not see them.
+ *
+ * With `adopt` (the release that serves now: its copy is the newest data),
+ * the snapshot's copy becomes the shared copy; otherwise (an older release
+ * about to run again) the snapshot's copy is stale. Either way the copy no
+ * longer used is moved to `asideDir/<stamp>/<path>`, never deleted, and the
+ * link is put back.
+ *
+ * @example
+ * await relinkReplaced("/srv/app/.slipway/releases/7", "/srv/app/.slipway/shared", ["db.json"], {
+ *   adopt: true, asideDir: "/srv/app/.slipway/shared-replaced", stamp: "release-7-1796201238164",
+ * });
+ * // [{ path: "db.json", outcome: "adopted", asideAt: ".../shared-replaced/release-7-1796201238164/db.json" }]
+ */
+export async function relinkReplaced(
+  snapshotDir: string,
+  sharedDir: string,
+  paths: readonly string[],
+  o: { adopt: boolean; asideDir: string; stamp: string },
+): Promise<Relinked[]> {
+  const done: Relinked[] = [];
+  for (const path of paths) {
+    const at = join(snapshotDir, path);
+    const stat = await lstat(at).catch(() => null);
+    if (stat === null || stat.isSymbolicLink()) continue;
+    const shared = join(sharedDir, path);
+    const asideAt = join(o.asideDir, o.stamp, path);
+    await mkdir(dirname(asideAt), { recursive: true });
+    if (o.adopt) {
+      // The shared copy is set aside first, then the snapshot's copy takes
+      // its place: at every moment one of them holds the data.
+      if (await exists(shared)) await rename(shared, asideAt);
+      await mkdir(dirname(shared), { recursive: true });
+      await rename(at, shared);
+    } else {
+      await rename(at, asideAt);
+    }
+    await symlink(relative(dirname(at), shared), at);
+    done.push({ path, outcome: o.adopt ? "adopted" : "set-aside", asideAt });
+  }
+  return done;
+}

@@ -25,6 +25,8 @@ export function registerRolloutCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const strategy = strategyOption(opts.strategy);
       const loaded = load(g);
+      // What `config validate` warns about (say, a $VAR the instance will not have) is said here too, on stderr.
+      for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
       const env = envOption(opts.env);
       // A release whose environment does not match app.envSchema is refused before the daemon is contacted.
       await checkDeployEnv(loaded.config, env);
