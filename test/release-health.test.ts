@@ -146,6 +146,20 @@ describe("awaitReleaseHealthy: a rollout succeeds only when every instance of it
     });
   });
 
+  it("says every 4 s what a restarted instance waits for, while the gate waits", async () => {
+    fleet.supervise(1);
+    platform.crash("r1-2");
+    const { outcome } = gate();
+    await clock.advance(1_000); // restarted: starting, its probes not passed yet
+    const waits = () => ledger.events().filter((e) => e.type === "probe");
+    expect(waits()).toEqual([]);
+    await clock.advance(3_200);
+    expect(waits().map((e) => e.message)).toEqual(["r1-2 waiting: process exited with code 1; 1s left before progressDeadline"]);
+    ready("r1-2");
+    await clock.advance(200);
+    expect(outcome).toMatchObject({ done: true, result: { ready: 2, replicas: 2 } });
+  });
+
   it("fails as degraded when the release is still short of ready instances after the deadline", async () => {
     fleet.supervise(1);
     health.get("r1-1")!({ type: "unready", message: "readiness: GET /health -> 503" });

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Fleet } from "../daemon/fleet.js";
 import { isLive, type InstanceState } from "../daemon/instance-state.js";
 import { RolloutFailure } from "./rollout-failure.js";
+import { WaitReport } from "./wait-report.js";
 
 /** How a release's instances stand against its size (`app.replicas`). */
 export interface ReleaseHealth<T> {
@@ -75,6 +76,7 @@ const TICK = 200;
  */
 export async function awaitReleaseHealthy(o: HealthGateOptions): Promise<{ ready: number; replicas: number }> {
   const until = o.clock.now() + o.deadline;
+  const report = new WaitReport(o.fleet, o.clock);
   let waited = false;
   for (;;) {
     if (o.signal?.aborted) throw new RolloutFailure("stopped while waiting for every instance to be ready", null, "interrupted");
@@ -90,6 +92,7 @@ export async function awaitReleaseHealthy(o: HealthGateOptions): Promise<{ ready
     }
     if (!waited) o.onWait?.(`${h.ready} of ${o.replicas} instances of release ${o.releaseId} ready, waiting for the rest${why}`);
     waited = true;
+    report.tick(o.fleet.ofRelease(o.releaseId), until); // every 4 s: what a restarted instance's probes say
     await o.fleet.waitForChange(TICK, o.signal);
   }
 }
