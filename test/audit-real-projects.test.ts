@@ -130,6 +130,24 @@ const COMMAND_CASES: [string, Files, boolean][] = [
     { "api/Dockerfile": dockerfile("COPY . .", 'CMD ["node", "server.js"]'), "api/server.js": "" },
     false,
   ],
+  [
+    "a Dockerfile in a subfolder whose context slipway.yaml sets to the root, file at the root",
+    {
+      "slipway.yaml": "name: x\nplatform: docker\napp:\n  build: { context: ., dockerfile: docker/Dockerfile }\n",
+      "docker/Dockerfile": dockerfile("COPY . .", 'CMD ["node", "server.js"]'),
+      "server.js": "",
+    },
+    false,
+  ],
+  [
+    "a Dockerfile in a subfolder whose context slipway.yaml sets to the root, file missing there",
+    {
+      "slipway.yaml": "name: x\nplatform: docker\napp:\n  build: { context: ., dockerfile: docker/Dockerfile }\n",
+      "docker/Dockerfile": dockerfile("COPY . .", 'CMD ["node", "server.js"]'),
+      "docker/server.js": "",
+    },
+    true,
+  ],
 ];
 
 describe("SW1017: CMD/ENTRYPOINT runs a file that is not in the image", () => {

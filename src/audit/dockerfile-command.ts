@@ -4,6 +4,7 @@ import ignore from "ignore";
 import { jsonArgs } from "./dockerfile-run.js";
 import { inherited, lineage, lineOf, type Stage } from "./dockerfile-stages.js";
 import { parseShell } from "./shell.js";
+import { parseSlipwayConfig } from "./slipway-config.js";
 import type { Finding, ProjectView } from "./types.js";
 
 /** Interpreters whose first operand is the script they run. */
@@ -20,7 +21,7 @@ const LIFECYCLE_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
 /**
  * SW1017: the final image's ENTRYPOINT/CMD (its own or inherited from the stage it is built
  * FROM) runs a script (`node server.js`, `python app.py`, `./start.sh`) that no
- * instruction puts in the image: no COPY/ADD brings it from the build context (the
+ * instruction puts in the image: no COPY/ADD brings it from the build context (slipway.yaml's app.build.context for it, else the
  * Dockerfile's folder, minus .dockerignore), no `COPY --from` covers its folder, and no RUN
  * could write it (a build, a download, a cp/mv, or an install with lifecycle scripts).
  * Files in gitignored folders (`dist/`) count as present: a step before `docker build` makes them.
@@ -30,7 +31,7 @@ const LIFECYCLE_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
  */
 export function checkCommandFile(rel: string, stages: readonly Stage[], project: ProjectView, out: Finding[]): void {
   const chain = lineage(stages, stages.length - 1);
-  const context = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+  const context = buildContext(rel, project);
   for (const keyword of ["ENTRYPOINT", "CMD"]) {
     const i = inherited(chain, keyword);
     const script = i ? scriptOf(i) : undefined;
@@ -41,6 +42,28 @@ export function checkCommandFile(rel: string, stages: readonly Stage[], project:
     const message = `${keyword} runs ${script}, but nothing puts ${path} in the image: ${image.why(script)}`;
     out.push({ rule: "SW1017", file: rel, line: lineOf(i), message });
   }
+}
+
+/**
+ * The build context of the Dockerfile at `rel`, relative to the root: the
+ * `app.build.context` of a slipway.yaml (at the root or in a folder above
+ * the Dockerfile) whose `app.build.dockerfile` is this file, else the
+ * Dockerfile's own folder (what `docker build <folder>` would use).
+ */
+function buildContext(rel: string, project: ProjectView): string {
+  const own = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+  const folders = own.split("/").map((_, k, parts) => parts.slice(0, parts.length - k).join("/"));
+  for (const folder of own === "" ? [""] : [...folders, ""]) {
+    for (const name of ["slipway.yaml", "slipway.yml"]) {
+      const file = posix.join(folder, name);
+      const text = project.read(file);
+      const build = text === undefined ? undefined : parseSlipwayConfig(text, file).config?.app.build;
+      if (!build) continue;
+      const context = posix.relative("/", build.context);
+      if (posix.join(context, build.dockerfile) === rel) return context;
+    }
+  }
+  return own;
 }
 
 /** The script an ENTRYPOINT/CMD runs, relative or absolute as written; undefined when it runs no file or one we cannot tell. */
