@@ -94,6 +94,11 @@ describe("app.command on the process platform", () => {
     expect(answer.args).toEqual(["--port", answer.envPort, "--tag", "hello there!", "--literal", "$PORT", "--other", "$HOME"]);
     const [instance] = (await project.json<Status>("status")).instances;
     expect(answer.pid).toBe(instance?.pid);
+
+    const withEnv = await project.run("deploy", "--version", "v2", "--env", "HOME=/h"); // the release's env expands, no warning
+    expect(withEnv.stderr).toBe("");
+    expect(withEnv.code).toBe(0);
+    expect((JSON.parse((await project.get("/")).body) as Answer).args.at(-1)).toBe("/h");
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isSimpleCommand, shellArgv } from "../src/config/command.js";
 import { commandVarNames, expandCommand, wordPieces } from "../src/config/command-vars.js";
+import { unsetVariableOf } from "../src/config/command-warnings.js";
 import { parseConfig } from "../src/config/load.js";
 import { storedConfig } from "../src/ledger/ledger.js";
 import { instanceArgv } from "../src/platform/instance-argv.js";
@@ -162,9 +163,26 @@ describe("config validate: variables that will not be set", () => {
 
   it("warns about a list word that stays literal, with its index and line", () => {
     expect(warnings("app:", "  command: [node, s.js, --db, $DB_URL, '${HOME:-/tmp}']")).toEqual([
-      "app.command[3]: $DB_URL is not expanded: a list command expands only PORT, SLIPWAY_* and app.env names (add DB_URL to app.env, write $$ for a literal $, or give the command as a string to run it with sh -c) (slipway.yaml:3)",
-      "app.command[4]: $HOME is not expanded: a list command expands only PORT, SLIPWAY_* and app.env names (add HOME to app.env, write $$ for a literal $, or give the command as a string to run it with sh -c) (slipway.yaml:3)",
+      "app.command[3]: $DB_URL is not expanded: a list command expands only PORT, SLIPWAY_* and the release's env (app.env, deploy --env) (add DB_URL to app.env or pass it with deploy --env, write $$ for a literal $, or give the command as a string to run it with sh -c) (slipway.yaml:3)",
+      "app.command[4]: $HOME is not expanded: a list command expands only PORT, SLIPWAY_* and the release's env (app.env, deploy --env) (add HOME to app.env or pass it with deploy --env, write $$ for a literal $, or give the command as a string to run it with sh -c) (slipway.yaml:3)",
     ]);
+  });
+
+  it("warns about Kubernetes' $(NAME) in a list, which stays literal; in a string it is the shell's command substitution", () => {
+    expect(warnings("app:", "  command: [node, s.js, --port, $(PORT)]")).toEqual([
+      "app.command[3]: $(PORT) stays as written: that is Kubernetes' syntax; write $PORT or ${PORT} (slipway.yaml:3)",
+    ]);
+    expect(warnings("app:", "  command: [node, s.js, $$(PORT)]")).toEqual([]); // escaped: a literal $(PORT) on purpose
+    expect(warnings("app:", "  command: exec node s.js --port $PORT --at $(date +%s)")).toEqual([]);
+  });
+
+  it("names the variable of a warning, so deploy can drop those its --env gives", () => {
+    const [list = "", string = ""] = [
+      ...warnings("app:", "  command: [node, s.js, $FOO]"),
+      ...warnings("app:", "  command: node s.js $BAR"),
+    ];
+    expect([unsetVariableOf(list), unsetVariableOf(string)]).toEqual(["FOO", "BAR"]);
+    expect(unsetVariableOf("app.command[3]: $(PORT) stays as written: that is Kubernetes' syntax (slipway.yaml:3)")).toBeNull();
   });
 
   it("warns about a variable a shell command reads that the instance will not have", () => {

@@ -37,13 +37,32 @@ function listWarnings(config: Config): Problem[] {
   const scriptAt = SHELLS.has(command[0]?.split("/").pop() ?? "") && command[1] === "-c" ? 2 : -1;
   return command.flatMap((word, index) => {
     if (index === scriptAt) return scriptWarnings(config, word, [index], names);
-    return referencedNames(word, false)
-      .filter((name) => !names.includes(name))
-      .map((name) => ({
+    const kubernetesStyle = [...word.matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((m) => m[1] ?? "");
+    return [
+      ...referencedNames(word, false)
+        .filter((name) => !names.includes(name))
+        .map((name) => ({
+          path: ["app", "command", index],
+          message: `$${name} is not expanded: a list command expands only PORT, SLIPWAY_* and the release's env (app.env, deploy --env) (add ${name} to app.env or pass it with deploy --env, write $$ for a literal $, or give the command as a string to run it with sh -c)`,
+        })),
+      ...[...new Set(kubernetesStyle)].map((name) => ({
         path: ["app", "command", index],
-        message: `$${name} is not expanded: a list command expands only PORT, SLIPWAY_* and app.env names (add ${name} to app.env, write $$ for a literal $, or give the command as a string to run it with sh -c)`,
-      }));
+        message: `$(${name}) stays as written: that is Kubernetes' syntax; write $${name} or \${${name}}`,
+      })),
+    ];
   });
+}
+
+/**
+ * The variable a rendered command warning is about when it says the variable
+ * will be empty or stay literal (`... $NAME is not ...`), else null: `slipway
+ * deploy` drops those the deploy's `--env` gives.
+ *
+ * @example
+ * unsetVariableOf("app.command[3]: $FOO is not expanded: ... (slipway.yaml:5)"); // "FOO"
+ */
+export function unsetVariableOf(warning: string): string | null {
+  return /^app\.command(?:\[\d+\])?: \$([A-Za-z_][A-Za-z0-9_]*) is not (?:expanded|set for the instance)/.exec(warning)?.[1] ?? null;
 }
 
 function scriptWarnings(config: Config, script: string, at: number[], known: readonly string[]): Problem[] {
