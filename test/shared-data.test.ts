@@ -71,15 +71,31 @@ describe("app.shared, process platform", () => {
     cpSync(join(REPO, "test/fixtures/visits-app/server.mjs"), join(p.dir, "server.mjs"));
     const v1 = await p.run("deploy", "--version", "v1");
     expect(v1.code).toBe(0);
-    expect(v1.stdout).toContain("shared data: created empty (nothing at that path in the app)");
+    expect(v1.stdout).toContain("shared data: created as an empty directory (nothing at that path in the app)");
     expect(await visit(p)).toEqual({ visits: 1, version: "v1" });
 
-    writeFileSync(join(p.dir, "motd.txt"), "hello\n");
     p.writeConfig(visitsConfig(p.port).replace("shared: [data]", "shared: [data, motd.txt]"));
+    const refused = await p.run("deploy", "--version", "v2"); // named like a file, nothing to seed it: refused, nothing made
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `error: app.shared: motd.txt is not in ${p.dir}, and a shared file cannot start empty: Slipway would make a directory there\n` +
+        "hint: create it before the first deploy (touch motd.txt), or share a directory the app creates it in (app.shared: [data], the app writing data/motd.txt)\n",
+    );
+    expect(existsSync(join(p.dir, ".slipway/shared/motd.txt"))).toBe(false);
+    expect((await p.json<unknown[]>("releases")).length).toBe(1);
+
+    writeFileSync(join(p.dir, "motd.txt"), "hello\n");
     const v2 = await p.run("deploy", "--version", "v2");
     expect(v2.code).toBe(0);
     expect(v2.stdout).toContain(`shared motd.txt: seeded from ${join(p.dir, "motd.txt")}`);
     expect(readFileSync(join(p.dir, ".slipway/releases/2/motd.txt"), "utf8")).toBe("hello\n");
     expect(await visit(p)).toEqual({ visits: 2, version: "v2" });
+
+    p.writeConfig(visitsConfig(p.port).replace("shared: [data]", "shared: [motd.txt]"));
+    const v3 = await p.run("deploy", "--version", "v3");
+    expect(v3.code).toBe(0);
+    expect(v3.stdout).toContain(
+      "warning: shared data: not in app.shared any more; its data stays in .slipway/shared/data, and release 3 uses the app's own copy",
+    );
   });
 });

@@ -14,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isShared, relinkReplaced, seedShared } from "../src/release/shared.js";
+import { fileLikeWithoutSource, isShared, relinkReplaced, seedShared } from "../src/release/shared.js";
 import { snapshotRelease } from "../src/release/snapshot.js";
 
 let root: string;
@@ -183,5 +183,18 @@ describe("relinkReplaced", () => {
     const { dir } = await release(1, ["data"]);
     expect(await relinkReplaced(dir, shared, ["data", "gone"], { adopt: true, asideDir: aside(), stamp: "s3" })).toEqual([]);
     expect(existsSync(aside())).toBe(false);
+  });
+});
+
+describe("fileLikeWithoutSource", () => {
+  it("names the paths that read as files with nothing to seed them from, nothing else", async () => {
+    mkdirSync(join(app, "data"));
+    writeFileSync(join(app, "there.db"), "");
+    mkdirSync(join(shared, "kept"), { recursive: true });
+    writeFileSync(join(shared, "kept/old.sqlite"), "");
+    const paths = ["data", "uploads", ".cache", "there.db", "kept/old.sqlite", "notes.db", "db/app.sqlite3"];
+    expect(await fileLikeWithoutSource(app, shared, paths)).toEqual(["notes.db", "db/app.sqlite3"]);
+    writeFileSync(join(app, ".slipwayignore"), "there.db\n"); // left out of releases: nothing to seed from
+    expect(await fileLikeWithoutSource(app, shared, ["there.db"])).toEqual(["there.db"]);
   });
 });

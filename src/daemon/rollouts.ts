@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import type { Clock } from "../clock.js";
@@ -10,7 +10,7 @@ import { resourceError, resourceFault } from "../resource-error.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { Platform } from "../platform/platform.js";
-import { relinkReplaced, seedShared } from "../release/shared.js";
+import { fileLikeWithoutSource, relinkReplaced, seedShared } from "../release/shared.js";
 import { pruneReleaseDirs, snapshotRelease } from "../release/snapshot.js";
 import { resolveVersion } from "../release/version.js";
 import { runBlueGreen } from "../rollout/blue-green.js";
@@ -131,6 +131,7 @@ export class Rollouts {
     return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
       const { ledger, paths, clock } = this.o;
       const version = await resolveVersion(req.version, config.app.cwd, clock.now());
+      await this.requireSharedSources(config);
       // Never reuse the id of a snapshot or log directory left on disk (snapshotRelease empties its target).
       ledger.skipReleaseIdsThrough(Math.max(0, ...releaseIdsOnDisk(paths)));
       const created = ledger.createRelease({
@@ -656,12 +657,43 @@ export class Rollouts {
     };
     await relink(current, true);
     if (runs && runs.id !== current?.id) await relink(runs, false);
+    if (current && current.config.platform === "process") {
+      for (const path of current.config.app.shared.filter((p) => !config.app.shared.includes(p))) {
+        if (!existsSync(join(paths.shared, path))) continue;
+        ledger.record({
+          type: "release",
+          releaseId,
+          message: `warning: shared ${path}: not in app.shared any more; its data stays in ${relative(paths.root, join(paths.shared, path))}, and release ${releaseId} uses the app's own copy`,
+        });
+      }
+    }
     if (!linksShared(config)) return;
     for (const [path, outcome] of await seedShared(config.app.cwd, paths.shared, config.app.shared)) {
       if (outcome === "kept") continue;
-      const how = outcome === "seeded" ? `seeded from ${join(config.app.cwd, path)}` : "created empty (nothing at that path in the app)";
+      const how =
+        outcome === "seeded"
+          ? `seeded from ${join(config.app.cwd, path)}`
+          : "created as an empty directory (nothing at that path in the app)";
       ledger.record({ type: "release", releaseId, message: `shared ${path}: ${how}` });
     }
+  }
+
+  /** Refuses, before a release exists, a shared path named like a file that nothing can seed (it would become a directory). */
+  private async requireSharedSources(config: Config): Promise<void> {
+    if (!linksShared(config)) return;
+    const [path, ...more] = await fileLikeWithoutSource(config.app.cwd, this.o.paths.shared, config.app.shared);
+    if (path === undefined) return;
+    const dir = dirname(path);
+    throw new SlipwayError(
+      "CONFIG_INVALID",
+      `app.shared: ${path} is not in ${config.app.cwd}${more.length > 0 ? ` (nor ${more.join(", ")})` : ""}, and a shared file cannot start empty: Slipway would make a directory there`,
+      {
+        hint:
+          dir === "."
+            ? `create it before the first deploy (touch ${path}), or share a directory the app creates it in (app.shared: [data], the app writing data/${path})`
+            : `create it before the first deploy (touch ${path}), or share its directory (app.shared: [${dir}])`,
+      },
+    );
   }
 
   private async prune(retain: number): Promise<void> {

@@ -140,3 +140,29 @@ export async function relinkReplaced(
   }
   return done;
 }
+
+/** A name that reads as a file: a last segment with an extension (`notes.db`, `db.sqlite3`), not a dot folder (`.cache`). */
+const FILE_LIKE = /(^|\/)[^/.][^/]*\.[A-Za-z0-9]{1,10}$/;
+
+/**
+ * Shared paths that would be created as an empty directory although their
+ * name reads as a file (`notes.db`): nothing at that path in the app (or
+ * `.slipwayignore` leaves it out) nor in `sharedDir` yet. An app that means
+ * to create the file itself would then find a directory there for good, so
+ * the deploy refuses (Capistrano's `linked_files` must exist, too).
+ *
+ * @example
+ * await fileLikeWithoutSource("/srv/app", "/srv/app/.slipway/shared", ["data", "notes.db"]); // ["notes.db"]
+ */
+export async function fileLikeWithoutSource(appDir: string, sharedDir: string, paths: readonly string[]): Promise<string[]> {
+  const candidates = paths.filter((p) => FILE_LIKE.test(p));
+  if (candidates.length === 0) return [];
+  const ignore = await IgnoreList.read(appDir);
+  const missing: string[] = [];
+  for (const path of candidates) {
+    if (await exists(join(sharedDir, path))) continue;
+    if (!ignore.ignores(path) && (await exists(join(appDir, path)))) continue;
+    missing.push(path);
+  }
+  return missing;
+}
