@@ -114,7 +114,7 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
   },
   {
     name: "shared paths outside the app, absolute, its own state or overlapping",
-    text: yaml(...BASE, "  shared: [/var/data, ../up, ., .slipway/x, data, data/db, '']"),
+    text: yaml(...BASE, "  shared: [/var/data, ../up, ., .slipway/x, data, data/db, '', 'uploads/*']"),
     problems: [
       'app.shared: "/var/data" must be relative to app.cwd, like data (slipway.yaml:4)',
       'app.shared: "../up" leaves app.cwd: shared paths must be inside the app directory (slipway.yaml:4)',
@@ -122,6 +122,7 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
       'app.shared: ".slipway/x" is Slipway\'s own state directory (slipway.yaml:4)',
       'app.shared: "data/db" overlaps "data": list each shared path once, not one inside another (slipway.yaml:4)',
       'app.shared: "" must not be empty (slipway.yaml:4)',
+      'app.shared: "uploads/*" is a pattern: list each shared file or directory by its name, like data (slipway.yaml:4)',
     ],
   },
   {

@@ -51,7 +51,7 @@ describe("feedback while probes fail (CLI)", () => {
       "error: release 2 (v2) failed: instance r2-1 failed: readiness path not served: GET /healthz -> 404, 3 times in a row",
     );
     expect(bad.stderr).toContain(
-      "hint: the app answers /healthz with 404/405: set health.readiness.http in slipway.yaml to a path it serves, or add the route",
+      "hint: the app answers /healthz with 404/405: set health.readiness.http in slipway.yaml to a path it serves, or add the route (an app that mounts its routes late: raise health.readiness.failureThreshold)",
     );
     expect(bad.stderr).toContain("release 1 (v1) still serves");
     expect((await project.get("/")).body).toBe("v1 ok\n");

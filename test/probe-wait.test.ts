@@ -137,7 +137,7 @@ describe("a fresh instance whose probe path is not served", () => {
     expect(failure.message).toBe("instance r1-1 failed: readiness path not served: GET /healthz -> 404, 3 times in a row");
     expect(failure.instanceId).toBe("r1-1");
     expect(failure.hint).toBe(
-      "the app answers /healthz with 404/405: set health.readiness.http in slipway.yaml to a path it serves, or add the route",
+      "the app answers /healthz with 404/405: set health.readiness.http in slipway.yaml to a path it serves, or add the route (an app that mounts its routes late: raise health.readiness.failureThreshold)",
     );
     // startup passes at 0 s, readiness answers 404 at 0, 1 and 2 s: three checks, not progressDeadline (10 min)
     expect(at).toBeLessThan(3_000);

@@ -273,5 +273,6 @@ function sharedPathProblem(raw: string): string | null {
   if (path === "." || path === "") return "is the app directory itself: name the directory or file that holds the data, like data";
   if (path === ".." || path.startsWith("../")) return "leaves app.cwd: shared paths must be inside the app directory";
   if (path === ".slipway" || path.startsWith(".slipway/")) return "is Slipway's own state directory";
+  if (/[*?[\]{}]/.test(path)) return "is a pattern: list each shared file or directory by its name, like data";
   return null;
 }

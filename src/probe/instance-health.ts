@@ -212,7 +212,7 @@ export class InstanceHealth {
       type: "path-unserved",
       probe: name,
       message: `${name} path not served: ${prober.lastMessage}, ${limit} time${limit === 1 ? "" : "s"} in a row`,
-      hint: `the app answers ${path} with 404/405: set health.${name}.http in slipway.yaml to a path it serves, or add the route`,
+      hint: `the app answers ${path} with 404/405: set health.${name}.http in slipway.yaml to a path it serves, or add the route (an app that mounts its routes late: raise health.readiness.failureThreshold)`,
       at: this.#clock.now(),
     });
   }
