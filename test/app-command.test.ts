@@ -8,6 +8,9 @@ import { REPO, TestProject } from "./support/project.js";
 interface Answer {
   args: string[];
   pid: number;
+  ppid: number;
+  /** /proc/1/comm: the name of PID 1 where the app runs. */
+  pid1: string;
   envPort: string;
 }
 
@@ -114,7 +117,7 @@ describe.skipIf(!gate.run)("app.command on docker", () => {
     await removeAppImages(gate.docker, `argv-${process.pid}`); // after the containers are gone
   });
 
-  it("a list overrides the image's CMD with $PORT and app.env expanded per container", async () => {
+  it("a list overrides the image's CMD with $PORT and app.env expanded per container, the app a child of the init", async () => {
     const command = `[node, /app/argv-server.mjs, --port, $PORT, --tag, "\${GREETING}", --release, "r$SLIPWAY_RELEASE"]`;
     project = await TestProject.create((port) => config(port, command, "docker").replace("app:\n", "app:\n  build: { context: . }\n"));
     cpSync(join(REPO, "test/fixtures/apps/argv-server.mjs"), join(project.dir, "argv-server.mjs"));
@@ -127,6 +130,9 @@ describe.skipIf(!gate.run)("app.command on docker", () => {
     expect(deployed.code).toBe(0);
     const answer = JSON.parse((await project.get("/")).body) as Answer;
     expect(answer.args).toEqual(["--port", answer.envPort, "--tag", "hello there", "--release", "r1"]);
-    expect(answer.pid).toBe(1); // no shell: the app is the container's PID 1
+    // docker.init (the default): the engine's init is PID 1, the app its direct child, no shell in between
+    expect(answer.pid1).toMatch(/^(docker-init|tini)$/);
+    expect(answer.ppid).toBe(1);
+    expect(answer.pid).not.toBe(1);
   }, 180_000);
 });

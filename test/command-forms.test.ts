@@ -193,13 +193,22 @@ describe("config validate: variables that will not be set", () => {
     expect(warnings("app:", "  command: [sh, -c, 'exec node s.js --port $PORT --db ${DB_URL}']")).toHaveLength(1);
   });
 
-  it("warns on docker about a compound command that keeps sh as PID 1", () => {
+  it("warns on docker and swarm about a compound command whose sh keeps the stop signal from the app, with docker.init and without", () => {
     const docker = ["platform: docker", "app:", "  image: a:1"];
+    const stays =
+      "sh stays between docker-init and the app unless it execs the app (dash, the sh of Debian-based images like node:20-slim, does not exec a last command by itself)";
     expect(warnings(...docker, "  command: ./migrate && node s.js")).toEqual([
-      'app.command: sh stays PID 1 of the container and ignores SIGTERM, so the app is killed after app.shutdown.timeout (start its last command with exec, e.g. "... && exec node server.js") (slipway.yaml:5)',
+      `app.command: ${stays}, and docker-init passes SIGTERM to sh alone: the app never gets it and is killed when sh ends or after app.shutdown.timeout (start its last command with exec, e.g. "... && exec node server.js") (slipway.yaml:5)`,
+    ]);
+    expect(warnings("platform: swarm", "app:", "  image: a:1", "  command: ./migrate && node s.js")).toEqual([
+      expect.stringMatching(/^app\.command: sh stays between docker-init and the app .* \(slipway\.yaml:5\)$/),
+    ]);
+    expect(warnings(...docker, "  command: ./migrate && node s.js", "  shutdown: { signal: SIGINT }", "docker:", "  init: false")).toEqual([
+      'app.command: sh stays PID 1 of the container unless it execs the app (dash, the sh of Debian-based images like node:20-slim, does not exec a last command by itself), where it ignores SIGINT (docker.init is false): the app is killed after app.shutdown.timeout (start its last command with exec, e.g. "... && exec node server.js") (slipway.yaml:5)',
     ]);
     expect(warnings(...docker, "  command: ./migrate && exec node s.js")).toEqual([]);
     expect(warnings(...docker, "  command: node s.js")).toEqual([]);
+    expect(warnings("app:", "  command: ./migrate && node s.js")).toEqual([]); // process: the group gets the signal
   });
 
   it("locates a warning in the environment overlay that sets the command", () => {

@@ -504,7 +504,7 @@ describe("good configs", () => {
       logs: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
       hooks: { timeout: 300_000 },
       notify: { webhooks: [], timeout: 5_000 },
-      docker: { network: "host", restartPolicy: "no" },
+      docker: { network: "host", restartPolicy: "no", init: true },
       swarm: { portBase: 41000, constraints: [] },
       audit: { ignore: [], actionPinning: "tag" },
     };

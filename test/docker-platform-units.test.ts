@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config/load.js";
+import { instanceSpec } from "../src/daemon/release-runtime.js";
 import { SlipwayError } from "../src/errors.js";
+import { storedConfig } from "../src/ledger/ledger.js";
+import type { Release } from "../src/ledger/types.js";
+import type { Config } from "../src/config/types.js";
 import type { InstanceSpec } from "../src/platform/platform.js";
 import { BuildProgress } from "../src/platform/docker/build-progress.js";
 import { demultiplex, lastLines } from "../src/platform/docker/container-logs.js";
@@ -37,8 +42,16 @@ describe("container options", () => {
       StopTimeout: 3,
       Tty: false,
       OpenStdin: false,
-      HostConfig: { NetworkMode: "host", RestartPolicy: { Name: "no" } },
+      HostConfig: { NetworkMode: "host", RestartPolicy: { Name: "no" }, Init: true },
     });
+  });
+
+  it("runs the engine's init as PID 1 unless docker.init is false (absent, as in a spec recorded before the key: on)", () => {
+    const init = (value: boolean | undefined) =>
+      containerOptions(requireContainer({ ...spec, container: { ...spec.container!, init: value } })).HostConfig?.Init;
+    expect(init(true)).toBe(true);
+    expect(init(false)).toBe(false);
+    expect(init(undefined)).toBe(true);
   });
 
   it("overrides CMD with a non-empty command and sets resources and a restart policy", () => {
@@ -53,9 +66,29 @@ describe("container options", () => {
     expect(options.HostConfig).toEqual({
       NetworkMode: "host",
       RestartPolicy: { Name: "on-failure" },
+      Init: true,
       NanoCpus: 500_000_000,
       Memory: 268_435_456,
     });
+  });
+
+  it("takes docker.init from the release's config, an old release's stored config reading back with the default", () => {
+    const yaml = (init: string) => `name: hello\nplatform: docker\napp:\n  image: hello:1\n${init}`;
+    const config = (init: string) => parseConfig(yaml(init), { file: "slipway.yaml", root: "/srv/hello" }).config;
+    const hostInit = (c: Config) => {
+      const release: Release = {
+        ...{ id: 3, version: "v2", status: "active", createdAt: 0, activatedAt: null, configText: "", configFile: "slipway.yaml" },
+        ...{ environment: null, config: c, env: {}, snapshot: "/srv/hello/.slipway/releases/3", image: "hello:1", reason: null },
+      };
+      return containerOptions(requireContainer({ ...instanceSpec(release, c, 1), port: 41877 })).HostConfig?.Init;
+    };
+    expect(config("").docker.init).toBe(true);
+    expect(hostInit(config(""))).toBe(true);
+    expect(hostInit(config("docker:\n  init: false\n"))).toBe(false);
+    const recordedBefore = { network: "host", restartPolicy: "no" };
+    const old = storedConfig(JSON.stringify({ ...config(""), docker: recordedBefore }));
+    expect(old.docker).toEqual({ network: "host", restartPolicy: "no", init: true });
+    expect(storedConfig(JSON.stringify(config("docker:\n  init: false\n"))).docker.init).toBe(false);
   });
 
   it("requires container settings", () => {

@@ -129,7 +129,7 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
       const stale = await docker.createContainer({ name: `slipway-${APP}-${s.id}`, Image: NODE_BASE_IMAGE, Cmd: ["true"] });
       const p = platform();
       await p.start(s);
-      await request(s.port); // past node's start-up: as PID 1 it ignores a SIGTERM that comes before its handler
+      await request(s.port); // past node's start-up: a SIGTERM before its handler would skip the graceful stop (ignored as PID 1 with docker.init: false)
       await expect(docker.getContainer(stale.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
       await expect(p.start(s)).rejects.toMatchObject({ code: "PLATFORM", message: `instance ${s.id} is already running` });
     });

@@ -719,6 +719,13 @@ describe("init on real projects (issue 11)", () => {
     if (sigterm) return void expect(config).toContain(`# SIGTERM first (${sigterm} handles it: in-flight requests finish)`);
     expect(dockerfile).not.toMatch(/graceful shutdown|gracefully|finish(es)? in-flight/);
     expect(config).toContain("No SIGTERM handler was found in the app");
+    // Under Slipway the app runs under docker-init (docker.init), so SIGTERM ends it; only Node and Python would ignore it as PID 1.
+    expect(config).toContain("SIGTERM ends it at once, cutting any request still running after the drain");
+    const ignoresAsPid1 = stack.language?.language !== "go";
+    expect(config.includes("keeps it from being PID 1, where it would ignore SIGTERM")).toBe(ignoresAsPid1);
+    expect(dockerfile.includes("(Under an init, like Slipway's docker.init or docker run --init, SIGTERM ends it at once.)")).toBe(
+      ignoresAsPid1,
+    );
     expect(stack.notes.some((n) => n.startsWith("no SIGTERM handler found"))).toBe(true);
   });
 

@@ -131,6 +131,14 @@ describe("serviceSpec", () => {
     });
   });
 
+  it("runs the engine's init as PID 1 of each task unless docker.init is false", () => {
+    const init = (options: ServiceOptions) =>
+      (serviceSpec(options, 41000).TaskTemplate as { ContainerSpec: { Init?: boolean } }).ContainerSpec.Init;
+    expect(init(base)).toBe(true);
+    expect(init({ ...base, init: true })).toBe(true);
+    expect(init({ ...base, init: false })).toBe(false);
+  });
+
   it("names services and turns maxSurge into parallelism", () => {
     expect(serviceName("hello", 3)).toBe("slipway-hello-r3");
     expect(serviceName("my_app")).toBe("slipway-my-app");

@@ -84,8 +84,8 @@ function scriptWarnings(config: Config, script: string, at: number[], known: rea
 /**
  * The warnings about `app.command` of a valid config: references that stay
  * literal in a list command, variables a shell command expects that the
- * instance will not have, and (docker, swarm) a compound shell command that
- * leaves the shell as PID 1, where it ignores the stop signal.
+ * instance will not have, and (docker, swarm) a compound shell command whose
+ * sh may stay between the app and the stop signal (see `shellStaysWarning`).
  *
  * @example
  * commandWarnings(config); // [{ path: ["app", "command", 3], message: "$DATA is not expanded: ..." }]
@@ -97,11 +97,25 @@ export function commandWarnings(config: Config): Problem[] {
   if (commandForm !== "shell") return [];
   const script = command[2] ?? "";
   const warnings = scriptWarnings(config, script, [], commandVarNames(config.platform, config.app.env));
-  if (config.platform !== "process" && !/(^|[\s;&|(])exec\s/.test(script)) {
-    warnings.push({
-      path: ["app", "command"],
-      message: `sh stays PID 1 of the container and ignores ${config.app.shutdown.signal}, so the app is killed after app.shutdown.timeout (start its last command with exec, e.g. "... && exec node server.js")`,
-    });
-  }
+  if (config.platform !== "process" && !/(^|[\s;&|(])exec\s/.test(script)) warnings.push(shellStaysWarning(config));
   return warnings;
+}
+
+/** Why sh stays: dash, the sh of Debian-based images, never execs a last command itself (busybox sh and bash do). */
+const SH_STAYS = "unless it execs the app (dash, the sh of Debian-based images like node:20-slim, does not exec a last command by itself)";
+
+/**
+ * A compound `sh -c` script in a container. With docker.init, docker-init
+ * passes the stop signal to sh alone: sh ends on SIGTERM (the app, orphaned,
+ * is killed when docker-init exits) or ignores SIGINT while it waits (the app
+ * is killed at the timeout); the app never gets it. Without, sh is PID 1 and
+ * ignores the signal. Both checked on a real engine (test/docker-init.test.ts).
+ */
+function shellStaysWarning(config: Config): Problem {
+  const { signal } = config.app.shutdown;
+  const fix = 'start its last command with exec, e.g. "... && exec node server.js"';
+  const message = config.docker.init
+    ? `sh stays between docker-init and the app ${SH_STAYS}, and docker-init passes ${signal} to sh alone: the app never gets it and is killed when sh ends or after app.shutdown.timeout (${fix})`
+    : `sh stays PID 1 of the container ${SH_STAYS}, where it ignores ${signal} (docker.init is false): the app is killed after app.shutdown.timeout (${fix})`;
+  return { path: ["app", "command"], message };
 }

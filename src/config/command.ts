@@ -99,8 +99,9 @@ export function isSimpleCommand(line: string): boolean {
 /**
  * The argv of a string command: `sh -c` with the line, prefixed with `exec`
  * when it is one simple command, so the app replaces the shell and receives
- * the stop signal itself (Debian's dash does not do that on its own; as PID 1
- * of a container it would ignore SIGTERM).
+ * the stop signal itself (Debian's dash does not do that on its own: sh would
+ * get the signal instead, which docker-init passes to its child alone, and as
+ * PID 1 of a container without an init it would ignore SIGTERM).
  *
  * @example
  * shellArgv("node server.js --port $PORT"); // ["sh", "-c", "exec node server.js --port $PORT"]

@@ -24,6 +24,12 @@ export const DEFAULT_PASS_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LA
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_SHUTDOWN_SIGNAL = "SIGTERM";
 export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
+/**
+ * Containers (docker, swarm) run the engine's init (docker-init, i.e. tini) as
+ * PID 1 with the app as its child, like `docker run --init`: the stop signal
+ * reaches apps not written to be PID 1, and zombies are reaped.
+ */
+export const DEFAULT_DOCKER_INIT = true;
 
 export const DEFAULT_PROBE_INITIAL_DELAY = "0s";
 export const DEFAULT_PROBE_INTERVAL = "1s";

@@ -191,9 +191,15 @@ export const baseShape = {
         .enum(["no", "on-failure", "always", "unless-stopped"])
         .default("no")
         .describe('Docker restart policy; "no" (the default) because Slipway supervises and restarts instances itself.'),
+      init: z
+        .boolean()
+        .default(d.DEFAULT_DOCKER_INIT)
+        .describe(
+          "Run the engine's init (docker-init, i.e. tini) as PID 1 of each container and task, the app as its child, like docker run --init: an app with no handler for the stop signal stops on it (as PID 1 the kernel ignores such a signal, and the app is killed only after app.shutdown.timeout), and zombies are reaped. Applies to platforms docker and swarm. Harmless with an image that has its own init (tini, dumb-init). See docs/docker.md.",
+        ),
     })
     .prefault({})
-    .describe("Container settings for platform: docker."),
+    .describe("Container settings for platform: docker (docker.init also for swarm)."),
   registry: z
     .strictObject({
       repository: z

@@ -112,8 +112,8 @@ export interface Config {
   hooks: HooksConfig;
   /** Webhook notifications; always present (no webhooks: an empty list). */
   notify: NotifyConfig;
-  /** Container settings for platform: docker; always present. */
-  docker: { network: string; restartPolicy: "no" | "on-failure" | "always" | "unless-stopped" };
+  /** Container settings for platforms docker and swarm (`init`: the engine's init as PID 1); always present. */
+  docker: { network: string; restartPolicy: "no" | "on-failure" | "always" | "unless-stopped"; init: boolean };
   /** Where built images are pushed (docker, swarm); absent unless configured. */
   registry?: { repository: string };
   /** Service settings for platform: swarm; always present. */

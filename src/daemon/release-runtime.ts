@@ -44,6 +44,7 @@ export function instanceSpec(release: Release, config: Config, seq: number): Omi
         version: release.version,
         network: config.docker.network,
         restartPolicy: config.docker.restartPolicy,
+        init: config.docker.init,
         ...(config.app.shared.length > 0 && { shared: config.app.shared }),
         ...(config.app.resources?.cpus !== undefined && { cpus: config.app.resources.cpus }),
         ...(config.app.resources?.memory !== undefined && { memoryBytes: config.app.resources.memory }),

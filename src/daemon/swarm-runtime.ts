@@ -163,6 +163,7 @@ export class SwarmRuntime {
         },
       }),
       constraints: config.swarm.constraints,
+      init: config.docker.init,
       ...(volumes.length > 0 && { volumes }),
       shutdown: config.app.shutdown,
       updateConfig: {

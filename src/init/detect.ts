@@ -169,7 +169,7 @@ function noHandlerNote(language: LanguageFacts): string {
   if (language.language === "go")
     return "no SIGTERM handler found (signal.Notify): the app exits at once on SIGTERM, cutting in-flight requests; handle it and call http.Server.Shutdown";
   const how = language.language === "node" ? "process.on('SIGTERM', ...)" : "signal.signal(signal.SIGTERM, ...)";
-  return `no SIGTERM handler found (${how}): as PID 1 in a container the app ignores SIGTERM, so each stop waits for the shutdown timeout and a kill; handle it (stop accepting, finish in-flight requests, exit)`;
+  return `no SIGTERM handler found (${how}): under Slipway (docker.init) SIGTERM ends the app at once, cutting requests still running after the drain; as PID 1 of a container with no init (docker run, Kubernetes) it ignores SIGTERM, so each stop there waits for the shutdown timeout and a kill; handle it (stop accepting, finish in-flight requests, exit)`;
 }
 
 function uidFor(user: string | undefined, language: LanguageFacts | undefined, notes: string[]): number {

@@ -33,5 +33,6 @@ export function pid1Comment(stack: Stack, who: string): string {
   return `${first}.
 # No SIGTERM handler was found in the source, and PID 1 ignores signals it does not handle:
 # a stop waits for the shutdown timeout, then kills it. Add a handler for a graceful, quick stop.
+# (Under an init, like Slipway's docker.init or docker run --init, SIGTERM ends it at once.)
 `;
 }

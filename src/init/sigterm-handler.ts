@@ -23,8 +23,9 @@ const EXTENSIONS: Readonly<Record<LanguageFacts["language"], string[]>> = {
  * does: the server itself (gunicorn, uvicorn, `next start` handle it), else a
  * handler found in the source (`process.on('SIGTERM')`, slipway/health,
  * `signal.Notify`, `signal.signal(signal.SIGTERM, ...)`). Without one, a
- * Node or Python PID 1 ignores SIGTERM (stops wait for the kill) and Go exits
- * at once, in-flight requests cut.
+ * Node or Python PID 1 ignores SIGTERM (stops wait for the kill; under an init,
+ * such as Slipway's docker.init, it exits at once) and Go exits at once,
+ * in-flight requests cut.
  *
  * @example
  * findSigtermHandler(projectDir("/srv/web"), nodeFacts); // "process.on('SIGTERM') in server.js"

@@ -50,7 +50,9 @@ retain: ${INIT_RETAIN}
 
 function shutdownComment(stack: Stack): string {
   if (stack.sigterm) return `  # SIGTERM first (${stack.sigterm} handles it: in-flight requests finish), a kill after the timeout.\n`;
-  return "  # SIGTERM first, a kill after the timeout. No SIGTERM handler was found in the app: until it has one,\n  # it does not finish in-flight requests (and, as a container's PID 1, waits for the kill).\n";
+  const why =
+    stack.language?.language === "go" ? "" : "\n  # (docker.init, on by default, keeps it from being PID 1, where it would ignore SIGTERM)";
+  return `  # SIGTERM first, a kill after the timeout. No SIGTERM handler was found in the app: until it has one,\n  # SIGTERM ends it at once, cutting any request still running after the drain${why}.\n`;
 }
 
 function sharedLines(stack: Stack): string {

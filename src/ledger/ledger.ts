@@ -2,7 +2,12 @@ import Database from "better-sqlite3";
 import { dirname } from "node:path";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/types.js";
-import { DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TRUSTED_PROXIES, DEFAULT_UPSTREAM_IDLE_TIMEOUT } from "../config/defaults.js";
+import {
+  DEFAULT_DOCKER_INIT,
+  DEFAULT_RESPONSE_TIMEOUT,
+  DEFAULT_TRUSTED_PROXIES,
+  DEFAULT_UPSTREAM_IDLE_TIMEOUT,
+} from "../config/defaults.js";
 import { parseDuration } from "../config/duration.js";
 import { FaultLog } from "../fault-log.js";
 import { resourceFault } from "../resource-error.js";
@@ -339,6 +344,8 @@ export function storedConfig(json: string): Config {
       trustedProxies: [...DEFAULT_TRUSTED_PROXIES],
       ...config.router,
     },
+    // Recorded before docker.init: containers get today's default (an init as PID 1).
+    docker: { ...config.docker, init: (config.docker as Partial<Config["docker"]> | undefined)?.init ?? DEFAULT_DOCKER_INIT },
     audit: config.audit ?? { ignore: [], actionPinning: "tag" },
   };
 }

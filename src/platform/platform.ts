@@ -37,6 +37,8 @@ export interface ContainerSettings {
   restartPolicy?: "no" | "on-failure" | "always" | "unless-stopped";
   /** Docker network; "host" is the only kind on machines without a bridge. */
   network: string;
+  /** `docker.init`: the engine's init (docker-init) as PID 1, the app its child; absent: true (a spec recorded before the key). */
+  init?: boolean;
   labels?: Record<string, string>;
   /** `app.shared`: paths relative to the image's WORKDIR, each a named volume (see docker/shared-volumes.ts). */
   shared?: string[];

@@ -226,6 +226,26 @@ export async function removeAppImages(docker: Dockerode | undefined, app: string
       .catch(() => undefined);
 }
 
+/**
+ * Exit codes of the containers named `prefix...` that died since `since`
+ * (unix seconds), by name, read from the engine's event log: it outlives the
+ * containers, which Slipway removes once stopped. 143 is SIGTERM, 137 SIGKILL.
+ *
+ * @example
+ * (await containerExitCodes(docker, "slipway-hello-", since)).get("slipway-hello-r1-1"); // 143
+ */
+export async function containerExitCodes(docker: Dockerode, prefix: string, since: number): Promise<Map<string, number>> {
+  const until = Math.floor(Date.now() / 1000) + 1; // a past or present bound: the engine answers, then closes
+  const stream = await docker.getEvents({ since, until, filters: { type: ["container"], event: ["die"] } });
+  const codes = new Map<string, number>();
+  for await (const message of jsonMessages(stream)) {
+    const { Actor } = message as { Actor?: { Attributes?: Record<string, string> } };
+    const name = Actor?.Attributes?.name ?? "";
+    if (name.startsWith(prefix)) codes.set(name, Number(Actor?.Attributes?.exitCode));
+  }
+  return codes;
+}
+
 /** Makes the engine a single-node swarm manager unless it is one; false (one console line) when it cannot be. */
 export async function swarmGate(docker: Dockerode): Promise<boolean> {
   const { swarmProblem } = await import("../../src/platform/swarm/swarm-manager.js");

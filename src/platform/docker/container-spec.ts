@@ -1,4 +1,5 @@
 import type Dockerode from "dockerode";
+import { DEFAULT_DOCKER_INIT } from "../../config/defaults.js";
 import { SlipwayError } from "../../errors.js";
 import type { ContainerSettings, InstanceSpec } from "../platform.js";
 import { instanceArgv } from "../instance-argv.js";
@@ -52,7 +53,8 @@ export function stopSeconds(timeoutMs: number): number {
  * (its `spec.expand` references replaced) replaces the image's CMD when
  * non-empty, `spec.cwd` is not used (the image has its own WORKDIR), and
  * `volumes` (the container's `app.shared` paths, resolved against that
- * WORKDIR) are mounted as named volumes.
+ * WORKDIR) are mounted as named volumes. With `container.init` (the
+ * default) the engine's init is PID 1 and forwards the stop signal to the app.
  *
  * @example
  * await docker.createContainer(containerOptions(spec));
@@ -76,6 +78,7 @@ export function containerOptions(spec: ContainerInstanceSpec, volumes: readonly 
     HostConfig: {
       NetworkMode: container.network,
       RestartPolicy: { Name: container.restartPolicy ?? DEFAULT_RESTART_POLICY },
+      Init: container.init ?? DEFAULT_DOCKER_INIT,
       ...(container.cpus !== undefined ? { NanoCpus: Math.round(container.cpus * 1e9) } : {}),
       ...(container.memoryBytes !== undefined ? { Memory: container.memoryBytes } : {}),
       ...(volumes.length > 0 ? { Mounts: volumeMounts(container.app, volumes) } : {}),

@@ -1,4 +1,5 @@
 import type Dockerode from "dockerode";
+import { DEFAULT_DOCKER_INIT } from "../../config/defaults.js";
 import { LABEL } from "../docker/labels.js";
 import { volumeMounts, type SharedVolume } from "../docker/shared-volumes.js";
 import { laneWidth, portTemplate } from "./port-lanes.js";
@@ -82,6 +83,8 @@ export interface ServiceOptions {
   updateConfig?: Partial<ServiceUpdateConfig>;
   /** Stop signal and grace period (ms) before SIGKILL. */
   shutdown?: { signal: string; timeout: number };
+  /** `docker.init`: the engine's init as PID 1 of each task, the app its child (engine API 1.37+); default true. */
+  init?: boolean;
   /** `app.shared`: named volumes mounted in every task (see docker/shared-volumes.ts; local to each node). */
   volumes?: SharedVolume[];
   /** Service name (default `serviceName(app, releaseId)`). */
@@ -152,6 +155,7 @@ export function serviceSpec(options: ServiceOptions, laneBase: number): Dockerod
       ContainerSpec: {
         Image: options.image,
         ...(options.command?.length ? { Args: options.command } : {}),
+        Init: options.init ?? DEFAULT_DOCKER_INIT,
         Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
         Labels: { ...labels, [PORT_BASE_LABEL]: String(laneBase) },
         ...(options.shutdown ? { StopSignal: options.shutdown.signal, StopGracePeriod: options.shutdown.timeout * NS_PER_MS } : {}),
