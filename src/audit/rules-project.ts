@@ -34,7 +34,7 @@ export const PROJECT_RULES: readonly Rule[] = [
     severity: "warning",
     section: "Monitoring",
     title: "probe path the app does not serve",
-    reason: "a probe on a path the app answers 404 never passes: every deploy waits out its startup budget and fails",
+    reason: "a probe on a path the app answers 404 never passes: every deploy of it fails (after a few 404s in a row)",
     fix: "set `health.<probe>.http` to a route the app serves (slipway init reads them from the source), or add that route",
     equivalents: [],
   },

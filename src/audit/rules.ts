@@ -52,7 +52,7 @@ export const RULES: readonly Rule[] = Object.freeze([
     section: "Infrastructure",
     title: "base image not pinned by digest",
     reason: "tags can be moved; only a digest names exactly one image",
-    fix: "append the digest: `FROM node:20.11@sha256:...` (let a bot such as renovate update it)",
+    fix: "append the digest: `FROM <image>:<tag>@sha256:...`, as in `FROM node:20.11@sha256:...` (let a bot such as renovate update it)",
     equivalents: [],
   },
   {
