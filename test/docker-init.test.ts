@@ -45,11 +45,16 @@ describe.skipIf(!gate.run)("docker.init, real engine", () => {
   });
 
   it.each([
-    { init: "", code: 143, why: "by default docker-init forwards SIGTERM to the app, which ends on it" },
-    { init: "docker:\n  init: false\n", code: 137, why: "with docker.init: false the app is PID 1, ignores SIGTERM and is killed" },
+    { init: "", code: 143, stop: "stopped", why: "by default docker-init forwards SIGTERM to the app, which ends on it" },
+    {
+      init: "docker:\n  init: false\n",
+      code: 137,
+      stop: "killed after app.shutdown.timeout (2s): it did not exit on SIGTERM",
+      why: "with docker.init: false the app is PID 1, ignores SIGTERM and is killed",
+    },
   ])(
     "a deploy stops the previous release's app without a SIGTERM handler with exit $code: $why",
-    async ({ init, code }) => {
+    async ({ init, code, stop }) => {
       const name = (app = `dinit-${process.pid}-${++n}`);
       project = await TestProject.create((port) => config(port, name, init));
       cpSync(join(REPO, "test/fixtures/apps/no-handler-server.mjs"), join(project.dir, "no-handler-server.mjs"));
@@ -57,11 +62,14 @@ describe.skipIf(!gate.run)("docker.init, real engine", () => {
         join(project.dir, "Dockerfile"),
         `FROM ${NODE_BASE_IMAGE}\nWORKDIR /app\nCOPY no-handler-server.mjs /app/\nUSER app\nCMD ["node", "no-handler-server.mjs"]\n`,
       );
+      let deployed = { stdout: "" };
       for (const version of ["v1", "v2"]) {
-        const deployed = await project.run("deploy", "--version", version);
-        expect(deployed.stderr).toBe("");
-        expect(deployed.code).toBe(0);
+        const run = await project.run("deploy", "--version", version);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        deployed = run;
       }
+      expect(deployed.stdout).toMatch(new RegExp(`r1-1 stopping -> stopped: ${stop.replace(/[()]/g, "\\$&")}\n`)); // says how it stopped
       expect((await project.get("/")).body).toBe("ok\n");
       const codes = await containerExitCodes(docker, `slipway-${name}-`, SINCE);
       expect(codes.get(`slipway-${name}-r1-1`)).toBe(code); // release 1's instance, retired by the deploy of v2

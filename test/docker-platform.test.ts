@@ -177,7 +177,7 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
       const started = Date.now();
       const [a, b] = [p.stop(s.id), p.stop(s.id)];
       expect(a).toBe(b);
-      await a;
+      expect(await a).toEqual({ killed: true });
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(950);
       expect(elapsed).toBeLessThan(4000);

@@ -121,7 +121,7 @@ describe("ProcessPlatform stop", () => {
     const running = await p.start(s);
     await request(s.port);
     const started = Date.now();
-    await p.stop(s.id);
+    expect(await p.stop(s.id)).toEqual({ killed: false });
     expect(Date.now() - started).toBeLessThan(s.shutdown.timeout);
     expect(isAlive(running.pid)).toBe(false);
     const log = readFileSync(logOf(s), "utf8");
@@ -144,7 +144,7 @@ describe("ProcessPlatform stop", () => {
     const started = Date.now();
     const [a, b] = [p.stop(s.id), p.stop(s.id)];
     expect(a).toBe(b);
-    await a;
+    expect(await a).toEqual({ killed: true });
     expect(Date.now() - started).toBeGreaterThanOrEqual(490);
     expect(isAlive(running.pid)).toBe(false);
     const log = readFileSync(logOf(s), "utf8");

@@ -240,8 +240,13 @@ export class Fleet {
     await this.o.traffic.drain(inst.id, this.o.drainTimeout());
     inst.monitor?.stop();
     inst.monitor = null;
-    await this.o.platform.stop(inst.id);
-    this.transition(inst, "stopped", "stopped");
+    const outcome = await this.o.platform.stop(inst.id);
+    const { signal, timeout } = inst.spec.shutdown;
+    this.transition(
+      inst,
+      "stopped",
+      outcome?.killed ? `killed after app.shutdown.timeout (${timeout / 1000}s): it did not exit on ${signal}` : "stopped",
+    );
     this.instances.delete(inst.id);
   }
 

@@ -538,7 +538,8 @@ export class Rollouts {
       await hook({ target: previous, stable: target, strategy: "rollback", config: releaseConfig(previous), journal }, "postRollback");
     }
     const details = [note];
-    if (instanceId && logTail.length) details.push(`last log lines of ${instanceId}:`, ...logTail.map((l) => `  ${l}`));
+    const tail = logTail.filter((l) => l.trim() !== "");
+    if (instanceId && tail.length) details.push(`last log lines of ${instanceId}:`, ...tail.map((l) => `  ${l}`));
     const fault = resourceError(err, this.o.paths.dir, details);
     if (fault) throw fault;
     const verb = kind === "aborted" ? "was aborted" : kind === "interrupted" ? "was interrupted" : "failed";

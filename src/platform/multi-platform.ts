@@ -1,5 +1,5 @@
 import type Dockerode from "dockerode";
-import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "./platform.js";
+import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "./platform.js";
 
 /** Creates the docker platform on first use (connecting to the engine then). */
 export type DockerFactory = () => Promise<{ platform: Platform; docker: Dockerode }>;
@@ -39,8 +39,8 @@ export class MultiPlatform implements Platform {
     return platform.start(spec);
   }
 
-  async stop(id: string): Promise<void> {
-    await this.owner.get(id)?.stop(id);
+  async stop(id: string): Promise<StopOutcome | void> {
+    return this.owner.get(id)?.stop(id);
   }
 
   onExit(listener: (id: string, info: ExitInfo) => void): () => void {

@@ -58,6 +58,11 @@ export interface ExitInfo {
   signal: string | null;
 }
 
+/** How a stop ended: `killed` when the instance ignored its stop signal until the shutdown timeout. */
+export interface StopOutcome {
+  killed: boolean;
+}
+
 /** What the ledger remembers of an instance, used to adopt it after a daemon crash. */
 export interface InstanceRecord {
   spec: InstanceSpec;
@@ -69,8 +74,12 @@ export interface Platform {
   readonly name: string;
   /** Start an instance; resolves once the process is spawned (not when healthy). */
   start(spec: InstanceSpec): Promise<RunningInstance>;
-  /** Graceful stop: configured signal, SIGKILL after the shutdown timeout. Resolves when gone. Idempotent. */
-  stop(id: string): Promise<void>;
+  /**
+   * Graceful stop: configured signal, SIGKILL after the shutdown timeout.
+   * Resolves when gone, saying whether it had to be killed (nothing for an
+   * unknown id). Idempotent.
+   */
+  stop(id: string): Promise<StopOutcome | void>;
   /** Called once per instance exit that was not requested via stop(). Returns an unsubscribe function. */
   onExit(listener: (id: string, info: ExitInfo) => void): () => void;
   /**

@@ -1,7 +1,7 @@
 import type Dockerode from "dockerode";
 import { systemClock, type Clock } from "../../clock.js";
 import { SlipwayError } from "../../errors.js";
-import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "../platform.js";
+import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "../platform.js";
 import { containerTail } from "./container-logs.js";
 import { containerName, containerOptions, requireContainer, stopSeconds, type ContainerInstanceSpec } from "./container-spec.js";
 import { engineMessage, hasStatus, ignoreStatus } from "./engine-error.js";
@@ -42,7 +42,7 @@ interface Instance {
   exited: Promise<ExitInfo>;
   exit?: ExitInfo;
   /** Set by stop(); an exit while stopping is not reported to onExit listeners. */
-  stopping?: Promise<void>;
+  stopping?: Promise<StopOutcome>;
   removed: boolean;
 }
 
@@ -116,7 +116,7 @@ export class DockerPlatform implements Platform {
    * when it is gone. Idempotent; unknown ids resolve at once. The exit is not
    * reported to onExit.
    */
-  stop(id: string): Promise<void> {
+  stop(id: string): Promise<StopOutcome | void> {
     const instance = this.#instances.get(id);
     if (!instance) return Promise.resolve();
     instance.stopping ??= this.#terminate(instance).finally(() => {
@@ -232,18 +232,26 @@ export class DockerPlatform implements Platform {
     }
   }
 
-  async #terminate(instance: Instance): Promise<void> {
+  async #terminate(instance: Instance): Promise<StopOutcome> {
     const { container, spec } = instance;
+    let killed = false;
     if (!instance.exit) {
       await container.stop({ t: stopSeconds(spec.shutdown.timeout) }).catch((err: unknown) => {
         if (hasStatus(err, 304, 404)) return;
         throw new SlipwayError("PLATFORM", `cannot stop instance ${spec.id}: ${engineMessage(err)}`, { cause: err });
       });
+      // 137 is 128 + SIGKILL: the engine killed it when the timeout passed (the app or its init ignored the signal).
+      const state = await container.inspect().then(
+        (i) => i.State,
+        () => undefined,
+      );
+      killed = spec.shutdown.signal !== "SIGKILL" && state?.ExitCode === 137 && !state.OOMKilled;
     }
     await this.#keepLogs(instance);
     instance.removed = true;
     await container.remove({ force: true }).catch(ignoreStatus(409));
     await instance.exited;
+    return { killed };
   }
 
   async #keepLogs(instance: Instance): Promise<void> {

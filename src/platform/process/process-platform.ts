@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { systemClock, type Clock } from "../../clock.js";
 import { commandLabel } from "../../config/command.js";
 import { SlipwayError } from "../../errors.js";
-import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance } from "../platform.js";
+import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "../platform.js";
 import { instanceArgv } from "../instance-argv.js";
 import { LogRotator, appendMarker, openLog } from "./log-file.js";
 import { listLogs, logPath, tailFile } from "./log-store.js";
@@ -34,7 +34,7 @@ interface Instance {
   /** Settles when the instance's main process has exited. */
   exited: Promise<ExitInfo>;
   /** Set by stop(); an exit while stopping is not reported to onExit listeners. */
-  stopping?: Promise<void>;
+  stopping?: Promise<StopOutcome>;
 }
 
 /**
@@ -101,7 +101,7 @@ export class ProcessPlatform implements Platform {
    * group after `spec.shutdown.timeout`; resolves when the group is gone.
    * Idempotent; unknown ids resolve at once. The exit is not reported to onExit.
    */
-  stop(id: string): Promise<void> {
+  stop(id: string): Promise<StopOutcome | void> {
     const instance = this.#instances.get(id);
     if (!instance) return Promise.resolve();
     instance.stopping ??= this.#terminate(instance).finally(() => this.#instances.delete(id));
@@ -171,13 +171,13 @@ export class ProcessPlatform implements Platform {
     for (const listener of [...this.#listeners]) listener(running.id, info);
   }
 
-  async #terminate(instance: Instance): Promise<void> {
+  async #terminate(instance: Instance): Promise<StopOutcome> {
     const { pid } = instance.running;
     const { signal, timeout } = instance.spec.shutdown;
     signalGroup(pid, signal);
-    if (await this.#waitGone(instance, timeout)) return;
+    if (await this.#waitGone(instance, timeout)) return { killed: false };
     signalGroup(pid, "SIGKILL");
-    if (await this.#waitGone(instance, KILL_WAIT_MS)) return;
+    if (await this.#waitGone(instance, KILL_WAIT_MS)) return { killed: signal !== "SIGKILL" };
     throw new SlipwayError("PLATFORM", `instance ${instance.running.id} (pid ${pid}) did not exit after SIGKILL`);
   }
 
