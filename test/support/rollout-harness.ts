@@ -287,8 +287,8 @@ export class RolloutHarness {
   }
 
   /** Deploys and runs the clock until the rollout ends; throws when it did not succeed. */
-  async deployed(configText: string, version: string): Promise<RolloutResult> {
-    const run = await this.deploy(configText, version);
+  async deployed(configText: string, version: string, o: { strategy?: StrategyType } = {}): Promise<RolloutResult> {
+    const run = await this.deploy(configText, version, o);
     await this.until(() => run.settled, `the deploy of ${version} to end`);
     if (!run.result) throw run.error ?? new Error(`the deploy of ${version} did not succeed`);
     return run.result;
