@@ -28,7 +28,7 @@ async function promotedV2(): Promise<void> {
   const run = await greenV2(blueGreen(["autoPromote: false"]));
   await h.until(() => h.phase === "paused", "the wait for promote");
   h.rollouts.control("promote", { holder: "test" });
-  await h.until(() => run.settled, "the switch");
+  await h.finish(run, "the switch");
   expect(run.error).toBeUndefined();
 }
 
@@ -45,7 +45,7 @@ describe("blue-green, in process on a fake clock", () => {
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r1-1", "r1-2"] } });
 
     h.rollouts.control("promote", { holder: "test" });
-    await h.until(() => run.settled, "the switch");
+    await h.finish(run, "the switch");
     expect(run.result).toMatchObject({ strategy: "blue-green", release: { id: 2 }, previous: { id: 1 } });
     expect(h.previews[0]!.closed).toBe(true);
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });
@@ -66,7 +66,7 @@ describe("blue-green, in process on a fake clock", () => {
   it("autoPromote switches without waiting for a human", async () => {
     h = await RolloutHarness.create();
     const run = await greenV2(blueGreen(["autoPromote: true"]));
-    await h.until(() => run.settled, "the switch");
+    await h.finish(run, "the switch");
     expect(h.rolloutEvents(2)).toEqual(["rollout.started", "rollout.step", "rollout.promoted", "rollout.succeeded"]);
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });
   });
@@ -76,7 +76,7 @@ describe("blue-green, in process on a fake clock", () => {
     await promotedV2();
     const starts = h.platform.started.length;
     const run = await h.rollback();
-    await h.until(() => run.settled, "the switch back");
+    await h.finish(run, "the switch back");
     expect(run.result).toMatchObject({ rolloutId: 3, strategy: "switch", via: "switch", release: { id: 1 }, previous: { id: 2 } });
     expect(run.result?.instances).toEqual({ ready: 2, replicas: 2 });
     expect(h.rollout(3)).toMatchObject({ kind: "rollback", strategy: "switch", status: "succeeded", releaseId: 1, fromReleaseId: 2 });
@@ -96,7 +96,7 @@ describe("blue-green, in process on a fake clock", () => {
     await promotedV2();
     await h.clock.advance(SCALE_DOWN_DELAY);
     const run = await h.rollback();
-    await h.until(() => run.settled, "the rolling rollback");
+    await h.finish(run, "the rolling rollback");
     expect(run.result).toMatchObject({ rolloutId: 3, strategy: "rolling", release: { id: 1 } });
     expect(run.result?.via).toBeUndefined();
     expect(h.instances(1)).toEqual({ "r1-3": "ready", "r1-4": "ready" });
@@ -111,7 +111,7 @@ describe("blue-green, in process on a fake clock", () => {
     await h.until(() => h.phase === "post-promotion", "the post-promotion analysis");
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });
     for (let n = 0; n < 20; n++) h.recorder.record(2, 502, 5);
-    await h.until(() => run.settled, "the analysis to fail");
+    await h.finish(run, "the analysis to fail");
     expect(run.error?.message).toBe(
       "release 2 (v2) failed: postPromotion analysis failed: 20 requests >= minRequests 10; error rate 100% > maxErrorRate 5% (20/20)",
     );
@@ -131,7 +131,7 @@ describe("blue-green, in process on a fake clock", () => {
     const run = await greenV2(blueGreen(["autoPromote: true", post]));
     await h.until(() => h.phase === "post-promotion", "the post-promotion analysis");
     const switchedAt = h.clock.now();
-    await h.until(() => run.settled, "the window to pass");
+    await h.finish(run, "the window to pass");
     expect(h.clock.now() - switchedAt).toBeGreaterThanOrEqual(30_000);
     expect(run.error).toBeUndefined();
     expect(h.rollout(2).status).toBe("succeeded");

@@ -51,7 +51,7 @@ describe("canary, in process on a fake clock", () => {
     const pausedAt = h.clock.now();
     await h.until(() => h.rollouts.active?.control.state.weight === 50, "the second setWeight");
     expect(h.clock.now() - pausedAt).toBeGreaterThanOrEqual(10_000);
-    await h.until(() => run.settled, "the promotion");
+    await h.finish(run, "the promotion");
     expect(run.error).toBeUndefined();
     expect(run.result).toMatchObject({ rolloutId: 2, strategy: "canary", release: { id: 2 }, previous: { id: 1 } });
     expect(canaryWeights()).toEqual([0, 20, 50, 100]);
@@ -80,7 +80,7 @@ describe("canary, in process on a fake clock", () => {
     expect(h.phase).toBe("paused");
     expect(h.rollouts.active?.control.state.pausedReason).toBe("step 2/3: waiting for slipway promote");
     expect(h.rollouts.control("promote", { holder: "test" })).toMatchObject({ rollout: 2, phase: "progressing" });
-    await h.until(() => run.settled, "the promotion");
+    await h.finish(run, "the promotion");
     expect(run.result?.release.id).toBe(2);
     expect(canaryWeights()).toEqual([0, 20, 60, 100]);
     expect(h.events(2).find((e) => e.type === "control")?.message).toBe("promote by test");
@@ -100,7 +100,7 @@ describe("canary, in process on a fake clock", () => {
     const run = await canaryOfV2(canary(["setWeight: 20", "pause: {}", "setWeight: 50", "pause: {}"]));
     await h.until(() => h.phase === "paused", "the first pause");
     h.rollouts.control("promote", { full: true, holder: "test" });
-    await h.until(() => run.settled, "the promotion");
+    await h.finish(run, "the promotion");
     expect(run.result?.release.id).toBe(2);
     expect(canaryWeights()).toEqual([0, 20, 100]);
     expect(h.events(2).find((e) => e.type === "control")?.message).toBe("promote --full by test");
@@ -112,7 +112,7 @@ describe("canary, in process on a fake clock", () => {
     const run = await canaryOfV2(canary(["setWeight: 50", "pause: {}"]));
     await h.until(() => h.phase === "paused", "the pause");
     h.rollouts.control("abort", { holder: "test" });
-    await h.until(() => run.settled, "the abort");
+    await h.finish(run, "the abort");
     expect(run.error).toMatchObject({
       code: "ROLLOUT_FAILED",
       message: "release 2 (v2) was aborted: aborted by test",
@@ -135,7 +135,7 @@ describe("canary, in process on a fake clock", () => {
       h.recorder.record(2, 500, 5);
       h.recorder.record(1, 200, 5);
     }
-    await h.until(() => run.settled, "the analysis to fail the rollout");
+    await h.finish(run, "the analysis to fail the rollout");
     expect(run.error?.message).toBe(
       "release 2 (v2) failed: background analysis failed: 20 requests >= minRequests 10; error rate 100% > maxErrorRate 5% (20/20)",
     );
@@ -165,7 +165,7 @@ describe("canary, in process on a fake clock", () => {
     expect(h.phase).toBe("paused");
     expect(run.settled).toBe(false);
     h.rollouts.control("abort", { holder: "test" });
-    await h.until(() => run.settled, "the abort");
+    await h.finish(run, "the abort");
     expect(h.rollout(2).status).toBe("aborted");
     expectV1Serves();
   });
@@ -182,7 +182,7 @@ describe("canary, in process on a fake clock", () => {
     h.rollouts.control("promote", { holder: "test" });
     // The analysis measures again; traffic now passes it.
     for (let n = 0; n < 10; n++) h.recorder.record(2, 200, 5);
-    await h.until(() => run.settled, "the promotion");
+    await h.finish(run, "the promotion");
     expect(run.error).toBeUndefined();
     expect(h.rollout(2).status).toBe("succeeded");
     expect(h.release(2).status).toBe("active");

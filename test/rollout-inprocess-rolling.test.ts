@@ -27,7 +27,7 @@ describe("rolling, in process on a fake clock", () => {
     await h.deployed(h.config(), "v1");
     h.behave((spec) => (spec.releaseId === 2 ? { kind: "crash", after: 500 } : { kind: "ready", after: 1_000 }));
     const run = await h.deploy(h.config(), "v2");
-    await h.until(() => run.settled, "the failed deploy to end");
+    await h.finish(run, "the failed deploy to end");
     expect(run.error).toMatchObject({
       code: "ROLLOUT_FAILED",
       message: "release 2 (v2) failed: instance r2-1 failed: process exited with code 1",
@@ -55,7 +55,7 @@ describe("rolling, in process on a fake clock", () => {
     h.behave((spec) => (spec.releaseId === 2 ? { kind: "silent" } : { kind: "ready", after: 1_000 }));
     const run = await h.deploy(h.config({ progressDeadline: "10s" }), "v2");
     const started = h.clock.now();
-    await h.until(() => run.settled, "the deploy to hit its deadline");
+    await h.finish(run, "the deploy to hit its deadline");
     expect(h.clock.now() - started).toBeGreaterThan(10_000);
     expect(run.error?.message).toBe("release 2 (v2) failed: no progress within progressDeadline (10s); r2-1: GET /health -> 503");
     expect(h.rollout(2)).toMatchObject({ status: "rolled-back" });

@@ -14,7 +14,7 @@ describe("undo paths, in process on a fake clock", () => {
     const run = await h.deploy(h.config(), "v2");
     await h.until(() => h.fleet.ofRelease(2).length === 1, "the first new instance");
     h.rollouts.abort();
-    await h.until(() => run.settled, "the interrupted rollout to end");
+    await h.finish(run, "the interrupted rollout to end");
     expect(run.error).toMatchObject({
       code: "ROLLOUT_FAILED",
       message: "release 2 (v2) was interrupted: interrupted: the daemon is stopping",
@@ -36,7 +36,7 @@ describe("undo paths, in process on a fake clock", () => {
     await h.until(() => h.phase === "paused", "the canary pause");
     expect(h.traffic.current.canary).toEqual({ weight: 30, targets: ["r2-1"] });
     h.rollouts.abort();
-    await h.until(() => run.settled, "the interrupted canary to end");
+    await h.finish(run, "the interrupted canary to end");
     expect(h.rollout(2).status).toBe("interrupted");
     expect(h.rolloutEvents(2)).toEqual(["rollout.started", "rollout.step", "rollout.paused", "rollout.failed", "rollout.rolled-back"]);
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r1-1", "r1-2"] } });
@@ -49,7 +49,7 @@ describe("undo paths, in process on a fake clock", () => {
     await h.deployed(h.config(), "v1");
     await h.deployed(h.config(), "v2");
     const run = await h.rollback();
-    await h.until(() => run.settled, "the rollback");
+    await h.finish(run, "the rollback");
     expect(run.result).toMatchObject({ rolloutId: 3, strategy: "rolling", release: { id: 1, version: "v1" }, previous: { id: 2 } });
     expect(h.rollout(3)).toMatchObject({ kind: "rollback", status: "succeeded", releaseId: 1, fromReleaseId: 2 });
     expect(h.rolloutEvents(3)).toEqual(["rollout.started", "rollout.succeeded"]);
@@ -66,7 +66,7 @@ describe("undo paths, in process on a fake clock", () => {
     await h.deployed(h.config(), "v2");
     h.behave((spec) => (spec.releaseId === 1 ? { kind: "startup-failed", after: 500 } : { kind: "ready", after: 1_000 }));
     const run = await h.rollback();
-    await h.until(() => run.settled, "the failed rollback");
+    await h.finish(run, "the failed rollback");
     expect(run.error?.message).toBe("release 1 (v1) failed: instance r1-3 failed: startup probe failed: GET /health -> 500");
     expect(h.rollout(3)).toMatchObject({ kind: "rollback", status: "rolled-back" });
     // The release rolled back to was not pending: its status stays as it was.
@@ -92,7 +92,7 @@ describe("undo paths, in process on a fake clock", () => {
     await expect(h.rollouts.rollback({ holder: "test" })).rejects.toMatchObject({ code: "LOCK_HELD" });
     expect(h.ledger.rollouts().map((r) => r.status)).toEqual(["running", "succeeded"]);
     h.rollouts.control("abort", { holder: "test" });
-    await h.until(() => run.settled, "the abort");
+    await h.finish(run, "the abort");
     expect(h.rollout(2).status).toBe("aborted");
   });
 
@@ -102,7 +102,7 @@ describe("undo paths, in process on a fake clock", () => {
     h.behave((spec) => (spec.releaseId === 2 ? { kind: "silent" } : { kind: "ready", after: 1_000 }));
     const first = await h.deploy(h.config(), "v2");
     h.rollouts.control("abort", { holder: "test" });
-    await h.until(() => first.settled, "the abort");
+    await h.finish(first, "the abort");
     h.behave(() => ({ kind: "ready", after: 1_000 }));
     let result: unknown;
     const retry = h.rollouts.retry({ holder: "test" }).then((r) => (result = r));

@@ -141,6 +141,8 @@ export interface FakePreview {
 /** A deploy or rollback in flight: settles once, never rejects (the error is kept). */
 export interface Run {
   readonly promise: Promise<void>;
+  /** The rollout it started (null until then, and for a switch-back, which has no start event). */
+  readonly rolloutId: number | null;
   readonly settled: boolean;
   readonly result: RolloutResult | undefined;
   readonly error: (Error & { code?: string; details?: string[]; hint?: string }) | undefined;
@@ -289,7 +291,7 @@ export class RolloutHarness {
   /** Deploys and runs the clock until the rollout ends; throws when it did not succeed. */
   async deployed(configText: string, version: string, o: { strategy?: StrategyType } = {}): Promise<RolloutResult> {
     const run = await this.deploy(configText, version, o);
-    await this.until(() => run.settled, `the deploy of ${version} to end`);
+    await this.finish(run, `the deploy of ${version} to end`);
     if (!run.result) throw run.error ?? new Error(`the deploy of ${version} did not succeed`);
     return run.result;
   }
@@ -306,6 +308,17 @@ export class RolloutHarness {
       if (this.clock.now() >= end) throw new Error(`still waiting for ${what} after ${o.limit ?? 600_000} ms of fake time`);
       await this.clock.advance(o.step ?? 100);
     }
+  }
+
+  /**
+   * Runs the clock until the rollout's end is in the ledger, then waits (in
+   * real time, the clock standing still) for what follows it: pruning
+   * snapshots is real I/O, and fake time must not drift meanwhile.
+   */
+  async finish(run: Run, what = "the rollout to end"): Promise<void> {
+    const ended = () => run.settled || (run.rolloutId !== null && this.ledger.rollout(run.rolloutId)?.status !== "running");
+    await this.until(ended, what);
+    await run.promise;
   }
 
   /** The running rollout's phase, or null between rollouts. */
@@ -355,8 +368,9 @@ export class RolloutHarness {
   }
 
   private async start(begin: () => Promise<RolloutResult>): Promise<Run> {
-    const run = { settled: false, result: undefined, error: undefined } as {
+    const run = { settled: false, rolloutId: null, result: undefined, error: undefined } as {
       settled: boolean;
+      rolloutId: number | null;
       result: RolloutResult | undefined;
       error: Run["error"];
       promise: Promise<void>;
@@ -364,7 +378,9 @@ export class RolloutHarness {
     let started = () => {};
     const startedOrDone = new Promise<void>((resolve) => (started = resolve));
     const off = this.ledger.onRecord((e) => {
-      if (e.type === "rollout.started") started();
+      if (e.type !== "rollout.started") return;
+      run.rolloutId = e.rolloutId;
+      started();
     });
     run.promise = begin().then(
       (result) => {
