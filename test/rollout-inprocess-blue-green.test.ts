@@ -74,6 +74,7 @@ describe("blue-green, in process on a fake clock", () => {
   it("a rollback inside scaleDownDelay switches back to the standby: no instance starts", async () => {
     h = await RolloutHarness.create();
     await promotedV2();
+    await h.clock.advance(SCALE_DOWN_DELAY - 60_000); // a minute before blue would stop
     const starts = h.platform.started.length;
     const run = await h.rollback();
     await h.finish(run, "the switch back");
