@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HealthConfig, ProbeCheck, ProbeSpec } from "../src/config/types.js";
 import { Fleet, type HealthFactory } from "../src/daemon/fleet.js";
 import { Ledger } from "../src/ledger/ledger.js";
-import type { Platform } from "../src/platform/platform.js";
 import type { CheckResult } from "../src/probe/check.js";
 import { InstanceHealth, unservedLimit, type ProbeWait } from "../src/probe/instance-health.js";
 import { converge } from "../src/rollout/rolling.js";
@@ -13,6 +12,7 @@ import { RolloutFailure } from "../src/rollout/rollout-failure.js";
 import { WAIT_REPORT_EVERY, waitLine } from "../src/rollout/wait-report.js";
 import { FakeClock } from "./support/fake-clock.js";
 import { probeSpec } from "./support/probe-spec.js";
+import { MemoryPlatform } from "./support/rollout-harness.js";
 
 const probe = (path: string, overrides: Partial<ProbeSpec> = {}): ProbeSpec => probeSpec({ check: { kind: "http", path }, ...overrides });
 
@@ -40,23 +40,7 @@ function rollout(health: HealthConfig, script: Script, opts: { progressDeadline?
   const dir = mkdtempSync(join(tmpdir(), "slipway-probe-wait-"));
   dirs.push(dir);
   const ledger = Ledger.open(join(dir, "ledger.db"), clock);
-  const stopped: string[] = [];
-  const platform: Platform = {
-    name: "fake",
-    start: async (spec) => ({
-      id: spec.id,
-      releaseId: spec.releaseId,
-      pid: 4242,
-      host: spec.host,
-      port: spec.port,
-      startedAt: clock.now(),
-    }),
-    stop: async (id) => void stopped.push(id),
-    onExit: () => () => undefined,
-    adopt: async () => null,
-    tail: async () => [],
-    stopAll: async () => undefined,
-  };
+  const platform = new MemoryPlatform(clock);
   const runCheck = async (check: ProbeCheck): Promise<CheckResult> => {
     const path = check.kind === "http" ? check.path : "";
     return answer(path, script(path, clock.now() - START));
@@ -112,7 +96,7 @@ function rollout(health: HealthConfig, script: Script, opts: { progressDeadline?
     clock,
     fleet,
     lines,
-    stopped,
+    stopped: platform.stopped,
     /** Advances the clock in small steps until the rollout ends or `limit` ms have passed; the time it ended at. */
     async run(limit: number): Promise<{ outcome: typeof outcome; at: number }> {
       while (outcome === undefined && clock.now() - START < limit) await clock.advance(100);

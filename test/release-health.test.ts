@@ -7,9 +7,9 @@ import type { HealthConfig } from "../src/config/types.js";
 import { Fleet, type HealthEvent } from "../src/daemon/fleet.js";
 import type { InstanceState } from "../src/daemon/instance-state.js";
 import { Ledger } from "../src/ledger/ledger.js";
-import type { ExitInfo, InstanceSpec, Platform, RunningInstance } from "../src/platform/platform.js";
 import { awaitReleaseHealthy, readyCount, releaseHealth } from "../src/rollout/release-health.js";
 import { FakeClock, settle } from "./support/fake-clock.js";
+import { MemoryPlatform } from "./support/rollout-harness.js";
 
 describe("releaseHealth", () => {
   const of = (...states: InstanceState[]) => states.map((state, n) => ({ id: `r1-${n + 1}`, state }));
@@ -34,39 +34,6 @@ describe("releaseHealth", () => {
   });
 });
 
-/** A platform whose instances only exist in memory; the test drives their health and exits. */
-class MemoryPlatform implements Platform {
-  readonly name = "memory";
-  readonly started: string[] = [];
-  readonly stopped: string[] = [];
-  private readonly exits = new Set<(id: string, info: ExitInfo) => void>();
-  private pid = 100;
-  start(spec: InstanceSpec): Promise<RunningInstance> {
-    this.started.push(spec.id);
-    return Promise.resolve({ id: spec.id, releaseId: spec.releaseId, pid: ++this.pid, host: spec.host, port: spec.port, startedAt: 0 });
-  }
-  stop(id: string): Promise<void> {
-    this.stopped.push(id);
-    return Promise.resolve();
-  }
-  onExit(listener: (id: string, info: ExitInfo) => void): () => void {
-    this.exits.add(listener);
-    return () => this.exits.delete(listener);
-  }
-  crash(id: string): void {
-    for (const l of this.exits) l(id, { code: 1, signal: null });
-  }
-  adopt(): Promise<null> {
-    return Promise.resolve(null);
-  }
-  tail(): Promise<string[]> {
-    return Promise.resolve([]);
-  }
-  stopAll(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 describe("awaitReleaseHealthy: a rollout succeeds only when every instance of its release is ready", () => {
   let dir: string;
   let ledger: Ledger;
@@ -84,7 +51,7 @@ describe("awaitReleaseHealthy: a rollout succeeds only when every instance of it
     const configText = "name: x\napp: { command: node s.js, replicas: 2 }\n";
     const config = parseConfig(configText, { file: "slipway.yaml", root: dir }).config;
     ledger.createRelease({ version: "v1", configText, config, configFile: "slipway.yaml", environment: null, env: {}, snapshot: dir });
-    platform = new MemoryPlatform();
+    platform = new MemoryPlatform(clock);
     let port = 4000;
     fleet = new Fleet({
       platform,
