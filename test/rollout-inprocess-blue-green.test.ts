@@ -137,4 +137,38 @@ describe("blue-green, in process on a fake clock", () => {
     expect(run.error).toBeUndefined();
     expect(h.rollout(2).status).toBe("succeeded");
   });
+
+  it("after the switch, green is supervised: a crash is restarted and the rollout still succeeds", async () => {
+    h = await RolloutHarness.create();
+    const post = "postPromotion: { window: 30s, interval: 1s, minRequests: 0, maxErrorRate: 5% }";
+    const run = await greenV2(blueGreen(["autoPromote: true", post]));
+    await h.until(() => h.phase === "post-promotion", "the post-promotion analysis");
+    h.platform.crash("r2-1");
+    expect(h.instances(2)).toEqual({ "r2-1": "restarting", "r2-2": "ready" });
+    await h.finish(run, "the window to pass");
+    expect(run.error).toBeUndefined();
+    expect(h.rollout(2).status).toBe("succeeded");
+    expect(h.fleet.ofRelease(2).find((i) => i.id === "r2-1")).toMatchObject({ state: "ready", restarts: 1 });
+    expect(h.platform.started.filter((id) => id === "r2-1")).toHaveLength(2);
+  });
+
+  it("green still short of ready instances progressDeadline after the window is degraded: traffic switches back to blue", async () => {
+    h = await RolloutHarness.create();
+    const post = "postPromotion: { window: 30s, interval: 1s, minRequests: 0, maxErrorRate: 5% }";
+    const run = await greenV2(blueGreen(["autoPromote: true", post]));
+    await h.until(() => h.phase === "post-promotion", "the post-promotion analysis");
+    h.behave(() => ({ kind: "silent" })); // the restarted r2-1 never gets ready
+    h.platform.crash("r2-1");
+    const crashedAt = h.clock.now();
+    await h.finish(run, "the final health gate to give up");
+    expect(h.clock.now() - crashedAt).toBeGreaterThanOrEqual(50_000); // the 30s window, then progressDeadline (20s)
+    expect(run.error?.message).toMatch(
+      /^release 2 \(v2\) failed: release 2 is degraded: 1 of 2 instances ready after progressDeadline \(20s\); r2-1 starting: /,
+    );
+    expect(h.rollout(2)).toMatchObject({ status: "rolled-back" });
+    expect(h.release(2).status).toBe("failed");
+    expect(h.ledger.currentReleaseId()).toBe(1);
+    expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r1-1", "r1-2"] } });
+    expect(h.instances(2)).toEqual({});
+  });
 });

@@ -187,4 +187,32 @@ describe("canary, in process on a fake clock", () => {
     expect(h.rollout(2).status).toBe("succeeded");
     expect(h.release(2).status).toBe("active");
   });
+
+  it("today: a canary that crashes during a pause is noticed only at promotion, which then fails and rolls back", async () => {
+    h = await RolloutHarness.create();
+    const run = await canaryOfV2(canary(["setWeight: 30", "pause: {}"]));
+    await h.until(() => h.phase === "paused", "the pause");
+    h.platform.crash("r2-1");
+    await h.clock.advance(60_000);
+    // Still paused at 30%, with an empty canary group (not supervised: the crash is not restarted).
+    expect(h.phase).toBe("paused");
+    expect(h.instances(2)).toEqual({ "r2-1": "failed" });
+    expect(h.traffic.current).toEqual({
+      canary: { weight: 30, targets: [] },
+      stable: { weight: 70, targets: ["r1-1", "r1-2"] },
+    });
+    h.rollouts.control("promote", { holder: "test" });
+    await h.finish(run, "the promotion to fail");
+    expect(run.error?.message).toBe("release 2 (v2) failed: instance r2-1 failed: process exited with code 1");
+    expect(h.rolloutEvents(2)).toEqual([
+      "rollout.started",
+      "rollout.step",
+      "rollout.paused",
+      "rollout.promoted",
+      "rollout.failed",
+      "rollout.rolled-back",
+    ]);
+    expect(h.rollout(2).status).toBe("rolled-back");
+    expectV1Serves();
+  });
 });
