@@ -44,6 +44,24 @@ describe("undo paths, in process on a fake clock", () => {
     expect(h.ledger.currentReleaseId()).toBe(1);
   });
 
+  it("a daemon stopping while green waits for promote closes the preview and retires green", async () => {
+    h = await RolloutHarness.create();
+    const config = h.config({
+      strategy: "blue-green",
+      strategyYaml: "  blueGreen: { previewListen: 127.0.0.1:8081, autoPromote: false }",
+    });
+    await h.deployed(config, "v1", { strategy: "rolling" });
+    const run = await h.deploy(config, "v2");
+    await h.until(() => h.phase === "paused", "the wait for promote");
+    h.rollouts.abort();
+    await h.finish(run, "the interrupted blue-green to end");
+    expect(h.rollout(2).status).toBe("interrupted");
+    expect(h.previews.map((p) => p.closed)).toEqual([true]);
+    expect(h.instances(2)).toEqual({});
+    expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r1-1", "r1-2"] } });
+    expect(h.ledger.currentReleaseId()).toBe(1);
+  });
+
   it("slipway rollback starts the previous release again (rolling) and supersedes the current one", async () => {
     h = await RolloutHarness.create();
     await h.deployed(h.config(), "v1");

@@ -166,6 +166,8 @@ export class RolloutHarness {
   readonly fleet: Fleet;
   readonly rollouts: Rollouts;
   readonly previews: FakePreview[] = [];
+  /** Each rollout's control phases in order, repeats folded (what `slipway status` showed). */
+  private readonly phaseLog = new Map<number, string[]>();
   /** Calls to `prepareRouter`, by app name. */
   readonly routerPrepared: string[] = [];
   /** The latest health callback of each instance (a restart gets a new one). */
@@ -227,6 +229,7 @@ export class RolloutHarness {
       },
       publicUrl: () => "http://127.0.0.1:8080",
       openListener: (key, listen) => Promise.resolve(this.openPreview(key, listen)),
+      onStateChange: () => this.notePhase(),
     });
   }
 
@@ -326,6 +329,11 @@ export class RolloutHarness {
     return this.rollouts.active?.control.state.phase ?? null;
   }
 
+  /** The phases rollout `id` went through, in order. */
+  phases(id: number): string[] {
+    return this.phaseLog.get(id) ?? [];
+  }
+
   release(id: number): Release {
     const r = this.ledger.release(id);
     if (!r) throw new Error(`no release ${id}`);
@@ -395,6 +403,15 @@ export class RolloutHarness {
     await Promise.race([startedOrDone, run.promise]);
     off();
     return run;
+  }
+
+  private notePhase(): void {
+    const active = this.rollouts.active;
+    if (!active) return;
+    const log = this.phaseLog.get(active.id) ?? [];
+    const phase = active.control.state.phase;
+    if (log.at(-1) !== phase) log.push(phase);
+    this.phaseLog.set(active.id, log);
   }
 
   private openPreview(key: string, listen: { host: string; port: number }): ListenerHandle {
