@@ -172,6 +172,7 @@ export class RolloutHarness {
   readonly routerPrepared: string[] = [];
   /** The latest health callback of each instance (a restart gets a new one). */
   private readonly healthOf = new Map<string, (e: HealthEvent) => void>();
+  private closed = false;
   private behaviour: (spec: InstanceSpec) => Behaviour = () => ({ kind: "ready", after: READY_AFTER });
 
   private constructor(readonly dir: string) {
@@ -364,14 +365,12 @@ export class RolloutHarness {
 
   /** Stops what is left (timers, instances) and removes the temp dir; safe to call twice. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.rollouts.abort();
     await this.fleet.retireAll("test over").catch(() => undefined);
     this.fleet.close();
-    try {
-      this.ledger.close();
-    } catch {
-      // already closed
-    }
+    this.ledger.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
