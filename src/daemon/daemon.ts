@@ -235,7 +235,10 @@ export class Daemon {
     const groups = served.groups
       .map((g) => ({ ...g, targets: g.targets.filter((t) => !gone.has(t.id)) }))
       .filter((g) => g.targets.length > 0);
-    const adopted = this.fleet.list().map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
+    const adopted = this.fleet
+      .list()
+      .filter((i) => i.inRotation)
+      .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
     // Never leave the table empty while adopted instances run: they were serving a moment ago.
     this.router.setGroups(PUBLIC, groups.length || !adopted.length ? groups : [{ name: this.appName, weight: 1, targets: adopted }]);
     await Promise.all(ids.map((id) => this.router.drain(PUBLIC, id, this.drainTimeout)));

@@ -23,6 +23,7 @@ import type { Fleet, Instance } from "./fleet.js";
 import { Journal } from "./journal.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
+import { Standby, type StandbyState } from "./standby.js";
 import { releaseIdsOnDisk } from "./state-on-disk.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
 import type { OpenListener } from "./router-link.js";
@@ -118,9 +119,23 @@ export class Rollouts {
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
   active: ActiveRollout | null = null;
-  standby: { release: number; version: string; until: number; timer: unknown } | null = null;
+  /** The blue-green standby (scaleDownDelay), its deadline kept in the ledger. */
+  private readonly standbys: Standby;
 
-  constructor(private readonly o: RolloutsOptions) {}
+  constructor(private readonly o: RolloutsOptions) {
+    this.standbys = new Standby({
+      ledger: o.ledger,
+      clock: o.clock,
+      scaleDown: (releaseId) => {
+        for (const i of o.fleet.ofRelease(releaseId)) void o.fleet.retire(i, "scaleDownDelay passed");
+      },
+    });
+  }
+
+  /** The release on standby after a blue-green switch, and until when; null when none. */
+  get standby(): StandbyState | null {
+    return this.standbys.state;
+  }
 
   async deploy(req: DeployRequest): Promise<RolloutResult> {
     const config = req.config;
@@ -284,6 +299,12 @@ export class Rollouts {
         );
       return;
     }
+    // A blue-green standby the previous daemon kept: recovery adopted its instances while its deadline holds.
+    let standby = this.standbys.restore();
+    if (standby && !this.o.fleet.ofRelease(standby.release).length) {
+      this.standbys.clear();
+      standby = null;
+    }
     const rollout = this.o.ledger.startRollout({
       kind: "recover",
       releaseId: current.id,
@@ -293,7 +314,7 @@ export class Rollouts {
     });
     try {
       await this.o.prepareRouter(config);
-      await this.converge(current, config);
+      await this.converge(current, config, undefined, standby ? [standby.release] : []);
       this.o.fleet.supervise(current.id);
       this.o.ledger.endRollout(rollout.id, "succeeded");
     } catch (err) {
@@ -412,7 +433,7 @@ export class Rollouts {
           publicUrl: this.o.publicUrl(),
           openListener: this.o.openListener,
           launch: (opts) => this.launch(target, config, opts),
-          keepStandby: (release, ms) => this.keepStandby(release, ms),
+          keepStandby: (release, ms) => this.standbys.keep(release, ms),
           onAnalysis: (tick, label) => {
             if (this.active) this.active.analysis = { label, tick };
           },
@@ -563,7 +584,7 @@ export class Rollouts {
     const started = clock.now();
     const rollout = ledger.startRollout({ kind: "rollback", releaseId: target.id, fromReleaseId: current.id, strategy: "switch", holder });
     const journal = new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config);
-    this.clearStandby();
+    this.standbys.clear();
     fleet.switchTo(target.id);
     ledger.transaction(() => {
       ledger.activate(target.id);
@@ -590,22 +611,7 @@ export class Rollouts {
     };
   }
 
-  private keepStandby(release: Release, ms: number): void {
-    this.clearStandby();
-    const timer = this.o.clock.setTimeout(() => {
-      this.standby = null;
-      if (this.o.ledger.currentReleaseId() === release.id) return;
-      for (const i of this.o.fleet.ofRelease(release.id)) void this.o.fleet.retire(i, "scaleDownDelay passed");
-    }, ms);
-    this.standby = { release: release.id, version: release.version, until: this.o.clock.now() + ms, timer };
-  }
-
-  private clearStandby(): void {
-    if (this.standby) this.o.clock.clearTimeout(this.standby.timer as never);
-    this.standby = null;
-  }
-
-  private async converge(release: Release, config: Config, signal?: AbortSignal): Promise<void> {
+  private async converge(release: Release, config: Config, signal?: AbortSignal, keep: readonly number[] = []): Promise<void> {
     await converge({
       fleet: this.o.fleet,
       clock: this.o.clock,
@@ -615,6 +621,7 @@ export class Rollouts {
       progressDeadline: config.progressDeadline,
       launch: () => this.launch(release, config),
       signal: signal ?? this.stopping.signal,
+      keep,
     });
   }
 
