@@ -36,6 +36,8 @@ const PUBLIC = "public";
 
 /** How long shutdown waits for an interrupted rollout to unwind. */
 const STOP_WAIT_FOR_ROLLOUT = 30_000;
+/** How long shutdown waits for webhook notifications still in flight. */
+const STOP_WAIT_FOR_WEBHOOKS = 5_000;
 
 export interface DaemonOptions {
   root: string;
@@ -287,6 +289,7 @@ export class Daemon {
       this.rollouts.abort();
       await this.lock.acquire("slipway down", "shutdown", STOP_WAIT_FOR_ROLLOUT).catch(() => undefined);
       await this.fleet.retireAll("slipway down");
+      await this.rollouts.flushNotifications(STOP_WAIT_FOR_WEBHOOKS);
       await this.swarm.down();
       this.fleet.close();
       await this.router.shutdown();

@@ -119,6 +119,8 @@ export class Rollouts {
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
   active: ActiveRollout | null = null;
+  /** Journals of this daemon's rollouts that may still have webhook posts in flight. */
+  private readonly journals = new Set<Journal>();
   /** The blue-green standby (scaleDownDelay), its deadline kept in the ledger. */
   private readonly standbys: Standby;
 
@@ -328,6 +330,23 @@ export class Rollouts {
     }
   }
 
+  /**
+   * Waits, at most `ms`, for the webhook posts still in flight (daemon
+   * shutdown: a notification sent just before `slipway down` still arrives).
+   */
+  async flushNotifications(ms: number): Promise<void> {
+    const bound = new AbortController();
+    await Promise.race([Promise.all([...this.journals].map((j) => j.flush())), this.o.clock.sleep(ms, bound.signal)]);
+    bound.abort();
+  }
+
+  /** Tracks a new rollout's journal; those of earlier rollouts with nothing in flight are done (one rollout at a time). */
+  private journal(journal: Journal): Journal {
+    for (const j of this.journals) if (j.idle) this.journals.delete(j);
+    this.journals.add(journal);
+    return journal;
+  }
+
   /** Interrupts the running rollout (daemon shutdown); the current release stays as it is. */
   abort(): void {
     this.stopping.abort();
@@ -385,7 +404,7 @@ export class Rollouts {
     // A canary needs something to compare with: the very first release goes out rolling.
     const strategy: StrategyType = requested === "canary" && !previous ? "rolling" : requested;
     const rollout = ledger.startRollout({ kind, releaseId: target.id, fromReleaseId: previous?.id ?? null, strategy, holder });
-    const journal = new Journal(ledger, { id: rollout.id, strategy, target, previous }, config);
+    const journal = this.journal(new Journal(ledger, { id: rollout.id, strategy, target, previous }, config));
     const control = new RolloutControl(clock, () => this.o.onStateChange?.());
     let ended = () => {};
     const done = new Promise<void>((resolve) => (ended = resolve));
@@ -583,7 +602,7 @@ export class Rollouts {
     const { ledger, fleet, clock } = this.o;
     const started = clock.now();
     const rollout = ledger.startRollout({ kind: "rollback", releaseId: target.id, fromReleaseId: current.id, strategy: "switch", holder });
-    const journal = new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config);
+    const journal = this.journal(new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config));
     this.standbys.clear();
     fleet.switchTo(target.id);
     ledger.transaction(() => {
