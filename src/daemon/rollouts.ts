@@ -99,6 +99,16 @@ export interface RolloutsOptions {
   onStateChange?: () => void;
 }
 
+/** The rollout `undo` ends: its journal, the release it tried, the one that was current, how it ran. */
+interface UndoneRollout {
+  journal: Journal;
+  rolloutId: number;
+  target: Release;
+  previous: Release | null;
+  strategy: string;
+  config: Config;
+}
+
 /** Lines of the failing instance's log shown with a failed rollout. */
 const LOG_TAIL_LINES = 15;
 
@@ -462,7 +472,7 @@ export class Rollouts {
       }
       if (config.platform !== "swarm") ready = await this.awaitHealthy(target, config, control, journal);
     } catch (err) {
-      await this.undo(journal, rollout.id, target, previous, control.ended ?? err);
+      await this.undo({ journal, rolloutId: rollout.id, target, previous, strategy, config }, control.ended ?? err);
     } finally {
       stopListening();
       this.active = null;
@@ -529,7 +539,8 @@ export class Rollouts {
    * (a switch when its instances run), the new instances retired, the previous
    * release brought back to full size, and a clear error.
    */
-  private async undo(journal: Journal, rolloutId: number, target: Release, previous: Release | null, err: unknown): Promise<never> {
+  private async undo(rollout: UndoneRollout, err: unknown): Promise<never> {
+    const { journal, rolloutId, target, previous } = rollout;
     const { ledger, fleet, platform } = this.o;
     const reason = err instanceof Error ? err.message : String(err);
     const kind = err instanceof RolloutFailure ? err.kind : "failed";
@@ -575,7 +586,8 @@ export class Rollouts {
     }
     journal.event("rollout.rolled-back", `rolled back: ${note}`);
     if (previous && kind !== "interrupted") {
-      await hook({ target: previous, stable: target, strategy: "rollback", config: releaseConfig(previous), journal }, "postRollback");
+      // The same names as every hook of the rollout: SLIPWAY_RELEASE the release it tried, SLIPWAY_PREVIOUS_RELEASE the one serving again.
+      await hook({ target, stable: previous, strategy: rollout.strategy, config: rollout.config, journal }, "postRollback");
     }
     const details = [note];
     const tail = logTail.filter((l) => l.trim() !== "");
