@@ -54,6 +54,7 @@ function rollout(health: HealthConfig, script: Script, opts: { progressDeadline?
     stop: async (id) => void stopped.push(id),
     onExit: () => () => undefined,
     adopt: async () => null,
+    running: () => [],
     tail: async () => [],
     stopAll: async () => undefined,
   };

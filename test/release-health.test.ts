@@ -59,6 +59,9 @@ class MemoryPlatform implements Platform {
   adopt(): Promise<null> {
     return Promise.resolve(null);
   }
+  running(): RunningInstance[] {
+    return [];
+  }
   tail(): Promise<string[]> {
     return Promise.resolve([]);
   }
