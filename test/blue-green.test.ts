@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
+import { blueGreenConfig } from "./support/blue-green-config.js";
+import { isAlive, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
 interface Status {
@@ -8,18 +9,6 @@ interface Status {
   rollout: { phase: string; previewUrl: string | null } | null;
   standby: { release: number } | null;
   instances: { id: string; version: string; state: string; pid: number; inRotation: boolean }[];
-}
-
-function blueGreenConfig(port: number, previewPort: number, blueGreen: string): string {
-  return helloConfig(port).replace(
-    /strategy:\n {2}type: rolling\n/,
-    `strategy:
-  type: blue-green
-  blueGreen:
-    previewListen: ${SIDE_HOST}:${previewPort}
-${blueGreen}
-`,
-  );
 }
 
 let project: TestProject | undefined;

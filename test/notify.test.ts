@@ -132,6 +132,17 @@ describe("Notifier", () => {
     expect(events("/all")).toHaveLength(4);
   });
 
+  it("is idle only when no post is in flight", async () => {
+    const { url, received } = await receiver();
+    const notifier = new Notifier({ webhooks: [{ url, events: "all" }], timeout: 5_000 });
+    expect(notifier.idle).toBe(true);
+    notifier.notify(message("rollout.succeeded"));
+    expect(notifier.idle).toBe(false);
+    await notifier.flush();
+    expect(notifier.idle).toBe(true);
+    expect(received).toHaveLength(1);
+  });
+
   it("flushes at once with nothing in flight", async () => {
     const notifier = new Notifier({ webhooks: [], timeout: 1_000 });
     notifier.notify(message("rollout.started"));

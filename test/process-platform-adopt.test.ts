@@ -73,7 +73,7 @@ describe("ProcessPlatform adopt", () => {
     const adopted = await b.adopt(record);
     expect(adopted).toEqual(running);
     expect(await b.adopt(record)).toBe(adopted);
-    expect(b.list()).toEqual([running]);
+    expect(b.running()).toEqual([running]);
     await b.stop(s.id);
     expect(isAlive(running.pid)).toBe(false);
     const log = readFileSync(logOf(s), "utf8");
@@ -95,7 +95,7 @@ describe("ProcessPlatform adopt", () => {
     await get(s.port, "/exit?code=5").catch(() => "");
     await waitFor("exit seen by the adopter", () => exits.length > 0, 2000);
     expect(exits).toEqual([[s.id, { code: null, signal: null }]]);
-    expect(b.list()).toEqual([]);
+    expect(b.running()).toEqual([]);
   });
 
   it("escalates to SIGKILL for an adopted instance ignoring SIGTERM", async () => {

@@ -7,6 +7,7 @@ import type { ExitInfo, InstanceSpec } from "../src/platform/platform.js";
 import { isAlive } from "../src/platform/process/pid.js";
 import { freePort } from "../src/platform/process/port.js";
 import { ProcessPlatform } from "../src/platform/process/process-platform.js";
+import { MultiPlatform } from "../src/platform/multi-platform.js";
 import { waitFor } from "./support/project.js";
 
 const APPS = resolve(import.meta.dirname, "fixtures/apps");
@@ -76,7 +77,7 @@ describe("ProcessPlatform start", () => {
     expect(log).toContain(`--- slipway: started pid ${running.pid} ---`);
     expect(log).toContain(`listening on ${HOST}:${s.port}`);
     expect(await p.tail(s.id, 100)).toEqual(log.trimEnd().split("\n"));
-    expect(p.list()).toEqual([running]);
+    expect(p.running()).toEqual([running]);
   });
 
   it("passes exactly spec.env, in its own process group", async () => {
@@ -101,7 +102,7 @@ describe("ProcessPlatform start", () => {
     const err = await p.start(s).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SlipwayError);
     expect(err).toMatchObject({ code: "PLATFORM", message: `cannot start instance ${s.id}: spawn /nonexistent/app ENOENT` });
-    expect(p.list()).toEqual([]);
+    expect(p.running()).toEqual([]);
   });
 
   it("refuses to start an id that is already running", async () => {
@@ -109,6 +110,23 @@ describe("ProcessPlatform start", () => {
     const s = await spec("ignore-sigterm.mjs");
     await p.start(s);
     await expect(p.start(s)).rejects.toMatchObject({ code: "PLATFORM" });
+  });
+});
+
+describe("MultiPlatform running", () => {
+  it("lists what the process platform runs, without connecting to docker", async () => {
+    const p = platform();
+    let connects = 0;
+    const multi = new MultiPlatform(p, () => {
+      connects++;
+      return Promise.reject(new Error("no engine in this test"));
+    });
+    expect(multi.running()).toEqual([]);
+    const running = await multi.start(await spec("server.mjs"));
+    expect(multi.running()).toEqual([running]);
+    await multi.stop(running.id);
+    expect(multi.running()).toEqual([]);
+    expect(connects).toBe(0);
   });
 });
 
@@ -131,7 +149,7 @@ describe("ProcessPlatform stop", () => {
     await p.stop("never-started");
     await sleep(100);
     expect(exits).toEqual([]);
-    expect(p.list()).toEqual([]);
+    expect(p.running()).toEqual([]);
   });
 
   it("escalates to SIGKILL after the shutdown timeout", async () => {
@@ -171,7 +189,7 @@ describe("ProcessPlatform stop", () => {
     await p.stopAll();
     expect(Date.now() - started).toBeLessThan(1100);
     expect(pids.map(isAlive)).toEqual([false, false, false]);
-    expect(p.list()).toEqual([]);
+    expect(p.running()).toEqual([]);
   });
 });
 
@@ -187,7 +205,7 @@ describe("ProcessPlatform crashes", () => {
     await waitFor("exit", () => exits.length > 0);
     expect(exits).toEqual([[s.id, { code: 3, signal: null }]]);
     expect(unsubscribed).toEqual([]);
-    expect(p.list()).toEqual([]);
+    expect(p.running()).toEqual([]);
     expect(readFileSync(logOf(s), "utf8")).toMatch(/crashing with code 3\n--- slipway: exited code 3 ---\n$/);
     await p.stop(s.id);
     expect(exits).toHaveLength(1);
@@ -236,7 +254,7 @@ describe("ProcessPlatform logs", () => {
     const p = platform();
     const s = await spec("crash.mjs");
     await p.start(s);
-    await waitFor("crash", () => p.list().length === 0);
+    await waitFor("crash", () => p.running().length === 0);
     expect((await p.tail(s.id, 2)).at(-1)).toBe("--- slipway: exited code 3 ---");
     expect(await platform().tail(s.id, 1)).toEqual(["--- slipway: exited code 3 ---"]);
     expect(await p.tail("nope", 5)).toEqual([]);

@@ -36,6 +36,8 @@ const PUBLIC = "public";
 
 /** How long shutdown waits for an interrupted rollout to unwind. */
 const STOP_WAIT_FOR_ROLLOUT = 30_000;
+/** How long shutdown waits for webhook notifications still in flight. */
+const STOP_WAIT_FOR_WEBHOOKS = 5_000;
 
 export interface DaemonOptions {
   root: string;
@@ -235,7 +237,10 @@ export class Daemon {
     const groups = served.groups
       .map((g) => ({ ...g, targets: g.targets.filter((t) => !gone.has(t.id)) }))
       .filter((g) => g.targets.length > 0);
-    const adopted = this.fleet.list().map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
+    const adopted = this.fleet
+      .list()
+      .filter((i) => i.inRotation)
+      .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
     // Never leave the table empty while adopted instances run: they were serving a moment ago.
     this.router.setGroups(PUBLIC, groups.length || !adopted.length ? groups : [{ name: this.appName, weight: 1, targets: adopted }]);
     await Promise.all(ids.map((id) => this.router.drain(PUBLIC, id, this.drainTimeout)));
@@ -284,6 +289,7 @@ export class Daemon {
       this.rollouts.abort();
       await this.lock.acquire("slipway down", "shutdown", STOP_WAIT_FOR_ROLLOUT).catch(() => undefined);
       await this.fleet.retireAll("slipway down");
+      await this.rollouts.flushNotifications(STOP_WAIT_FOR_WEBHOOKS);
       await this.swarm.down();
       this.fleet.close();
       await this.router.shutdown();

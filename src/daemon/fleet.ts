@@ -224,12 +224,6 @@ export class Fleet {
     for (const i of this.ofRelease(releaseId)) i.restart = true;
   }
 
-  /** Sets whether instances may receive traffic, then updates the router. */
-  setRotation(instances: Instance[], inRotation: boolean): void {
-    for (const i of instances) i.inRotation = inRotation;
-    this.syncRoutes();
-  }
-
   /** Takes an instance out of rotation, drains it, stops it. */
   async retire(inst: Instance, reason: string): Promise<void> {
     if (inst.state === "stopping" || inst.state === "stopped") return;

@@ -56,6 +56,11 @@ export class Journal {
     return this.ledger.record({ type, rolloutId: this.rollout.id, releaseId: this.rollout.target.id, instanceId, message, data });
   }
 
+  /** Whether no webhook post is in flight. */
+  get idle(): boolean {
+    return this.notifier?.idle ?? true;
+  }
+
   /** Waits for webhook posts still in flight (shutdown, tests). */
   flush(): Promise<void> {
     return this.notifier?.flush() ?? Promise.resolve();

@@ -23,6 +23,7 @@ import type { Fleet, Instance } from "./fleet.js";
 import { Journal } from "./journal.js";
 import type { DeployLock } from "./lock.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
+import { Standby, type StandbyState } from "./standby.js";
 import { releaseIdsOnDisk } from "./state-on-disk.js";
 import { instanceSpec, releaseConfig } from "./release-runtime.js";
 import type { OpenListener } from "./router-link.js";
@@ -98,6 +99,16 @@ export interface RolloutsOptions {
   onStateChange?: () => void;
 }
 
+/** The rollout `undo` ends: its journal, the release it tried, the one that was current, how it ran. */
+interface UndoneRollout {
+  journal: Journal;
+  rolloutId: number;
+  target: Release;
+  previous: Release | null;
+  strategy: string;
+  config: Config;
+}
+
 /** Lines of the failing instance's log shown with a failed rollout. */
 const LOG_TAIL_LINES = 15;
 
@@ -118,9 +129,25 @@ export class Rollouts {
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
   active: ActiveRollout | null = null;
-  standby: { release: number; version: string; until: number; timer: unknown } | null = null;
+  /** Journals of this daemon's rollouts that may still have webhook posts in flight. */
+  private readonly journals = new Set<Journal>();
+  /** The blue-green standby (scaleDownDelay), its deadline kept in the ledger. */
+  private readonly standbys: Standby;
 
-  constructor(private readonly o: RolloutsOptions) {}
+  constructor(private readonly o: RolloutsOptions) {
+    this.standbys = new Standby({
+      ledger: o.ledger,
+      clock: o.clock,
+      scaleDown: (releaseId) => {
+        for (const i of o.fleet.ofRelease(releaseId)) void o.fleet.retire(i, "scaleDownDelay passed");
+      },
+    });
+  }
+
+  /** The release on standby after a blue-green switch, and until when; null when none. */
+  get standby(): StandbyState | null {
+    return this.standbys.state;
+  }
 
   async deploy(req: DeployRequest): Promise<RolloutResult> {
     const config = req.config;
@@ -284,6 +311,12 @@ export class Rollouts {
         );
       return;
     }
+    // A blue-green standby the previous daemon kept: recovery adopted its instances while its deadline holds.
+    let standby = this.standbys.restore();
+    if (standby && !this.o.fleet.ofRelease(standby.release).length) {
+      this.standbys.clear();
+      standby = null;
+    }
     const rollout = this.o.ledger.startRollout({
       kind: "recover",
       releaseId: current.id,
@@ -293,7 +326,7 @@ export class Rollouts {
     });
     try {
       await this.o.prepareRouter(config);
-      await this.converge(current, config);
+      await this.converge(current, config, undefined, standby ? [standby.release] : []);
       this.o.fleet.supervise(current.id);
       this.o.ledger.endRollout(rollout.id, "succeeded");
     } catch (err) {
@@ -305,6 +338,23 @@ export class Rollouts {
         message: `recovery failed: ${(err as Error).message}`,
       });
     }
+  }
+
+  /**
+   * Waits, at most `ms`, for the webhook posts still in flight (daemon
+   * shutdown: a notification sent just before `slipway down` still arrives).
+   */
+  async flushNotifications(ms: number): Promise<void> {
+    const bound = new AbortController();
+    await Promise.race([Promise.all([...this.journals].map((j) => j.flush())), this.o.clock.sleep(ms, bound.signal)]);
+    bound.abort();
+  }
+
+  /** Tracks a new rollout's journal; those of earlier rollouts with nothing in flight are done (one rollout at a time). */
+  private journal(journal: Journal): Journal {
+    for (const j of this.journals) if (j.idle) this.journals.delete(j);
+    this.journals.add(journal);
+    return journal;
   }
 
   /** Interrupts the running rollout (daemon shutdown); the current release stays as it is. */
@@ -364,7 +414,7 @@ export class Rollouts {
     // A canary needs something to compare with: the very first release goes out rolling.
     const strategy: StrategyType = requested === "canary" && !previous ? "rolling" : requested;
     const rollout = ledger.startRollout({ kind, releaseId: target.id, fromReleaseId: previous?.id ?? null, strategy, holder });
-    const journal = new Journal(ledger, { id: rollout.id, strategy, target, previous }, config);
+    const journal = this.journal(new Journal(ledger, { id: rollout.id, strategy, target, previous }, config));
     const control = new RolloutControl(clock, () => this.o.onStateChange?.());
     let ended = () => {};
     const done = new Promise<void>((resolve) => (ended = resolve));
@@ -412,7 +462,7 @@ export class Rollouts {
           publicUrl: this.o.publicUrl(),
           openListener: this.o.openListener,
           launch: (opts) => this.launch(target, config, opts),
-          keepStandby: (release, ms) => this.keepStandby(release, ms),
+          keepStandby: (release, ms) => this.standbys.keep(release, ms),
           onAnalysis: (tick, label) => {
             if (this.active) this.active.analysis = { label, tick };
           },
@@ -422,7 +472,7 @@ export class Rollouts {
       }
       if (config.platform !== "swarm") ready = await this.awaitHealthy(target, config, control, journal);
     } catch (err) {
-      await this.undo(journal, rollout.id, target, previous, control.ended ?? err);
+      await this.undo({ journal, rolloutId: rollout.id, target, previous, strategy, config }, control.ended ?? err);
     } finally {
       stopListening();
       this.active = null;
@@ -489,7 +539,8 @@ export class Rollouts {
    * (a switch when its instances run), the new instances retired, the previous
    * release brought back to full size, and a clear error.
    */
-  private async undo(journal: Journal, rolloutId: number, target: Release, previous: Release | null, err: unknown): Promise<never> {
+  private async undo(rollout: UndoneRollout, err: unknown): Promise<never> {
+    const { journal, rolloutId, target, previous } = rollout;
     const { ledger, fleet, platform } = this.o;
     const reason = err instanceof Error ? err.message : String(err);
     const kind = err instanceof RolloutFailure ? err.kind : "failed";
@@ -535,7 +586,8 @@ export class Rollouts {
     }
     journal.event("rollout.rolled-back", `rolled back: ${note}`);
     if (previous && kind !== "interrupted") {
-      await hook({ target: previous, stable: target, strategy: "rollback", config: releaseConfig(previous), journal }, "postRollback");
+      // The same names as every hook of the rollout: SLIPWAY_RELEASE the release it tried, SLIPWAY_PREVIOUS_RELEASE the one serving again.
+      await hook({ target, stable: previous, strategy: rollout.strategy, config: rollout.config, journal }, "postRollback");
     }
     const details = [note];
     const tail = logTail.filter((l) => l.trim() !== "");
@@ -562,8 +614,8 @@ export class Rollouts {
     const { ledger, fleet, clock } = this.o;
     const started = clock.now();
     const rollout = ledger.startRollout({ kind: "rollback", releaseId: target.id, fromReleaseId: current.id, strategy: "switch", holder });
-    const journal = new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config);
-    this.clearStandby();
+    const journal = this.journal(new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config));
+    this.standbys.clear();
     fleet.switchTo(target.id);
     ledger.transaction(() => {
       ledger.activate(target.id);
@@ -590,22 +642,7 @@ export class Rollouts {
     };
   }
 
-  private keepStandby(release: Release, ms: number): void {
-    this.clearStandby();
-    const timer = this.o.clock.setTimeout(() => {
-      this.standby = null;
-      if (this.o.ledger.currentReleaseId() === release.id) return;
-      for (const i of this.o.fleet.ofRelease(release.id)) void this.o.fleet.retire(i, "scaleDownDelay passed");
-    }, ms);
-    this.standby = { release: release.id, version: release.version, until: this.o.clock.now() + ms, timer };
-  }
-
-  private clearStandby(): void {
-    if (this.standby) this.o.clock.clearTimeout(this.standby.timer as never);
-    this.standby = null;
-  }
-
-  private async converge(release: Release, config: Config, signal?: AbortSignal): Promise<void> {
+  private async converge(release: Release, config: Config, signal?: AbortSignal, keep: readonly number[] = []): Promise<void> {
     await converge({
       fleet: this.o.fleet,
       clock: this.o.clock,
@@ -615,6 +652,7 @@ export class Rollouts {
       progressDeadline: config.progressDeadline,
       launch: () => this.launch(release, config),
       signal: signal ?? this.stopping.signal,
+      keep,
     });
   }
 

@@ -51,7 +51,6 @@ export function strategyRuntime(o: RuntimeOptions): StrategyContext {
     target: { id: o.target.id, version: o.target.version },
     stable: o.stable ? { id: o.stable.id, version: o.stable.version } : null,
     config: o.config,
-    launch: (opts) => o.launch({ inRotation: opts.inRotation, restart: false }),
     note: (event, message, data) => o.journal.event(event, message, data),
     analysis: (config, label) => startAnalysis(o, config, label),
     runChecks: (specs, baseUrl) => checks(o, specs, baseUrl),

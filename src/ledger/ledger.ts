@@ -123,6 +123,24 @@ export class Ledger {
     this.db.prepare(`UPDATE releases SET snapshot = ? WHERE id = ?`).run(snapshot, id);
   }
 
+  /**
+   * Keeps `releaseId` on standby until `until` (ms since the epoch): at most one release is, so any other
+   * standby ends. `null` ends every standby.
+   */
+  setStandby(releaseId: number | null, until: number | null = null): void {
+    this.db
+      .prepare(`UPDATE releases SET standby_until = CASE WHEN id = ? THEN ? ELSE NULL END WHERE standby_until IS NOT NULL OR id = ?`)
+      .run(releaseId, until, releaseId);
+  }
+
+  /** The release on standby and until when, as recorded (it may have expired since). */
+  standby(): { releaseId: number; until: number } | undefined {
+    const row = this.db
+      .prepare(`SELECT id, standby_until FROM releases WHERE standby_until IS NOT NULL ORDER BY standby_until DESC LIMIT 1`)
+      .get() as { id: number; standby_until: number } | undefined;
+    return row ? { releaseId: row.id, until: row.standby_until } : undefined;
+  }
+
   /** Makes `id` the current release, atomically superseding the previous one. */
   activate(id: number): void {
     this.transaction(() => {

@@ -61,4 +61,7 @@ export const MIGRATIONS: string[] = [
         OR e.key IN (SELECT r.key FROM releases, json_each(releases.env_json) AS r WHERE releases.id = instances.release_id))))
    WHERE json_valid(spec_json) AND json_type(spec_json, '$.env') = 'object';
    PRAGMA secure_delete = OFF;`,
+  // 4: until when a release replaced by a blue-green switch stays on standby (ms since the epoch), so a
+  // restarted daemon keeps its instances for the rest of scaleDownDelay; NULL when it is not on standby.
+  `ALTER TABLE releases ADD COLUMN standby_until INTEGER;`,
 ];

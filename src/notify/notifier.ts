@@ -124,6 +124,11 @@ export class Notifier {
     }
   }
 
+  /** Whether no post is in flight. */
+  get idle(): boolean {
+    return this.inFlight.size === 0;
+  }
+
   /** Resolves when every post in flight has been answered, has failed or has timed out. */
   async flush(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);

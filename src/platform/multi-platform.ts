@@ -15,6 +15,8 @@ export class MultiPlatform implements Platform {
   private readonly owner = new Map<string, Platform>();
   private readonly listeners = new Set<(id: string, info: ExitInfo) => void>();
   private docker: Promise<{ platform: Platform; docker: Dockerode }> | null = null;
+  /** The docker platform once connected. */
+  private dockerReady: Platform | null = null;
 
   constructor(
     readonly process: Platform,
@@ -27,6 +29,7 @@ export class MultiPlatform implements Platform {
   dockerPlatform(): Promise<{ platform: Platform; docker: Dockerode }> {
     this.docker ??= this.createDocker().then((d) => {
       d.platform.onExit((id, info) => this.emitExit(id, info));
+      this.dockerReady = d.platform;
       return d;
     });
     this.docker.catch(() => (this.docker = null)); // retry the connection next time
@@ -53,6 +56,10 @@ export class MultiPlatform implements Platform {
     const running = await platform.adopt(record);
     if (running) this.owner.set(record.spec.id, platform);
     return running;
+  }
+
+  running(): RunningInstance[] {
+    return [...this.process.running(), ...(this.dockerReady?.running() ?? [])];
   }
 
   async tail(id: string, lines: number): Promise<string[]> {

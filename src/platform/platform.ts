@@ -87,6 +87,8 @@ export interface Platform {
    * running instance if it is still alive and is the one recorded, else null.
    */
   adopt(record: InstanceRecord): Promise<RunningInstance | null>;
+  /** The instances this platform started or adopted that still run (an exited one is gone from the list). */
+  running(): RunningInstance[];
   /** Last `lines` log lines of an instance (stdout and stderr interleaved). */
   tail(id: string, lines: number): Promise<string[]>;
   /** Stop every instance this platform runs (daemon shutdown). */

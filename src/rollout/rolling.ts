@@ -17,6 +17,8 @@ export interface ConvergeOptions {
   /** Starts one more instance of the target release (in rotation once ready). */
   launch: () => Promise<Instance>;
   signal?: AbortSignal;
+  /** Releases whose instances are left running (a blue-green standby a restarted daemon kept). */
+  keep?: readonly number[];
 }
 
 /** How often the loop re-plans when nothing happens (minReady expiry, deadline). */
@@ -44,7 +46,7 @@ export async function converge(o: ConvergeOptions): Promise<void> {
       const failed = mine.find((i) => i.state === "failed");
       if (failed) throw instanceFailure(failed);
       const fresh = mine.filter((i) => isLive(i.state));
-      const old = o.fleet.list().filter((i) => i.releaseId !== o.releaseId && isLive(i.state));
+      const old = o.fleet.list().filter((i) => i.releaseId !== o.releaseId && !o.keep?.includes(i.releaseId) && isLive(i.state));
       const available = fresh.filter((i) => i.state === "ready" && i.readySince !== null && now - i.readySince >= o.rolling.minReady);
       const counts: FleetCounts = {
         oldTotal: old.length,

@@ -48,8 +48,6 @@ export interface StrategyContext {
   target: ReleaseRef;
   stable: ReleaseRef | null;
   config: Config;
-  /** Starts one more instance of the target release. */
-  launch(opts: { inRotation: boolean }): Promise<Instance>;
   /** Records a step in the ledger and notifies webhooks. */
   note(event: "rollout.step" | "rollout.paused" | "rollout.promoted", message: string, data?: Record<string, unknown>): void;
   /** Starts an analysis of the target release against the stable one. */

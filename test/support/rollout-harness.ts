@@ -67,7 +67,8 @@ export class MemoryPlatform implements Platform {
   /** Every start, in order (a restart starts the same id again). */
   readonly started: string[] = [];
   readonly stopped: string[] = [];
-  readonly running = new Set<string>();
+  /** The instances started and not stopped or crashed since. */
+  readonly live = new Map<string, RunningInstance>();
   private readonly exits = new Set<(id: string, info: ExitInfo) => void>();
   private pid = 1000;
 
@@ -75,13 +76,14 @@ export class MemoryPlatform implements Platform {
 
   start(spec: InstanceSpec): Promise<RunningInstance> {
     this.started.push(spec.id);
-    this.running.add(spec.id);
     const pid = ++this.pid;
-    return Promise.resolve({ id: spec.id, releaseId: spec.releaseId, pid, host: spec.host, port: spec.port, startedAt: this.clock.now() });
+    const running = { id: spec.id, releaseId: spec.releaseId, pid, host: spec.host, port: spec.port, startedAt: this.clock.now() };
+    this.live.set(spec.id, running);
+    return Promise.resolve(running);
   }
 
   stop(id: string): Promise<void> {
-    if (this.running.delete(id)) this.stopped.push(id);
+    if (this.live.delete(id)) this.stopped.push(id);
     return Promise.resolve();
   }
 
@@ -92,7 +94,7 @@ export class MemoryPlatform implements Platform {
 
   /** The instance exits by itself with `code`. */
   crash(id: string, code = 1): void {
-    this.running.delete(id);
+    this.live.delete(id);
     for (const l of this.exits) l(id, { code, signal: null });
   }
 
@@ -100,12 +102,16 @@ export class MemoryPlatform implements Platform {
     return Promise.resolve(null);
   }
 
+  running(): RunningInstance[] {
+    return [...this.live.values()];
+  }
+
   tail(id: string): Promise<string[]> {
     return Promise.resolve([`log of ${id}: listening`, `log of ${id}: boom`]);
   }
 
   async stopAll(): Promise<void> {
-    for (const id of [...this.running]) await this.stop(id);
+    for (const id of [...this.live.keys()]) await this.stop(id);
   }
 }
 

@@ -171,7 +171,6 @@ export class DockerPlatform implements Platform {
     await Promise.all([...this.#instances.keys()].map((id) => this.stop(id)));
   }
 
-  /** Instances this platform tracks whose container still runs. */
   running(): RunningInstance[] {
     return [...this.#instances.values()].filter((instance) => !instance.exit).map((instance) => instance.running);
   }

@@ -143,8 +143,7 @@ export class ProcessPlatform implements Platform {
     await Promise.all([...this.#instances.keys()].map((id) => this.stop(id)));
   }
 
-  /** Instances this platform currently runs. */
-  list(): RunningInstance[] {
+  running(): RunningInstance[] {
     return [...this.#instances.values()].map((instance) => instance.running);
   }
 
