@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
-import type { Fleet, Instance } from "../daemon/fleet.js";
-import { isLive } from "../daemon/instance-state.js";
+import type { FleetView, InstanceView } from "./fleet-view.js";
+import { isLive } from "./instance-state.js";
 import type { RolloutControl } from "./control.js";
 import { instanceFailure, RolloutFailure } from "./rollout-failure.js";
 import { WaitReport } from "./wait-report.js";
@@ -42,14 +42,14 @@ export interface PreviewHandle {
  * and notifications; strategies only decide the order.
  */
 export interface StrategyContext {
-  fleet: Fleet;
+  fleet: FleetView;
   clock: Clock;
   control: RolloutControl;
   target: ReleaseRef;
   stable: ReleaseRef | null;
   config: Config;
   /** Starts one more instance of the target release. */
-  launch(opts: { inRotation: boolean }): Promise<Instance>;
+  launch(opts: { inRotation: boolean }): Promise<InstanceView>;
   /** Records a step in the ledger and notifies webhooks. */
   note(event: "rollout.step" | "rollout.paused" | "rollout.promoted", message: string, data?: Record<string, unknown>): void;
   /** Starts an analysis of the target release against the stable one. */
@@ -80,7 +80,7 @@ export interface StrategyContext {
  * Waits until every given instance is ready. Fails when one fails, or when
  * nothing changes for `progressDeadline`.
  */
-export async function waitReady(ctx: StrategyContext, instances: Instance[]): Promise<void> {
+export async function waitReady(ctx: StrategyContext, instances: InstanceView[]): Promise<void> {
   let lastChange = ctx.clock.now();
   let lastReady = -1;
   const report = new WaitReport(ctx.fleet, ctx.clock);
