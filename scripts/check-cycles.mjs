@@ -12,15 +12,15 @@
  * both modules are loaded.
  *
  * @example
- * node scripts/check-cycles.mjs        # "no import cycle in src/ (212 files)"
- * node scripts/check-cycles.mjs --json # [["daemon/api.ts", "daemon/daemon.ts"]]
+ * node scripts/check-cycles.mjs          # "no import cycle in src/ (245 files)"
+ * node scripts/check-cycles.mjs some/dir # the same check over another tree of .ts files
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "src");
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "..", "src");
 
 /** Every .ts file under `dir` (tests excluded), as absolute paths. */
 function sourceFiles(dir) {
@@ -51,7 +51,7 @@ function resolveSpecifier(from, specifier, known) {
 }
 
 /** The import graph of src/: file → the files it imports. */
-export function importGraph(dir = root) {
+export function importGraph(dir = SRC) {
   const files = sourceFiles(dir);
   const known = new Set(files);
   const graph = new Map();
@@ -143,16 +143,16 @@ export function cyclePath(graph, component) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const graph = importGraph();
+  const root = process.argv[2] ? resolve(process.argv[2]) : SRC;
+  const graph = importGraph(root);
   const found = cycles(graph);
   const name = (f) => relative(root, f);
-  if (process.argv.includes("--json")) {
-    console.log(JSON.stringify(found.map((c) => c.map(name))));
-  } else if (found.length === 0) {
-    console.log(`no import cycle in src/ (${graph.size} files)`);
+  const where = `${relative(process.cwd(), root) || "."}/`;
+  if (found.length === 0) {
+    console.log(`no import cycle in ${where} (${graph.size} files)`);
   } else {
     for (const component of found) {
-      console.error(`import cycle in src/: ${cyclePath(graph, component).map(name).join(" -> ")}`);
+      console.error(`import cycle in ${where}: ${cyclePath(graph, component).map(name).join(" -> ")}`);
       if (component.length > 2) console.error(`  (${component.length} files tied together: ${component.map(name).join(", ")})`);
     }
     console.error('hint: make one side depend on an interface it owns (see docs/architecture.md, "Layers")');
