@@ -23,4 +23,23 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", caughtErrors: "none" }] },
   },
+  {
+    // Layers: strategies depend on the interfaces they own (src/rollout/fleet-view.ts), never on the daemon
+    // that executes them (docs/architecture.md, "Layers").
+    files: ["src/rollout/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/daemon/*", "**/daemon"],
+              message:
+                "src/rollout/ must not import src/daemon/: define the interface it needs in src/rollout/ and let the daemon implement it.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

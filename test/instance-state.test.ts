@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertTransition, canTransition, isLive } from "../src/daemon/instance-state.js";
+import { assertTransition, canTransition, isLive } from "../src/rollout/instance-state.js";
 import { restartDelay } from "../src/daemon/backoff.js";
 
 describe("instance lifecycle", () => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
 import type { HealthConfig } from "../src/config/types.js";
 import { Fleet, type HealthEvent } from "../src/daemon/fleet.js";
-import type { InstanceState } from "../src/daemon/instance-state.js";
+import type { InstanceState } from "../src/rollout/instance-state.js";
 import { Ledger } from "../src/ledger/ledger.js";
 import { awaitReleaseHealthy, readyCount, releaseHealth } from "../src/rollout/release-health.js";
 import { FakeClock, settle } from "./support/fake-clock.js";

@@ -5,6 +5,7 @@ import type { ListenAddress } from "../config/types.js";
 import { statePaths } from "../daemon/paths.js";
 import { SlipwayError } from "../errors.js";
 import { ApiClient } from "../control/api-client.js";
+import { PACKAGE_VERSION } from "../package-version.js";
 import { daemonEnv } from "./daemon-env.js";
 
 /** How long `slipway up` waits for a fresh daemon to answer. */
@@ -16,16 +17,56 @@ export interface DaemonHandle {
   started: boolean;
 }
 
-/** Answers whether a daemon serves the project at `root`, and its pid. */
-export async function pingDaemon(root: string): Promise<number | null> {
+/** What a daemon answers to ping: its pid and the Slipway version it runs (null from a daemon older than the field). */
+export interface DaemonPing {
+  pid: number;
+  version: string | null;
+}
+
+/** Answers whether a daemon serves the project at `root`, its pid and version. */
+export async function daemonPing(root: string): Promise<DaemonPing | null> {
   const { socket } = statePaths(root);
   if (!existsSync(socket)) return null;
   try {
-    const { pid } = await new ApiClient(socket).get<{ pid: number }>("/v1/ping");
-    return pid;
+    const { pid, version } = await new ApiClient(socket).get<{ pid: number; version?: string }>("/v1/ping");
+    return { pid, version: version ?? null };
   } catch {
     return null;
   }
+}
+
+/** Answers whether a daemon serves the project at `root`, and its pid. */
+export async function pingDaemon(root: string): Promise<number | null> {
+  return (await daemonPing(root))?.pid ?? null;
+}
+
+/**
+ * The one line a CLI prints when the daemon it talks to runs another version
+ * of Slipway (an upgrade left the old daemon running); null when they match.
+ *
+ * @example
+ * versionNotice({ pid: 41, version: "0.1.0" }, "0.2.0");
+ * // "notice: the daemon (pid 41) runs Slipway 0.1.0, this CLI is 0.2.0; hint: restart it with slipway down && slipway up"
+ */
+export function versionNotice(ping: DaemonPing, cliVersion: string): string | null {
+  if (ping.version === cliVersion) return null;
+  const runs = ping.version ? `Slipway ${ping.version}` : "an older Slipway";
+  return `notice: the daemon (pid ${ping.pid}) runs ${runs}, this CLI is ${cliVersion}; hint: restart it with slipway down && slipway up`;
+}
+
+/**
+ * A client of the project's daemon. When a daemon answers and runs another
+ * version than this CLI, says so on stderr (one line), and goes on.
+ */
+export async function daemonClient(root: string): Promise<ApiClient> {
+  const ping = await daemonPing(root);
+  if (ping) warnOnOtherVersion(ping);
+  return new ApiClient(statePaths(root).socket);
+}
+
+function warnOnOtherVersion(ping: DaemonPing): void {
+  const notice = versionNotice(ping, PACKAGE_VERSION);
+  if (notice) process.stderr.write(`${notice}\n`);
 }
 
 /**
@@ -35,8 +76,11 @@ export async function pingDaemon(root: string): Promise<number | null> {
 export async function ensureDaemon(root: string, listen: ListenAddress | undefined): Promise<DaemonHandle> {
   const paths = statePaths(root);
   const client = new ApiClient(paths.socket);
-  const running = await pingDaemon(root);
-  if (running !== null) return { client, pid: running, started: false };
+  const running = await daemonPing(root);
+  if (running !== null) {
+    warnOnOtherVersion(running);
+    return { client, pid: running.pid, started: false };
+  }
 
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const out = openSync(paths.daemonLog, "a");

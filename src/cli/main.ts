@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { readFileSync } from "node:fs";
 import { SlipwayError } from "../errors.js";
+import { PACKAGE_VERSION } from "../package-version.js";
 import { resourceError } from "../resource-error.js";
 import { registerAuditCommands } from "./commands/audit-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
@@ -13,13 +13,11 @@ import { registerInitCommands } from "./commands/init-commands.js";
 import { registerRolloutCommands } from "./commands/rollout-commands.js";
 import { registerServiceCommands } from "./commands/service-commands.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-
 /** Builds the `slipway` command line. Exit codes: 0 done, 1 rollout failed, 2 usage/config, 3 lock held. */
 export function buildProgram(): Command {
   const program = new Command("slipway")
     .description("zero-downtime deploys: rolling, blue-green, canary; health-gated; one-command rollback")
-    .version(pkg.version, "-V, --cli-version", "print Slipway's version")
+    .version(PACKAGE_VERSION, "-V, --cli-version", "print Slipway's version")
     .option("-c, --config <file>", "config file (default: slipway.yaml in the working directory)")
     .option("-e, --environment <name>", "environment overlay from environments.<name>")
     .option("--json", "machine-readable output")

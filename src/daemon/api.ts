@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readJson, sendError, sendJson } from "../control/http-json.js";
 import { SlipwayError } from "../errors.js";
 import { resourceError } from "../resource-error.js";
-import type { Daemon } from "./daemon.js";
+import type { ControlAction, ControlPlane, RetryRequest } from "./control-plane.js";
 import { streamLogs } from "./logs.js";
 import type { ProgressMessage } from "./progress.js";
+import type { Release } from "../ledger/types.js";
 import type { DeployRequest, RollbackRequest } from "./rollouts.js";
 
 /** How often a streamed operation sends a status snapshot (live progress view). */
@@ -15,60 +16,45 @@ const STATUS_EVERY = 500;
  * 0600). Never on the app's port. Long operations answer with NDJSON:
  * events as they are recorded, status snapshots, then a result or an error.
  */
-export function createApiServer(daemon: Daemon): Server {
+export function createApiServer(daemon: ControlPlane): Server {
   return createServer((req, res) => {
-    handle(daemon, req, res).catch((err) => sendError(res, toSlipwayError(err, daemon.paths.dir)));
+    handle(daemon, req, res).catch((err) => sendError(res, toSlipwayError(err, daemon.stateDir)));
   });
 }
 
-async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(daemon: ControlPlane, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://slipway");
   const route = `${req.method} ${url.pathname}`;
   switch (route) {
     case "GET /v1/ping":
-      return sendJson(res, 200, { pid: process.pid });
+      return sendJson(res, 200, { pid: process.pid, version: daemon.version });
     case "GET /v1/status":
       return sendJson(res, 200, daemon.status());
     case "GET /v1/releases":
-      return sendJson(res, 200, daemon.ledger.releases().map(publicRelease));
+      return sendJson(res, 200, daemon.releases().map(publicRelease));
     case "GET /v1/events":
-      return sendJson(res, 200, daemon.ledger.events({ limit: Number(url.searchParams.get("limit") ?? 100) }));
+      return sendJson(res, 200, daemon.events(Number(url.searchParams.get("limit") ?? 100)));
     case "GET /v1/logs":
       return streamLogs(daemon, url.searchParams, req, res);
     case "POST /v1/deploy": {
       const body = (await readJson(req)) as DeployRequest;
-      return stream(daemon, res, async () => {
-        await daemon.recovered;
-        return daemon.rollouts.deploy(body);
-      });
+      return stream(daemon, res, () => daemon.deploy(body));
     }
     case "POST /v1/rollback": {
       const body = (await readJson(req)) as RollbackRequest;
-      return stream(daemon, res, async () => {
-        await daemon.recovered;
-        return daemon.rollouts.rollback(body);
-      });
+      return stream(daemon, res, () => daemon.rollback(body));
     }
     case "POST /v1/retry": {
-      const body = (await readJson(req)) as Parameters<Daemon["rollouts"]["retry"]>[0];
-      return stream(daemon, res, async () => {
-        await daemon.recovered;
-        return daemon.rollouts.retry(body);
-      });
+      const body = (await readJson(req)) as RetryRequest;
+      return stream(daemon, res, () => daemon.retry(body));
     }
     case "POST /v1/promote":
     case "POST /v1/abort":
     case "POST /v1/pause":
     case "POST /v1/resume": {
       const body = (await readJson(req)) as { full?: boolean; holder: string };
-      const action = url.pathname.slice("/v1/".length) as "promote" | "abort" | "pause" | "resume";
-      const active = daemon.rollouts.active;
-      const state = daemon.rollouts.control(action, body);
-      // An abort answers once traffic is back on the stable release and the rollout has ended.
-      if (action === "abort") await active?.done;
-      // The traffic change the action made has reached the router process when the CLI hears back.
-      await daemon.router.flushed();
-      return sendJson(res, 200, state);
+      const action = url.pathname.slice("/v1/".length) as ControlAction;
+      return sendJson(res, 200, await daemon.control(action, body));
     }
     case "POST /v1/down":
       await daemon.stop();
@@ -83,13 +69,13 @@ async function handle(daemon: Daemon, req: IncomingMessage, res: ServerResponse)
  * A rollout that pauses for a human ends the stream with a "paused" result
  * (the rollout goes on in the daemon; `slipway promote` / `abort` continue it).
  */
-async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<object>): Promise<void> {
+async function stream(daemon: ControlPlane, res: ServerResponse, op: () => Promise<object>): Promise<void> {
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   let open = true;
   const send = (m: ProgressMessage) => open && res.write(JSON.stringify(m) + "\n");
   // A result is sent once the router process has every traffic change made so far: when
   // `slipway deploy` returns (done, or paused at a weight), the router routes that way.
-  const finish = (m: ProgressMessage) => void daemon.router.flushed().then(() => finishNow(m));
+  const finish = (m: ProgressMessage) => void daemon.flushed().then(() => finishNow(m));
   const finishNow = (m: ProgressMessage) => {
     if (!open) return;
     send({ type: "status", status: daemon.status() });
@@ -99,7 +85,7 @@ async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<obj
     clearInterval(timer);
     res.end();
   };
-  const off = daemon.ledger.onRecord((event) => {
+  const off = daemon.onRecord((event) => {
     send({ type: "event", event });
     if (event.type === "rollout.paused") {
       finish({ type: "result", result: { paused: true, rolloutId: event.rolloutId, reason: event.message } });
@@ -115,11 +101,11 @@ async function stream(daemon: Daemon, res: ServerResponse, op: () => Promise<obj
     const result = await op();
     finish({ type: "result", result: result as Record<string, unknown> });
   } catch (err) {
-    finish({ type: "error", error: toSlipwayError(err, daemon.paths.dir).toJSON() });
+    finish({ type: "error", error: toSlipwayError(err, daemon.stateDir).toJSON() });
   }
 }
 
-function publicRelease(r: ReturnType<Daemon["ledger"]["releases"]>[number]) {
+function publicRelease(r: Release) {
   return {
     id: r.id,
     version: r.version,

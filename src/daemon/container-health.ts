@@ -1,7 +1,6 @@
 import type { Clock } from "../clock.js";
+import type { ContainerHealth } from "../platform/platform.js";
 import type { HealthEvent } from "./fleet.js";
-
-export type ContainerHealthState = "healthy" | "unhealthy" | "starting" | "none";
 
 /** How often a container's own HEALTHCHECK status is read. */
 export const CONTAINER_HEALTH_EVERY = 1000;
@@ -14,11 +13,11 @@ export const CONTAINER_HEALTH_EVERY = 1000;
  * probes alone.
  */
 export function withContainerHealth(
-  read: () => Promise<ContainerHealthState>,
+  read: () => Promise<ContainerHealth>,
   clock: Clock,
   onEvent: (event: HealthEvent) => void,
 ): { onProbeEvent: (event: HealthEvent) => void; stop: () => void; detail: () => string } {
-  let state: ContainerHealthState = "starting";
+  let state: ContainerHealth = "starting";
   let probesReady = false;
   let reportedReady = false;
   let stopped = false;

@@ -8,22 +8,27 @@ import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { MultiPlatform } from "../platform/multi-platform.js";
 import { ReleaseImages } from "./release-images.js";
 import { SwarmRuntime } from "./swarm-runtime.js";
-import { withContainerHealth, type ContainerHealthState } from "./container-health.js";
-import type { DockerPlatform } from "../platform/docker/docker-platform.js";
+import { withContainerHealth } from "./container-health.js";
 import { freePort } from "../platform/process/port.js";
+import { containerReleaseLogs } from "../platform/docker/release-logs.js";
+import type { ContainerHealth, ReleaseLogs } from "../platform/platform.js";
+import type { LedgerEvent, Release } from "../ledger/types.js";
+import type { ControlState } from "../rollout/control.js";
+import { PACKAGE_VERSION } from "../package-version.js";
 import { InstanceHealth } from "../probe/instance-health.js";
 import type { ResponseSample, RouteGroup, RoutingOptions } from "../router/types.js";
 import type { Sample } from "../routerd/sample-batch.js";
 import { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import { MetricsExporter } from "../metrics/prometheus.js";
 import { createApiServer } from "./api.js";
+import type { ControlAction, ControlPlane, RetryRequest } from "./control-plane.js";
 import { Fleet, type HealthEvent, type HealthFactory } from "./fleet.js";
 import { DeployLock } from "./lock.js";
 import { statePaths, type StatePaths } from "./paths.js";
 import { recoverState, type RecoveryReport } from "./recovery.js";
 import { checkLedger } from "./state-on-disk.js";
 import { releaseConfig } from "./release-runtime.js";
-import { Rollouts } from "./rollouts.js";
+import { Rollouts, type DeployRequest, type RollbackRequest, type RolloutResult } from "./rollouts.js";
 import { connectHost, RouterLink } from "./router-link.js";
 import { routerOptions } from "./router-options.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
@@ -46,6 +51,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Called once everything is stopped (the CLI exits the process). */
   onStopped?: () => void;
+  /** The version ping reports (default: this install's package.json). */
+  version?: string;
 }
 
 /**
@@ -53,8 +60,9 @@ export interface DaemonOptions {
  * control API on `.slipway/daemon.sock`. Runs in the foreground of its own
  * process (`slipway daemon`), started in the background by `slipway up`.
  */
-export class Daemon {
+export class Daemon implements ControlPlane {
   readonly paths: StatePaths;
+  readonly version: string;
   readonly clock: Clock;
   readonly ledger: Ledger;
   readonly platform: MultiPlatform;
@@ -68,6 +76,8 @@ export class Daemon {
   /** The channel to the router process, which owns the listeners and the routing table. */
   readonly router: RouterLink;
   readonly recorder: TrafficRecorder;
+  /** The process platform, whose log files `slipway logs` reads. */
+  private readonly processes: ProcessPlatform;
   private metrics: MetricsExporter | null = null;
   private metricsAt: ListenAddress | null = null;
   private routeOptions: RoutingOptions = { headerRoute: null, stickiness: null };
@@ -89,6 +99,7 @@ export class Daemon {
 
   private constructor(options: DaemonOptions) {
     this.clock = options.clock ?? systemClock;
+    this.version = options.version ?? PACKAGE_VERSION;
     this.startedAt = this.clock.now();
     this.onStopped = options.onStopped;
     this.paths = statePaths(options.root);
@@ -104,12 +115,12 @@ export class Daemon {
     });
     const current = this.ledger.currentRelease();
     const config = current ? releaseConfig(current) : null;
-    const processes = new ProcessPlatform({
+    const processes = (this.processes = new ProcessPlatform({
       logDir: this.paths.logs,
       logMaxSize: config?.logs.maxSize ?? DEFAULT_LOG_MAX_SIZE_BYTES,
       logMaxFiles: config?.logs.maxFiles ?? DEFAULT_LOG_MAX_FILES,
       clock: this.clock,
-    });
+    }));
     // Loaded on first use: a process-only project never pays for the Docker client.
     this.platform = new MultiPlatform(processes, async () => {
       const [{ connectDocker }, { DockerPlatform }] = await Promise.all([
@@ -277,9 +288,83 @@ export class Daemon {
   }
 
   /** A docker instance's HEALTHCHECK status ("none" when its image has none). */
-  private async containerHealth(id: string): Promise<ContainerHealthState> {
+  private async containerHealth(id: string): Promise<ContainerHealth> {
     const { platform } = await this.platform.dockerPlatform();
-    return (platform as DockerPlatform).containerHealth(id);
+    return platform.containerHealth(id);
+  }
+
+  get stateDir(): string {
+    return this.paths.dir;
+  }
+
+  releases(): Release[] {
+    return this.ledger.releases();
+  }
+
+  release(id: number): Release | undefined {
+    return this.ledger.release(id);
+  }
+
+  currentReleaseId(): number | null {
+    return this.ledger.currentReleaseId();
+  }
+
+  events(limit: number): LedgerEvent[] {
+    return this.ledger.events({ limit });
+  }
+
+  onRecord(listener: (event: LedgerEvent) => void): () => void {
+    return this.ledger.onRecord(listener);
+  }
+
+  async deploy(req: DeployRequest): Promise<RolloutResult> {
+    await this.recovered;
+    return this.rollouts.deploy(req);
+  }
+
+  async rollback(req: RollbackRequest): Promise<RolloutResult> {
+    await this.recovered;
+    return this.rollouts.rollback(req);
+  }
+
+  async retry(req: RetryRequest): Promise<RolloutResult> {
+    await this.recovered;
+    return this.rollouts.retry(req);
+  }
+
+  async control(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<ControlState & { rollout: number }> {
+    const active = this.rollouts.active;
+    const state = this.rollouts.control(action, opts);
+    // An abort answers once traffic is back on the stable release and the rollout has ended.
+    if (action === "abort") await active?.done;
+    // The traffic change the action made has reached the router process when the CLI hears back.
+    await this.router.flushed();
+    return state;
+  }
+
+  flushed(): Promise<void> {
+    return this.router.flushed();
+  }
+
+  /** The logs of a release's instances, from the platform it ran on. */
+  releaseLogs(releaseId: number): ReleaseLogs {
+    const config = this.ledger.release(releaseId)?.config;
+    if (config?.platform === "swarm") {
+      // Swarm's service logs, each line already prefixed with its task id; they cannot be followed.
+      const swarm = this.swarm;
+      return {
+        async *tail(lines) {
+          yield* await swarm.logs(config.name, lines);
+        },
+      };
+    }
+    if (config?.platform === "docker") {
+      return containerReleaseLogs(
+        () => this.fleet.ofRelease(releaseId).map((i) => i.id),
+        (id, lines) => this.platform.tail(id, lines),
+      );
+    }
+    return this.processes.releaseLogs(releaseId);
   }
 
   /** Stops every instance gracefully, the router and the API. */

@@ -7,7 +7,7 @@ import type { RouteGroup, Traffic } from "../router/types.js";
 import { FaultLog } from "../fault-log.js";
 import { resourceFault } from "../resource-error.js";
 import { restartDelay, RESTART_RESET_AFTER } from "./backoff.js";
-import { assertTransition, isLive, type InstanceState } from "./instance-state.js";
+import { assertTransition, isLive, type InstanceState } from "../rollout/instance-state.js";
 
 /** Health events the fleet reacts to (see src/probe/instance-health.ts). */
 export type HealthEvent =

@@ -6,6 +6,10 @@
  * node scripts/bench-daemon.mjs measures its memory.
  *
  *   node dist/daemon/main.js --root DIR [--listen HOST:PORT]
+ *
+ * Test seam: `SLIPWAY_TEST_VERSION`, when set, is the version the daemon's
+ * ping reports instead of package.json's, so a test can start a daemon "of
+ * another version" (test/daemon-version.test.ts). Nothing else reads it.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -32,6 +36,7 @@ try {
     root,
     listen: values.listen ? parseAddress(values.listen) : undefined,
     onStopped: () => process.exit(0),
+    version: process.env.SLIPWAY_TEST_VERSION || undefined,
   });
   const shutdown = () => void daemon.stop();
   process.on("SIGTERM", shutdown);

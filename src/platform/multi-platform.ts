@@ -1,8 +1,8 @@
 import type Dockerode from "dockerode";
-import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "./platform.js";
+import type { ContainerPlatform, ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "./platform.js";
 
 /** Creates the docker platform on first use (connecting to the engine then). */
-export type DockerFactory = () => Promise<{ platform: Platform; docker: Dockerode }>;
+export type DockerFactory = () => Promise<{ platform: ContainerPlatform; docker: Dockerode }>;
 
 /**
  * Routes each instance to the platform its spec names: the process platform
@@ -14,9 +14,9 @@ export class MultiPlatform implements Platform {
   readonly name = "multi";
   private readonly owner = new Map<string, Platform>();
   private readonly listeners = new Set<(id: string, info: ExitInfo) => void>();
-  private docker: Promise<{ platform: Platform; docker: Dockerode }> | null = null;
+  private docker: Promise<{ platform: ContainerPlatform; docker: Dockerode }> | null = null;
   /** The docker platform once connected. */
-  private dockerReady: Platform | null = null;
+  private dockerReady: ContainerPlatform | null = null;
 
   constructor(
     readonly process: Platform,
@@ -26,7 +26,7 @@ export class MultiPlatform implements Platform {
   }
 
   /** The docker engine client and platform, connecting on first call. */
-  dockerPlatform(): Promise<{ platform: Platform; docker: Dockerode }> {
+  dockerPlatform(): Promise<{ platform: ContainerPlatform; docker: Dockerode }> {
     this.docker ??= this.createDocker().then((d) => {
       d.platform.onExit((id, info) => this.emitExit(id, info));
       this.dockerReady = d.platform;

@@ -94,3 +94,26 @@ export interface Platform {
   /** Stop every instance this platform runs (daemon shutdown). */
   stopAll(): Promise<void>;
 }
+
+/**
+ * The logs of one release's instances, each line as `<instance id> | <line>`.
+ * A request for logs gets one (`slipway logs`), so it may keep what it showed.
+ *
+ * @example
+ * for await (const line of logs.tail(50)) out.write(`${line}\n`);
+ * await logs.follow?.((line) => out.write(`${line}\n`), signal);
+ */
+export interface ReleaseLogs {
+  /** The last `lines` lines of each instance, one instance after the other. */
+  tail(lines: number): AsyncIterable<string>;
+  /** New lines (and those of instances started later) until `signal` aborts; absent where logs cannot be followed. */
+  follow?(onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** A container's HEALTHCHECK status ("none" when its image has none). */
+export type ContainerHealth = "healthy" | "unhealthy" | "starting" | "none";
+
+/** A platform that runs containers: it also reports their image's HEALTHCHECK (the docker platform). */
+export interface ContainerPlatform extends Platform {
+  containerHealth(id: string): Promise<ContainerHealth>;
+}

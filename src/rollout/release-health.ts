@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
-import type { Fleet } from "../daemon/fleet.js";
-import { isLive, type InstanceState } from "../daemon/instance-state.js";
+import type { FleetView } from "./fleet-view.js";
+import { isLive, type InstanceState } from "./instance-state.js";
 import { RolloutFailure } from "./rollout-failure.js";
 import { WaitReport } from "./wait-report.js";
 
@@ -49,7 +49,7 @@ export function readyCount(r: { ready: number; replicas: number }): string {
 }
 
 export interface HealthGateOptions {
-  fleet: Fleet;
+  fleet: FleetView;
   clock: Clock;
   releaseId: number;
   replicas: number;

@@ -1,13 +1,13 @@
 import type { Clock } from "../clock.js";
 import type { RollingConfig } from "../config/types.js";
-import type { Fleet, Instance } from "../daemon/fleet.js";
-import { isLive } from "../daemon/instance-state.js";
+import type { FleetView, InstanceView } from "./fleet-view.js";
+import { isLive } from "./instance-state.js";
 import { planRolling, type FleetCounts } from "./rolling-plan.js";
 import { instanceFailure, RolloutFailure } from "./rollout-failure.js";
 import { WaitReport } from "./wait-report.js";
 
 export interface ConvergeOptions {
-  fleet: Fleet;
+  fleet: FleetView;
   clock: Clock;
   releaseId: number;
   replicas: number;
@@ -15,7 +15,7 @@ export interface ConvergeOptions {
   /** Fail when no progress is made for this long (ms). */
   progressDeadline: number;
   /** Starts one more instance of the target release (in rotation once ready). */
-  launch: () => Promise<Instance>;
+  launch: () => Promise<InstanceView>;
   signal?: AbortSignal;
   /** Releases whose instances are left running (a blue-green standby a restarted daemon kept). */
   keep?: readonly number[];

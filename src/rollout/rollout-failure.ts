@@ -1,4 +1,4 @@
-import type { Instance } from "../daemon/fleet.js";
+import type { InstanceView } from "./fleet-view.js";
 
 /** Why a rollout stopped, with the instance to blame when there is one. */
 export class RolloutFailure extends Error {
@@ -16,6 +16,6 @@ export class RolloutFailure extends Error {
 }
 
 /** A new instance failed (crash, probe): the rollout fails with its last message and hint. */
-export function instanceFailure(inst: Instance): RolloutFailure {
+export function instanceFailure(inst: InstanceView): RolloutFailure {
   return new RolloutFailure(`instance ${inst.id} failed: ${inst.lastMessage}`, inst.id, "failed", inst.hint);
 }

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
-import type { Fleet, Instance } from "../daemon/fleet.js";
-import { isLive } from "../daemon/instance-state.js";
+import type { FleetView, InstanceView } from "./fleet-view.js";
+import { isLive } from "./instance-state.js";
 import type { RolloutControl } from "./control.js";
 import { instanceFailure, RolloutFailure } from "./rollout-failure.js";
 import { WaitReport } from "./wait-report.js";
@@ -42,7 +42,7 @@ export interface PreviewHandle {
  * and notifications; strategies only decide the order.
  */
 export interface StrategyContext {
-  fleet: Fleet;
+  fleet: FleetView;
   clock: Clock;
   control: RolloutControl;
   target: ReleaseRef;
@@ -78,7 +78,7 @@ export interface StrategyContext {
  * Waits until every given instance is ready. Fails when one fails, or when
  * nothing changes for `progressDeadline`.
  */
-export async function waitReady(ctx: StrategyContext, instances: Instance[]): Promise<void> {
+export async function waitReady(ctx: StrategyContext, instances: InstanceView[]): Promise<void> {
   let lastChange = ctx.clock.now();
   let lastReady = -1;
   const report = new WaitReport(ctx.fleet, ctx.clock);

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { Fleet, Instance } from "../daemon/fleet.js";
+import type { FleetView, InstanceView } from "./fleet-view.js";
 import type { ProbeWait } from "../probe/instance-health.js";
 
 /** How often a waiting rollout says what each of its instances that is not ready yet waits for (at most 5 s apart). */
@@ -40,14 +40,14 @@ export class WaitReport {
   #next: number;
 
   constructor(
-    private readonly fleet: Fleet,
+    private readonly fleet: FleetView,
     private readonly clock: Clock,
     private readonly every = WAIT_REPORT_EVERY,
   ) {
     this.#next = clock.now() + every;
   }
 
-  tick(instances: readonly Instance[], progressDeadlineAt: number): void {
+  tick(instances: readonly InstanceView[], progressDeadlineAt: number): void {
     const now = this.clock.now();
     if (now < this.#next) return;
     this.#next = now + this.every;

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { statePaths } from "../../daemon/paths.js";
 import type { ControlState } from "../../rollout/control.js";
-import { ApiClient } from "../../control/api-client.js";
+import { daemonClient } from "../daemon-control.js";
 import { holder, projectRoot, type GlobalOptions } from "../options.js";
 
 /** `slipway promote [--full]`, `abort`, `pause`, `resume`: steer the rollout in progress. */
@@ -10,7 +9,7 @@ export function registerControlCommands(program: Command): void {
     (action: "promote" | "abort" | "pause" | "resume", describe: (s: ControlState & { rollout: number }) => string) =>
     async (opts: { full?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const client = new ApiClient(statePaths(projectRoot(g)).socket);
+      const client = await daemonClient(projectRoot(g));
       const state = await client.post<ControlState & { rollout: number }>(`/v1/${action}`, { full: opts.full, holder: holder() });
       console.log(g.json ? JSON.stringify(state) : describe(state));
     };

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { once } from "node:events";
-import { statePaths } from "../../daemon/paths.js";
 import type { DaemonStatus } from "../../daemon/status.js";
-import { ApiClient } from "../../control/api-client.js";
+import { daemonClient } from "../daemon-control.js";
 import { intOption, projectRoot, type GlobalOptions } from "../options.js";
 import logUpdate from "log-update";
 import { outputMode, statusLines, table } from "../render.js";
@@ -23,7 +22,7 @@ interface PublicRelease {
 
 /** `slipway status`, `slipway releases`, `slipway logs`. */
 export function registerInfoCommands(program: Command): void {
-  const client = (cmd: Command) => new ApiClient(statePaths(projectRoot(cmd.optsWithGlobals<GlobalOptions>())).socket);
+  const client = (cmd: Command) => daemonClient(projectRoot(cmd.optsWithGlobals<GlobalOptions>()));
 
   program
     .command("status")
@@ -31,7 +30,7 @@ export function registerInfoCommands(program: Command): void {
     .option("-w, --watch", "keep the view live until Ctrl-C")
     .action(async (opts: { watch?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const api = client(cmd);
+      const api = await client(cmd);
       if (!opts.watch) {
         const s = await api.get<DaemonStatus>("/v1/status");
         return void console.log(g.json ? JSON.stringify(s, null, 2) : statusLines(s).join("\n"));
@@ -50,7 +49,7 @@ export function registerInfoCommands(program: Command): void {
     .command("releases")
     .description("every release in the ledger, newest first")
     .action(async (_o: object, cmd: Command) => {
-      const list = await client(cmd).get<PublicRelease[]>("/v1/releases");
+      const list = await (await client(cmd)).get<PublicRelease[]>("/v1/releases");
       if (cmd.optsWithGlobals<GlobalOptions>().json) return void console.log(JSON.stringify(list, null, 2));
       if (list.length === 0) return void console.log("no releases yet: run slipway deploy");
       const rows = list.map((r) => [
@@ -76,6 +75,8 @@ export function registerInfoCommands(program: Command): void {
       if (release !== undefined) q.set("release", String(release));
       if (opts.follow) q.set("follow", "1");
       // Waits when stdout is full, so the daemon's stream waits too: bounded memory whatever -n is.
-      await client(cmd).lines(`/v1/logs?${q}`, (line) => (process.stdout.write(`${line}\n`) ? undefined : once(process.stdout, "drain")));
+      await (
+        await client(cmd)
+      ).lines(`/v1/logs?${q}`, (line) => (process.stdout.write(`${line}\n`) ? undefined : once(process.stdout, "drain")));
     });
 }

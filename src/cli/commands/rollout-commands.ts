@@ -5,12 +5,11 @@ import type { RolloutResult } from "../../daemon/rollouts.js";
 import { readyCount } from "../../rollout/release-health.js";
 import { SlipwayError } from "../../errors.js";
 import { ApiClient } from "../../control/api-client.js";
-import { ensureDaemon } from "../daemon-control.js";
+import { daemonClient, ensureDaemon } from "../daemon-control.js";
 import { unsetVariableOf } from "../../config/command-warnings.js";
 import { checkDeployEnv } from "./env-commands.js";
 import { durationOption, envOption, holder, intOption, load, projectRoot, type GlobalOptions } from "../options.js";
 import { outputMode, ProgressView } from "../render.js";
-import { statePaths } from "../../daemon/paths.js";
 import { readFileSync } from "node:fs";
 
 /** `slipway deploy` and `slipway rollback`: streamed rollouts. */
@@ -63,7 +62,7 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (opts: { strategy?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const body = { holder: holder(), strategy: strategyOption(opts.strategy), waitLock: durationOption("--wait-lock", opts.waitLock) };
-      const client = new ApiClient(statePaths(projectRoot(g)).socket);
+      const client = await daemonClient(projectRoot(g));
       report(await run(client, "/v1/retry", body, "Retrying", g), g);
     });
 
@@ -75,7 +74,7 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (opts: { to?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const body = { to: intOption("--to", opts.to), holder: holder(), waitLock: durationOption("--wait-lock", opts.waitLock) };
-      const client = new ApiClient(statePaths(projectRoot(g)).socket);
+      const client = await daemonClient(projectRoot(g));
       const result = await run(client, "/v1/rollback", body, "Rolling back", g);
       if (!g.json && "release" in result) {
         const from = result.previous ? ` (was release ${result.previous.id} (${result.previous.version}))` : "";

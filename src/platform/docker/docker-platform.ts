@@ -1,7 +1,15 @@
 import type Dockerode from "dockerode";
 import { systemClock, type Clock } from "../../clock.js";
 import { SlipwayError } from "../../errors.js";
-import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "../platform.js";
+import type {
+  ContainerHealth,
+  ContainerPlatform,
+  ExitInfo,
+  InstanceRecord,
+  InstanceSpec,
+  RunningInstance,
+  StopOutcome,
+} from "../platform.js";
 import { containerTail } from "./container-logs.js";
 import { containerName, containerOptions, requireContainer, stopSeconds, type ContainerInstanceSpec } from "./container-spec.js";
 import { engineMessage, hasStatus, ignoreStatus } from "./engine-error.js";
@@ -19,9 +27,6 @@ export const KEPT_LOG_LINES = 200;
 export const KEPT_LOG_INSTANCES = 50;
 /** Pause before asking again when the engine is unreachable or Docker is restarting a container. */
 export const REWATCH_MS = 500;
-
-/** An image HEALTHCHECK's verdict; "none" when the image has no HEALTHCHECK. */
-export type ContainerHealth = "healthy" | "unhealthy" | "starting" | "none";
 
 /** One Slipway container on the engine, for diagnostics. */
 export interface ContainerSummary extends ContainerIdentity {
@@ -59,7 +64,7 @@ interface Instance {
  * const instance = await platform.start({ ...spec, container: { image: "hello:v2", app: "hello", version: "v2", network: "host" } });
  * await platform.stop(instance.id);
  */
-export class DockerPlatform implements Platform {
+export class DockerPlatform implements ContainerPlatform {
   readonly name = "docker";
   #docker: Dockerode;
   #clock: Clock;

@@ -5,10 +5,11 @@ import { resolve } from "node:path";
 import { systemClock, type Clock } from "../../clock.js";
 import { commandLabel } from "../../config/command.js";
 import { SlipwayError } from "../../errors.js";
-import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, RunningInstance, StopOutcome } from "../platform.js";
+import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, ReleaseLogs, RunningInstance, StopOutcome } from "../platform.js";
 import { instanceArgv } from "../instance-argv.js";
 import { LogRotator, appendMarker, openLog } from "./log-file.js";
 import { listLogs, logPath, tailFile } from "./log-store.js";
+import { processReleaseLogs } from "./release-logs.js";
 import { groupLeaderLoggingTo, isAlive, isGroupAlive, processEnviron, signalGroup } from "./pid.js";
 
 export interface ProcessPlatformOptions {
@@ -143,6 +144,12 @@ export class ProcessPlatform implements Platform {
     await Promise.all([...this.#instances.keys()].map((id) => this.stop(id)));
   }
 
+  /** The log files of a release's instances, stopped ones included. */
+  releaseLogs(releaseId: number): ReleaseLogs {
+    return processReleaseLogs(this.#options.logDir, releaseId);
+  }
+
+  /** Instances this platform currently runs. */
   running(): RunningInstance[] {
     return [...this.#instances.values()].map((instance) => instance.running);
   }

@@ -1,0 +1,44 @@
+import type { LedgerEvent, Release } from "../ledger/types.js";
+import type { ReleaseLogs } from "../platform/platform.js";
+import type { ControlState } from "../rollout/control.js";
+import type { DeployRequest, RollbackRequest, RolloutResult, Rollouts } from "./rollouts.js";
+import type { DaemonStatus } from "./status.js";
+
+/** What `slipway retry` sends. */
+export type RetryRequest = Parameters<Rollouts["retry"]>[0];
+
+/** A command that acts on the rollout in progress. */
+export type ControlAction = "promote" | "abort" | "pause" | "resume";
+
+/**
+ * What the control API (api.ts) and `slipway logs` (logs.ts) may ask of the
+ * daemon. The `Daemon` implements it; the API never reaches into its ledger,
+ * fleet or platforms, so neither imports daemon.ts.
+ *
+ * @example
+ * createApiServer(daemon); // a Daemon is a ControlPlane
+ */
+export interface ControlPlane {
+  /** The version of Slipway this daemon runs (ping answers it; the CLI compares it to its own). */
+  readonly version: string;
+  /** `.slipway/` of the project: where a resource fault's hint points. */
+  readonly stateDir: string;
+  status(): DaemonStatus;
+  releases(): Release[];
+  release(id: number): Release | undefined;
+  currentReleaseId(): number | null;
+  events(limit: number): LedgerEvent[];
+  /** Hears every ledger event as it is recorded. Returns the unsubscribe function. */
+  onRecord(listener: (event: LedgerEvent) => void): () => void;
+  /** Each once recovery after a start has ended. */
+  deploy(req: DeployRequest): Promise<RolloutResult>;
+  rollback(req: RollbackRequest): Promise<RolloutResult>;
+  retry(req: RetryRequest): Promise<RolloutResult>;
+  /** Resolves once the action is applied (an abort: once the rollout has ended) and its traffic change reached the router. */
+  control(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<ControlState & { rollout: number }>;
+  /** Resolves once the router process has every traffic change made so far. */
+  flushed(): Promise<void>;
+  /** The logs of a release's instances, through its platform. */
+  releaseLogs(releaseId: number): ReleaseLogs;
+  stop(): Promise<void>;
+}
