@@ -12,6 +12,7 @@ interface Status {
   rollout: { id: number; phase: string } | null;
   instances: { id: string; version: string; state: string; pid: number }[];
   recovery: { adopted: string[]; stopped: string[] } | null;
+  standby: { release: number } | null;
 }
 
 const LOAD = { rate: 200, concurrency: 8 };
@@ -80,9 +81,10 @@ describe("the router process", () => {
       const killed = project.daemonPid()!;
       process.kill(killed, "SIGKILL");
       await restartedDaemon(project, killed);
-      await waitFor("the restarted daemon to adopt v2", async () => {
+      await waitFor("the restarted daemon to adopt v2, and v1 as its standby", async () => {
         const s = await project!.json<Status>("status");
-        return s.current?.version === "v2" && s.instances.filter((i) => i.state === "ready").length === 3;
+        const ready = (version: string) => s.instances.filter((i) => i.version === version && i.state === "ready").length;
+        return s.current?.version === "v2" && ready("v2") === 3 && ready("v1") === 3 && s.standby?.release === 1;
       });
       // Past Node's default keep-alive timeout (5 s) of the standby's idle pooled sockets, three times over.
       await waitFor("15 s after the switch", () => Date.now() - switchedAt > 15_000, 30_000, 250);

@@ -148,3 +148,21 @@ describe("ledger migration 4", () => {
     }
   });
 });
+
+describe("a standby on a full disk", () => {
+  it("still holds in memory and scales down at its deadline when the ledger cannot record it", async () => {
+    const { blue } = switched();
+    const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    const original = ledger.setStandby.bind(ledger);
+    ledger.setStandby = () => {
+      throw full;
+    };
+    const s = standby();
+    s.keep(blue, MINUTE);
+    expect(s.state).toMatchObject({ release: blue.id });
+    ledger.setStandby = original;
+    expect(ledger.standby() ?? null).toBeNull(); // nothing recorded
+    await clock.advance(MINUTE);
+    expect(scaledDown).toEqual([blue.id]);
+  });
+});

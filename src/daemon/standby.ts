@@ -53,11 +53,20 @@ export class Standby {
     return this.held;
   }
 
-  /** Keeps `release` on standby for `ms`, recorded in the ledger first. */
+  /**
+   * Keeps `release` on standby for `ms`, recorded in the ledger first. On a
+   * full disk the standby still holds in memory (a switch never fails for its
+   * bookkeeping); only a daemon restarted before space frees loses it.
+   */
   keep(release: Release, ms: number): void {
     this.clear();
     const until = this.o.clock.now() + ms;
-    this.o.ledger.setStandby(release.id, until);
+    try {
+      this.o.ledger.setStandby(release.id, until);
+    } catch (err) {
+      if (!resourceFault(err)) throw err;
+      this.faults.report("ledger: recording the standby", err);
+    }
     this.arm({ release: release.id, version: release.version, until });
   }
 
