@@ -1,11 +1,29 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+
+/**
+ * A test file is end-to-end when it drives the built CLI and its daemon
+ * (`TestProject`, `runCli`, `CLI` from test/support/project.ts) or the Docker
+ * engine (test/support/docker.ts, node-npm-image.ts); every other file is a
+ * unit test: pure, or in-process with real servers and child processes.
+ * Decided from each file's imports, so a new file lands in the right project.
+ */
+const E2E_IMPORT =
+  /import\s*\{[^}]*\b(TestProject|runCli|CLI)\b[^}]*\}\s*from\s*"\.\/support\/project\.js"|from\s*"\.\/support\/(docker|node-npm-image)\.js"/;
+
+const e2eFiles = readdirSync("test")
+  .filter((name) => name.endsWith(".test.ts") && E2E_IMPORT.test(readFileSync(`test/${name}`, "utf8")))
+  .map((name) => `test/${name}`);
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts", "src/**/*.test.ts"], exclude: e2eFiles } },
+      { extends: true, test: { name: "e2e", include: e2eFiles } },
+    ],
   },
 });
