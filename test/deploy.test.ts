@@ -4,12 +4,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
 import { helloConfig, TestProject, waitFor } from "./support/project.js";
 
-interface Status {
-  current: { id: number; version: string } | null;
-  rollout: { id: number } | null;
-  instances: { id: string; version: string; state: string; pid: number; restarts: number; inRotation: boolean }[];
-}
-
 let project: TestProject | undefined;
 afterEach(async () => {
   await project?.cleanup();
@@ -44,7 +38,7 @@ describe("rolling deploy", () => {
     expect(after.length).toBeGreaterThan(10);
     expect(new Set(after.map((t) => t.version))).toEqual(new Set(["v2"]));
 
-    const status = await project.json<Status>("status");
+    const status = await project.status();
     expect(status.current?.version).toBe("v2");
     expect(status.instances.map((i) => [i.version, i.state])).toEqual([
       ["v2", "ready"],
@@ -80,7 +74,7 @@ describe("rolling deploy", () => {
     expect(report.failed).toBe(0);
     expect(Object.keys(report.versions)).toEqual(["v1"]);
 
-    const status = await project.json<Status>("status");
+    const status = await project.status();
     expect(status.current?.version).toBe("v1");
     expect(status.instances.every((i) => i.version === "v1" && i.state === "ready")).toBe(true);
     const releases = await project.json<{ id: number; status: string }[]>("releases");
@@ -113,7 +107,7 @@ describe("rolling deploy", () => {
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
 
     const first = project.run("deploy", "--version", "v2");
-    await waitFor("the first rollout to hold the lock", async () => (await project!.json<Status>("status")).rollout);
+    await waitFor("the first rollout to hold the lock", async () => (await project!.status()).rollout);
     const second = await project.run("deploy", "--version", "v3");
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(/^error: another rollout holds the deploy lock: deploy of hello, by .+ since .+ UTC \(\d+s ago\)\n/);

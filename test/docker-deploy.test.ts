@@ -8,11 +8,6 @@ import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/dock
 import { freePort, REPO, TestProject, waitFor } from "./support/project.js";
 import { sidePort, SIDE_HOST } from "./support/ports.js";
 
-interface Status {
-  current: { id: number; version: string } | null;
-  instances: { id: string; version: string; state: string; pid: number }[];
-}
-
 const gate = await dockerGate();
 
 /** slipway.yaml of the docker test app; `strategy` is a YAML fragment. */
@@ -115,7 +110,7 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
     const back = await p.run("rollback", "--to", "1");
     expect(back.code).toBe(0);
     expect(JSON.parse((await p.get("/")).body).version).toBe("v1");
-    const before = await p.json<Status>("status");
+    const before = await p.status();
 
     process.kill(p.daemonPid()!, "SIGKILL");
     const up = await p.run("up");
@@ -125,7 +120,7 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
       return r?.status === 200 ? r.body : undefined;
     });
     expect(JSON.parse(served).version).toBe("v1");
-    const after = await p.json<Status>("status");
+    const after = await p.status();
     expect(after.instances.map((i) => i.id).sort()).toEqual(before.instances.map((i) => i.id).sort());
     // logs come from the engine for containers
     const logs = await p.run("logs", "--release", "1");

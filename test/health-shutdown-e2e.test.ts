@@ -4,10 +4,6 @@ import { afterEach, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
 import { isAlive, TestProject, waitFor } from "./support/project.js";
 
-interface Status {
-  instances: { id: string; state: string; pid: number; restarts: number; inRotation: boolean }[];
-}
-
 let project: TestProject | undefined;
 afterEach(async () => {
   await project?.cleanup();
@@ -29,7 +25,7 @@ function transitions(dir: string, instanceId: string): string[] {
 it("SIGTERM to one instance under 200 req/s through the router: readiness fails first, zero failed requests, exit 0, restarted", async () => {
   project = await TestProject.create();
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-  const before = await project.json<Status>("status");
+  const before = await project.status();
   expect(before.instances.map((i) => i.state)).toEqual(["ready", "ready", "ready"]);
   const victim = before.instances[0]!;
 
@@ -39,7 +35,7 @@ it("SIGTERM to one instance under 200 req/s through the router: readiness fails 
 
   await waitFor("the instance to exit", async () => !isAlive(victim.pid), 10_000);
   const back = await waitFor("the instance to be restarted and ready", async () => {
-    const s = await project!.json<Status>("status");
+    const s = await project!.status();
     const i = s.instances.find((x) => x.id === victim.id);
     return i && i.state === "ready" && i.pid !== victim.pid ? i : undefined;
   });

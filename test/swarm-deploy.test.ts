@@ -35,11 +35,6 @@ progressDeadline: 60s
 `;
 }
 
-interface Status {
-  current: { version: string } | null;
-  instances: { id: string; version: string; state: string; port: number }[];
-}
-
 describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
   let project: TestProject | undefined;
   beforeAll(async () => {
@@ -61,7 +56,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     expect(v1.stderr).toBe("");
     expect(v1.code).toBe(0);
     expect(v1.stdout).toContain(`service slipway-${name} created with 2 replica(s) of ${name}:release-1`);
-    const first = await p.json<Status>("status");
+    const first = await p.status();
     expect(first.instances.map((i) => [i.version, i.state])).toEqual([
       ["v1", "ready"],
       ["v1", "ready"],
@@ -73,7 +68,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     await waitFor(
       "only v2 to answer",
       async () => {
-        const s = await p.json<Status>("status");
+        const s = await p.status();
         return s.instances.length === 2 && s.instances.every((i) => i.version === "v2" && i.state === "ready");
       },
       120_000,
@@ -94,7 +89,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
       return body.version === "v1" ? body : undefined;
     });
     expect(served.version).toBe("v1");
-    expect((await p.json<Status>("status")).current?.version).toBe("v1");
+    expect((await p.status()).current?.version).toBe("v1");
 
     // a canary through the router: its own service, half of the requests, then promotion by a native update
     const canary = await p.run("deploy", "--version", "v3", "--strategy", "canary");
@@ -112,7 +107,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     const done = await waitFor(
       "the canary promoted to the service",
       async () => {
-        const s = await p.json<Status & { rollout: unknown }>("status");
+        const s = await p.status();
         return s.rollout === null && s.current?.version === "v3" ? s : undefined;
       },
       120_000,
@@ -131,7 +126,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     expect(blueGreen.stdout).toContain("switched all traffic to release 4 (v5)");
     expect(bgReport.failures).toEqual([]);
     expect(bgReport.timeline.filter((t) => t.at > Date.now() - 300).every((t) => t.version === "v5")).toBe(true);
-    const final = await p.json<Status>("status");
+    const final = await p.status();
     expect(final.instances.map((i) => i.version)).toEqual(["v5", "v5"]);
   }, 300_000);
 });

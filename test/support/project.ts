@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Status } from "./status.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(REPO, "dist/cli/main.js");
@@ -16,7 +17,8 @@ export interface CliResult {
 
 /**
  * Runs the built CLI (`npm run build` first, as `npm test` does) in `cwd` with CI=1;
- * `env` adds variables, `uid`/`gid` run it as another user (when root).
+ * `env` adds variables (`cleanEnv`: to PATH alone instead of this process's
+ * environment), `uid`/`gid` run it as another user (when root).
  *
  * @example
  * const r = await runCli(dir, ["audit", "--format", "json"]); // { code: 0, stdout, stderr }
@@ -24,11 +26,12 @@ export interface CliResult {
 export function runCli(
   cwd: string,
   args: string[],
-  options: { env?: Record<string, string>; uid?: number; gid?: number } = {},
+  options: { env?: Record<string, string>; cleanEnv?: boolean; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
-  const { env = {}, ...user } = options;
+  const { env = {}, cleanEnv = false, ...user } = options;
+  const base = cleanEnv ? { PATH: process.env.PATH ?? "" } : process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1", ...env }, ...user });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...base, CI: "1", ...env }, ...user });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -113,6 +116,11 @@ export class TestProject {
     const r = await this.run(...args, "--json");
     if (r.code !== 0) throw new Error(`slipway ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as T;
+  }
+
+  /** `slipway status --json`. */
+  status(): Promise<Status> {
+    return this.json<Status>("status");
   }
 
   daemonPid(): number | null {
