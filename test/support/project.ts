@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -121,6 +122,21 @@ export class TestProject {
   /** `slipway status --json`. */
   status(): Promise<Status> {
     return this.json<Status>("status");
+  }
+
+  /**
+   * The state changes of one instance as the daemon recorded them in the
+   * ledger (`r1-1 ready -> restarting: ...`), oldest first: wait on these for
+   * a state too short-lived to catch by polling `status`.
+   */
+  instanceEvents(instanceId: string): string[] {
+    const db = new Database(join(this.dir, ".slipway/ledger.db"), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare("SELECT message FROM events WHERE type = 'instance' AND instance_id = ? ORDER BY id").all(instanceId);
+      return (rows as { message: string }[]).map((r) => r.message);
+    } finally {
+      db.close();
+    }
   }
 
   daemonPid(): number | null {
