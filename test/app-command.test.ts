@@ -1,7 +1,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppContainers, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject } from "./support/project.js";
 
 /** What argv-server.mjs answers. */
@@ -110,6 +110,7 @@ describe.skipIf(!gate.run)("app.command on docker", () => {
   afterEach(async () => {
     await project?.cleanup();
     project = undefined;
+    await removeAppContainers(gate.docker, `argv-${process.pid}`); // whatever cleanup() could not stop
     await removeAppImages(gate.docker, `argv-${process.pid}`); // after the containers are gone
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages } from "./support/docker.js";
 import { answersSentAfter } from "./support/load.js";
 import { freePort, REPO, TestProject, waitFor } from "./support/project.js";
 import { sidePort, SIDE_HOST } from "./support/ports.js";
@@ -50,6 +50,7 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
   afterEach(async () => {
     await project?.cleanup();
     project = undefined;
+    await removeAppContainers(gate.docker, app); // whatever cleanup() could not stop
     await removeAppImages(gate.docker, app); // vfs storage: every image is a full copy
   });
 
@@ -139,6 +140,7 @@ describe.skipIf(!gate.run)("docker images in a registry", () => {
     project = undefined;
     registry?.kill("SIGKILL");
     if (dir) rmSync(dir, { recursive: true, force: true });
+    await removeAppContainers(gate.docker, app);
     await removeAppImages(gate.docker, app);
   });
 

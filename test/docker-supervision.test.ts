@@ -1,7 +1,7 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages } from "./support/docker.js";
 import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked } from "./support/flaky-app.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
@@ -19,12 +19,7 @@ describe.skipIf(!gate.run)("docker supervision, real engine", () => {
     held = [];
     await project?.cleanup();
     project = undefined;
-    const left = await gate.docker!.listContainers({ all: true, filters: { label: [`slipway.app=${app}`] } });
-    for (const c of left)
-      await gate
-        .docker!.getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    await removeAppContainers(gate.docker, app);
     await removeAppImages(gate.docker, app);
   });
 

@@ -2,7 +2,7 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { dockerGate, ensureNodeBaseImage, removeAppImages, swarmGate } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages, swarmGate } from "./support/docker.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
@@ -43,6 +43,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
   afterEach(async () => {
     await project?.cleanup(); // slipway down removes the service
     project = undefined;
+    await removeAppContainers(gate.docker, `swdeploy-${process.pid}`); // whatever cleanup() could not stop
     await removeAppImages(gate.docker, `swdeploy-${process.pid}`);
   });
 

@@ -215,6 +215,27 @@ export function builtLayers(lines: string[]): string[] {
   });
 }
 
+/**
+ * Removes every swarm service and container Slipway made for `app` (label
+ * slipway.app): the last resort of an afterEach, for a test that timed out or
+ * a daemon whose `slipway down` never ran. Call it before removeAppImages.
+ */
+export async function removeAppContainers(docker: Dockerode | undefined, app: string): Promise<void> {
+  if (!docker || !app) return;
+  const filters = { label: [`slipway.app=${app}`] };
+  const services = await docker.listServices({ filters }).catch(() => []); // not a swarm manager: none
+  for (const service of services)
+    await docker
+      .getService(service.ID)
+      .remove()
+      .catch(() => undefined);
+  for (const container of await docker.listContainers({ all: true, filters }))
+    await docker
+      .getContainer(container.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+}
+
 /** Removes every image Slipway built for `app` (label slipway.app), ignoring ones still in use. */
 export async function removeAppImages(docker: Dockerode | undefined, app: string): Promise<void> {
   if (!docker || !app) return;

@@ -19,7 +19,8 @@ export interface CliResult {
 /**
  * Runs the built CLI (`npm run build` first, as `npm test` does) in `cwd` with CI=1;
  * `env` adds variables (`cleanEnv`: to PATH alone instead of this process's
- * environment), `uid`/`gid` run it as another user (when root).
+ * environment), `timeoutMs` kills it (code null) when it runs longer, `uid`/`gid`
+ * run it as another user (when root).
  *
  * @example
  * const r = await runCli(dir, ["audit", "--format", "json"]); // { code: 0, stdout, stderr }
@@ -27,12 +28,17 @@ export interface CliResult {
 export function runCli(
   cwd: string,
   args: string[],
-  options: { env?: Record<string, string>; cleanEnv?: boolean; uid?: number; gid?: number } = {},
+  options: { env?: Record<string, string>; cleanEnv?: boolean; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
-  const { env = {}, cleanEnv = false, ...user } = options;
+  const { env = {}, cleanEnv = false, timeoutMs, ...user } = options;
   const base = cleanEnv ? { PATH: process.env.PATH ?? "" } : process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...base, CI: "1", ...env }, ...user });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...base, CI: "1", ...env },
+      ...user,
+      ...(timeoutMs !== undefined && { timeout: timeoutMs, killSignal: "SIGKILL" as const }),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -157,8 +163,13 @@ export class TestProject {
     return { status: res.status, body: await res.text() };
   }
 
+  /**
+   * Stops everything the project started, for an afterEach: also after a test
+   * that timed out or a daemon that hangs (`slipway down` gets 60 s, then the
+   * daemon and every process under the project are killed).
+   */
   async cleanup(): Promise<void> {
-    await this.run("down");
+    await runCli(this.dir, ["down"], { timeoutMs: 60_000 }).catch(() => undefined);
     const pid = this.daemonPid();
     if (pid) {
       try {
