@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
 import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages, swarmGate } from "./support/docker.js";
+import { answersSentAfter } from "./support/load.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
@@ -31,7 +32,7 @@ strategy:
     steps: [{ setWeight: 50 }, { pause: {} }]
   blueGreen: { previewListen: ${SIDE_HOST}:${previewPort} }
 swarm: { portBase: ${PORT_BASE} }
-progressDeadline: 60s
+progressDeadline: 150s # a budget, not what the test proves: Swarm on a loaded 2-core machine is slow
 `;
 }
 
@@ -67,21 +68,22 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     const load = startLoad({ url: p.url, rate: 100, concurrency: 4 });
     const v2 = await p.run("deploy", "--version", "v2");
     await waitFor(
-      "only v2 to answer",
+      "only v2 to run and be routed to",
       async () => {
         const s = await p.status();
-        return s.instances.length === 2 && s.instances.every((i) => i.version === "v2" && i.state === "ready");
+        const ready = s.instances.filter((i) => i.version === "v2" && i.state === "ready").map((i) => i.id);
+        return ready.length === 2 && s.instances.length === 2 && s.traffic?.targets.every((t) => ready.includes(t));
       },
       120_000,
     ); // Swarm retires the old tasks on its own schedule; on a loaded CI machine that can pass 30 s
-    await new Promise((r) => setTimeout(r, 1000));
+    const after = await answersSentAfter(load, Date.now());
     const report = await load.stop();
     expect(v2.stderr).toBe("");
     expect(v2.code).toBe(0);
     expect(v2.stdout).toMatch(/slipway-swdeploy-\d+: updat/); // Swarm's own progress, followed
     expect(report.failures).toEqual([]);
     expect(report.versions.v2).toBeGreaterThan(0);
-    expect(report.timeline.filter((t) => t.at > Date.now() - 500).every((t) => t.version === "v2")).toBe(true);
+    expect(after.filter((t) => t.version !== "v2")).toEqual([]);
 
     const back = await p.run("rollback");
     expect(back.code).toBe(0);
@@ -119,15 +121,15 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     // blue-green: green as its own service behind the preview listener, one switch, then the app's service takes green's image
     const bgLoad = startLoad({ url: p.url, rate: 100, concurrency: 4 });
     const blueGreen = await p.run("deploy", "--version", "v5", "--strategy", "blue-green");
-    await new Promise((r) => setTimeout(r, 500));
+    const afterSwitch = await answersSentAfter(bgLoad, Date.now());
     const bgReport = await bgLoad.stop();
     expect(blueGreen.stderr).toBe("");
     expect(blueGreen.code).toBe(0);
     expect(blueGreen.stdout).toContain(`preview on http://${SIDE_HOST}:${previewPort}`);
     expect(blueGreen.stdout).toContain("switched all traffic to release 4 (v5)");
     expect(bgReport.failures).toEqual([]);
-    expect(bgReport.timeline.filter((t) => t.at > Date.now() - 300).every((t) => t.version === "v5")).toBe(true);
+    expect(afterSwitch.filter((t) => t.version !== "v5")).toEqual([]);
     const final = await p.status();
     expect(final.instances.map((i) => i.version)).toEqual(["v5", "v5"]);
-  }, 300_000);
+  }, 600_000); // five rollouts through Swarm
 });
