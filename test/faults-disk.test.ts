@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { startLoad, type LoadReport } from "../src/load/load-generator.js";
-import { helloConfig, isAlive, killProcessesUnder, TestProject, waitFor } from "./support/project.js";
+import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
 import type { Status } from "./support/status.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 import { fillDisk, mountTmpfs, tmpfsUnavailable, unmountTmpfs } from "./support/tmpfs.js";
@@ -17,13 +17,8 @@ let load: ReturnType<typeof startLoad> | undefined;
 afterEach(async () => {
   await load?.stop();
   load = undefined;
-  if (project) {
-    const pid = project.daemonPid();
-    if (mounted) rmSync(join(mounted, "filler"), { force: true }); // so slipway down can record what it does
-    await project.run("down");
-    if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
-    killProcessesUnder(project.dir);
-  }
+  if (mounted) rmSync(join(mounted, "filler"), { force: true }); // so slipway down can record what it does
+  await project?.shutdown(); // before the unmount: nothing may hold the tmpfs
   if (mounted) unmountTmpfs(mounted);
   mounted = undefined;
   await project?.cleanup();

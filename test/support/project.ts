@@ -164,21 +164,26 @@ export class TestProject {
   }
 
   /**
-   * Stops everything the project started, for an afterEach: also after a test
-   * that timed out or a daemon that hangs (`slipway down` gets 60 s, then the
-   * daemon and every process under the project are killed).
+   * Stops everything the project started, also when a test timed out or the
+   * daemon hangs: `slipway down` gets 60 s, then the daemon and every process
+   * under the project are killed. Leaves the directory.
    */
-  async cleanup(): Promise<void> {
-    await runCli(this.dir, ["down"], { timeoutMs: 60_000 }).catch(() => undefined);
+  async shutdown(): Promise<void> {
     const pid = this.daemonPid();
-    if (pid) {
+    await runCli(this.dir, ["down"], { timeoutMs: 60_000 }).catch(() => undefined);
+    for (const daemon of [pid, this.daemonPid()]) {
       try {
-        process.kill(pid, "SIGKILL");
+        if (daemon) process.kill(daemon, "SIGKILL");
       } catch {
         /* gone */
       }
     }
     killProcessesUnder(this.dir);
+  }
+
+  /** For an afterEach: shutdown(), then the directory is removed. */
+  async cleanup(): Promise<void> {
+    await this.shutdown();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
