@@ -10,7 +10,14 @@ import { LABEL } from "../src/platform/docker/labels.js";
 import type { ContainerSettings, ExitInfo, InstanceSpec } from "../src/platform/platform.js";
 import { isAlive } from "../src/platform/process/pid.js";
 import { freePort } from "../src/platform/process/port.js";
-import { NODE_BASE_IMAGE, containerEvents, ensureNodeBaseImage, removeImages, requireDockerOrSkip } from "./support/docker.js";
+import {
+  NODE_BASE_IMAGE,
+  containerEvents,
+  ensureNodeBaseImage,
+  removeAppContainers,
+  removeImages,
+  requireDockerOrSkip,
+} from "./support/docker.js";
 import { waitFor } from "./support/project.js";
 
 const WEB = resolve(import.meta.dirname, "fixtures/docker/web");
@@ -73,11 +80,9 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
   });
   afterEach(async () => {
     await Promise.all(platforms.splice(0).map((p) => p.stopAll()));
+    await removeAppContainers(docker, APP); // a start that timed out is not in stopAll's list
   });
   afterAll(async () => {
-    for (const leftover of await docker.listContainers({ all: true, filters: { label: [`${LABEL.app}=${APP}`] } })) {
-      await docker.getContainer(leftover.Id).remove({ force: true });
-    }
     await removeImages(docker, [IMAGE]);
   });
 
