@@ -1,7 +1,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppContainers, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject } from "./support/project.js";
 
 /** What argv-server.mjs answers. */
@@ -12,10 +12,6 @@ interface Answer {
   /** /proc/1/comm: the name of PID 1 where the app runs. */
   pid1: string;
   envPort: string;
-}
-
-interface Status {
-  instances: { id: string; version: string; state: string; pid: number }[];
 }
 
 /** slipway.yaml around test/fixtures/apps/argv-server.mjs with `command` (a YAML value). */
@@ -59,7 +55,7 @@ describe("app.command on the process platform", () => {
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
 
-    const [instance] = (await project.json<Status>("status")).instances;
+    const [instance] = (await project.status()).instances;
     const answer = JSON.parse((await project.get("/")).body) as Answer;
     expect(answer.args).toEqual(["--port", answer.envPort, "--tag", "hello there"]);
     expect(Number(answer.envPort)).toBeGreaterThan(0);
@@ -72,7 +68,7 @@ describe("app.command on the process platform", () => {
     const second = await project.run("deploy", "--version", "v2");
     expect(second.code).toBe(0);
     const v2 = JSON.parse((await project.get("/")).body) as Answer;
-    const [shell] = (await project.json<Status>("status")).instances;
+    const [shell] = (await project.status()).instances;
     expect(v2.args).toEqual(["--port", v2.envPort, "--tag", "hello there"]);
     expect(v2.pid).not.toBe(shell?.pid);
     expect(readFileSync(`/proc/${shell?.pid}/cmdline`, "utf8").split("\0").slice(0, 2)).toEqual(["sh", "-c"]);
@@ -95,7 +91,7 @@ describe("app.command on the process platform", () => {
     expect(deployed.code).toBe(0);
     const answer = JSON.parse((await project.get("/")).body) as Answer;
     expect(answer.args).toEqual(["--port", answer.envPort, "--tag", "hello there!", "--literal", "$PORT", "--other", "$HOME"]);
-    const [instance] = (await project.json<Status>("status")).instances;
+    const [instance] = (await project.status()).instances;
     expect(answer.pid).toBe(instance?.pid);
 
     const withEnv = await project.run("deploy", "--version", "v2", "--env", "HOME=/h"); // the release's env expands, no warning
@@ -114,6 +110,7 @@ describe.skipIf(!gate.run)("app.command on docker", () => {
   afterEach(async () => {
     await project?.cleanup();
     project = undefined;
+    await removeAppContainers(gate.docker, `argv-${process.pid}`); // whatever cleanup() could not stop
     await removeAppImages(gate.docker, `argv-${process.pid}`); // after the containers are gone
   });
 

@@ -1,15 +1,9 @@
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
+import { answersSentAfter } from "./support/load.js";
 import { CLI, helloConfig, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
-
-interface Status {
-  current: { id: number; version: string } | null;
-  rollout: { id: number; phase: string; weight: number | null; pausedReason: string | null; step: { index: number } | null } | null;
-  instances: { id: string; version: string; state: string }[];
-  traffic: { groups: { name: string; weight: number; targets: string[] }[] };
-}
 
 /** The test app with a canary strategy; `steps` and `analysis` are YAML fragments. */
 function canaryConfig(port: number, o: { steps: string; analysis?: string; extra?: string; canary?: string }): string {
@@ -67,7 +61,7 @@ describe("canary", () => {
 
     const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
     const deploy = await project.run("deploy", "--version", "v2");
-    await new Promise((r) => setTimeout(r, 300));
+    const after = await answersSentAfter(load, Date.now());
     const report = await load.stop();
 
     expect(deploy.stderr).toBe("");
@@ -80,9 +74,8 @@ describe("canary", () => {
     expect(report.failures).toEqual([]);
     expect(report.versions.v1).toBeGreaterThan(0);
     expect(report.versions.v2).toBeGreaterThan(0);
-    const after = report.timeline.filter((t) => t.at > Date.now() - 250);
     expect(new Set(after.map((t) => t.version))).toEqual(new Set(["v2"]));
-    const status = await project.json<Status>("status");
+    const status = await project.status();
     expect(status.instances.map((i) => i.version)).toEqual(["v2", "v2", "v2"]);
   });
 
@@ -100,7 +93,7 @@ describe("canary", () => {
     const started = Date.now();
     const deploy = await project.run("deploy", "--version", "v2", "--env", "FAIL_RATE=0.5");
     const tookS = (Date.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
+    const after = await answersSentAfter(load, Date.now());
     const report = await load.stop();
 
     expect(deploy.code).toBe(1);
@@ -110,9 +103,8 @@ describe("canary", () => {
     const bound = 0.2 * 0.5 * rate * tookS * 1.5;
     expect(report.failed).toBeGreaterThan(0);
     expect(report.failed).toBeLessThanOrEqual(bound);
-    expect(tookS).toBeLessThan(30); // ended by analysis, not by the 30s pause
-    const after = report.timeline.filter((t) => t.at > Date.now() - 400);
-    expect(after.every((t) => t.version === "v1" && t.status === 200)).toBe(true);
+    // ended by analysis (the stderr above), not by the 30s pause
+    expect(after.filter((t) => t.version !== "v1" || t.status !== 200)).toEqual([]);
     const releases = await project.json<{ id: number; status: string }[]>("releases");
     expect(releases[0]).toMatchObject({ id: 2, status: "failed" });
   });
@@ -129,13 +121,13 @@ describe("canary", () => {
     expect(deploy.code).toBe(0);
     expect(deploy.stdout).toMatch(/background analysis #\d+: inconclusive: 0 requests < minRequests 50/);
     expect(deploy.stdout).toMatch(/rollout 2 is paused: background analysis inconclusive/);
-    const status = await project.json<Status>("status");
+    const status = await project.status();
     expect(status.current?.version).toBe("v1");
     expect(status.rollout?.phase).toBe("paused");
     expect(status.rollout?.weight).toBe(50);
     // a second look later: still paused, not promoted
     await new Promise((r) => setTimeout(r, 1000));
-    expect((await project.json<Status>("status")).rollout?.phase).toBe("paused");
+    expect((await project.status()).rollout?.phase).toBe("paused");
     expect((await project.run("abort")).code).toBe(0);
   });
 
@@ -156,7 +148,7 @@ describe("canary", () => {
     const abort = await project.run("abort");
     expect(abort.code).toBe(0);
     const clean = await waitFor("the rollout to end", async () => {
-      const s = await project!.json<Status>("status");
+      const s = await project!.status();
       return s.rollout === null ? s : undefined;
     });
     expect(clean.instances.map((i) => i.version)).toEqual(["v1", "v1", "v1"]);
@@ -203,7 +195,7 @@ describe("canary", () => {
     expect(canaryAt10.length).toBeLessThan(60);
 
     expect((await project.run("promote")).code).toBe(0);
-    await waitFor("weight 50", async () => (await project!.json<Status>("status")).rollout?.weight === 50);
+    await waitFor("weight 50", async () => (await project!.status()).rollout?.weight === 50);
     for (const c of clients) for (let n = 0; n < 3; n++) await ask(c.cookie, c.at50);
     for (const c of clients) expect(c.at50.size).toBe(1);
     for (const c of canaryAt10) expect([...c.at50]).toEqual(["v2"]); // a client in the canary at 10% stays in it at 50%
@@ -237,7 +229,14 @@ describe("canary", () => {
   });
 
   it("a failing pre-hook stops the rollout before traffic moves; a hanging webhook does not hold it up; metrics count by release", async () => {
-    const hang = await import("node:http").then(({ createServer }) => createServer(() => undefined /* never answers */));
+    const hooks: { open: boolean }[] = []; // each webhook post received; open until the sender gives up (its 60s timeout)
+    const hang = await import("node:http").then(({ createServer }) =>
+      createServer((req) => {
+        const hook = { open: true };
+        hooks.push(hook);
+        req.socket.once("close", () => (hook.open = false)); // never answered
+      }),
+    );
     await new Promise<void>((r) => hang.listen(0, "127.0.0.1", () => r()));
     const hangPort = (hang.address() as { port: number }).port;
     const metricsPort = await sidePort();
@@ -251,10 +250,12 @@ describe("canary", () => {
       const v1 = await project.run("deploy", "--version", "v1");
       expect(v1.stderr).toBe("");
       expect(v1.code).toBe(0);
-      const started = Date.now();
+      const before = hooks.length;
       const ok = await project.run("deploy", "--version", "v2");
       expect(ok.code).toBe(0);
-      expect(Date.now() - started).toBeLessThan(30_000); // a webhook blocking each event would take 60s per event
+      // the first post about rollout 2 still waits for an answer: the deploy did not wait out its 60s timeout
+      expect(hooks.length).toBeGreaterThan(before);
+      expect(hooks[before]!.open).toBe(true);
 
       const load = startLoad({ url: project.url, rate: 100, concurrency: 4 });
       const bad = await project.run("deploy", "--version", "v3");
@@ -263,7 +264,7 @@ describe("canary", () => {
       expect(bad.stderr).toMatch(/release 3 \(v3\) failed: preDeploy hook failed \(exit 1\): migration failed/);
       expect(report.versions.v3).toBeUndefined();
       expect(report.failed).toBe(0);
-      expect((await project.json<Status>("status")).instances.every((i) => i.version === "v2")).toBe(true);
+      expect((await project.status()).instances.every((i) => i.version === "v2")).toBe(true);
 
       const metrics = await (await fetch(`http://${SIDE_HOST}:${metricsPort}/metrics`)).text();
       expect(metrics).toMatch(/slipway_requests_total\{release="2",code_class="2xx"\} \d+/);

@@ -2,13 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
+import { answersSentAfter } from "./support/load.js";
 import { helloConfig, TestProject, waitFor } from "./support/project.js";
-
-interface Status {
-  current: { id: number; version: string } | null;
-  rollout: { id: number } | null;
-  instances: { id: string; version: string; state: string; pid: number; restarts: number; inRotation: boolean }[];
-}
 
 let project: TestProject | undefined;
 afterEach(async () => {
@@ -25,10 +20,10 @@ describe("rolling deploy", () => {
     expect(first.stdout).toContain("release 1 (v1) is live");
 
     const load = startLoad({ url: project.url, rate: 250, concurrency: 10 });
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor("v1 answering the load", () => (load.report().versions.v1 ?? 0) >= 20);
     const second = await project.run("deploy", "--version", "v2");
     const during = load.report();
-    await new Promise((r) => setTimeout(r, 500));
+    const after = await answersSentAfter(load, Date.now());
     const report = await load.stop();
 
     expect(second.code).toBe(0);
@@ -40,11 +35,9 @@ describe("rolling deploy", () => {
     expect(report.versions.v1).toBeGreaterThan(0);
     expect(report.versions.v2).toBeGreaterThan(0);
     // after the deploy returned, every response comes from v2
-    const after = report.timeline.filter((t) => t.at > Date.now() - 400);
-    expect(after.length).toBeGreaterThan(10);
     expect(new Set(after.map((t) => t.version))).toEqual(new Set(["v2"]));
 
-    const status = await project.json<Status>("status");
+    const status = await project.status();
     expect(status.current?.version).toBe("v2");
     expect(status.instances.map((i) => [i.version, i.state])).toEqual([
       ["v2", "ready"],
@@ -63,9 +56,7 @@ describe("rolling deploy", () => {
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
 
     const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
-    const started = Date.now();
     const bad = await project.run("deploy", "--version", "v2", "--env", "BROKEN=health");
-    const took = Date.now() - started;
     const report = await load.stop();
 
     expect(bad.code).toBe(1);
@@ -76,11 +67,10 @@ describe("rolling deploy", () => {
     expect(bad.stderr).toContain("last log lines of r2-1:");
     expect(bad.stderr).toContain("hello v2 (r2-1) listening");
     expect(bad.stderr).toContain("hint: see slipway logs --release 2");
-    expect(took).toBeLessThan(20_000); // ended by the 3s deadline, not a hang
     expect(report.failed).toBe(0);
     expect(Object.keys(report.versions)).toEqual(["v1"]);
 
-    const status = await project.json<Status>("status");
+    const status = await project.status();
     expect(status.current?.version).toBe("v1");
     expect(status.instances.every((i) => i.version === "v1" && i.state === "ready")).toBe(true);
     const releases = await project.json<{ id: number; status: string }[]>("releases");
@@ -113,7 +103,7 @@ describe("rolling deploy", () => {
     expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
 
     const first = project.run("deploy", "--version", "v2");
-    await waitFor("the first rollout to hold the lock", async () => (await project!.json<Status>("status")).rollout);
+    await waitFor("the first rollout to hold the lock", async () => (await project!.status()).rollout);
     const second = await project.run("deploy", "--version", "v3");
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(/^error: another rollout holds the deploy lock: deploy of hello, by .+ since .+ UTC \(\d+s ago\)\n/);

@@ -6,7 +6,14 @@ import { DockerPlatform } from "../src/platform/docker/docker-platform.js";
 import { LABEL } from "../src/platform/docker/labels.js";
 import type { InstanceSpec } from "../src/platform/platform.js";
 import { freePort } from "../src/platform/process/port.js";
-import { containerExitCodes, dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppImages } from "./support/docker.js";
+import {
+  containerExitCodes,
+  dockerGate,
+  ensureNodeBaseImage,
+  NODE_BASE_IMAGE,
+  removeAppContainers,
+  removeAppImages,
+} from "./support/docker.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
 // docker.init: the engine's init (docker-init) is PID 1 and the app its child,
@@ -41,6 +48,7 @@ describe.skipIf(!gate.run)("docker.init, real engine", () => {
   afterEach(async () => {
     await project?.cleanup();
     project = undefined;
+    await removeAppContainers(docker, app); // whatever cleanup() could not stop
     await removeAppImages(docker, app); // after the containers are gone
   });
 

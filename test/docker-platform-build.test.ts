@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type Dockerode from "dockerode";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SlipwayError } from "../src/errors.js";
 import { containerTail } from "../src/platform/docker/container-logs.js";
 import { buildImage, ensureImage, pruneImages } from "../src/platform/docker/image-builder.js";
@@ -46,6 +46,13 @@ describe.skipIf(!engine)("image builder (real engine)", () => {
   beforeAll(async () => {
     await ensureNodeBaseImage(docker);
   });
+  /** Every container a test creates, removed after it whatever happens (a timed-out test never reaches its finally). */
+  let containers: Dockerode.Container[] = [];
+  const track = (container: Dockerode.Container) => (containers.push(container), container);
+  afterEach(async () => {
+    for (const container of containers) await container.remove({ force: true }).catch(() => undefined);
+    containers = [];
+  });
   afterAll(async () => {
     await removeImages(docker, images);
     await removeImages(docker, layers.reverse());
@@ -58,12 +65,14 @@ describe.skipIf(!engine)("image builder (real engine)", () => {
     const [made, again] = await Promise.all([ensureNodeBaseImage(docker, tag), ensureNodeBaseImage(docker, tag)]);
     console.log(`base image imported in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     expect([made, again]).toEqual([tag, tag]);
-    const container = await docker.createContainer({
-      Image: tag,
-      User: "app",
-      Cmd: ["sh", "-c", 'node -e "console.log(process.version)" && id -u && wget --help 2>&1 | head -1 | cut -c1-7 && ls -ld /tmp'],
-      HostConfig: { NetworkMode: "host" },
-    });
+    const container = track(
+      await docker.createContainer({
+        Image: tag,
+        User: "app",
+        Cmd: ["sh", "-c", 'node -e "console.log(process.version)" && id -u && wget --help 2>&1 | head -1 | cut -c1-7 && ls -ld /tmp'],
+        HostConfig: { NetworkMode: "host" },
+      }),
+    );
     try {
       await container.start();
       expect(await container.wait()).toMatchObject({ StatusCode: 0 });
@@ -88,11 +97,13 @@ describe.skipIf(!engine)("image builder (real engine)", () => {
     expect(info.Config.Healthcheck?.Test?.[0]).toBe("CMD-SHELL");
     expect(info.Config.User).toBe("app");
 
-    const container = await docker.createContainer({
-      Image: built.image,
-      Cmd: ["sh", "-c", "cd /app && ls -a . scratch"],
-      HostConfig: { NetworkMode: "host" },
-    });
+    const container = track(
+      await docker.createContainer({
+        Image: built.image,
+        Cmd: ["sh", "-c", "cd /app && ls -a . scratch"],
+        HostConfig: { NetworkMode: "host" },
+      }),
+    );
     try {
       await container.start();
       await container.wait();
@@ -162,7 +173,7 @@ describe.skipIf(!engine)("image builder (real engine)", () => {
     const rebuilt3 = await build("tiny", three, { args: { FLAVOUR: "three-again" } }); // leaves the first p3 untagged
     expect(rebuilt3.id).not.toBe(first3.id);
     const keep = [three, "p2", "web", "tiny-base"];
-    const user = await docker.createContainer({ Image: one, Cmd: ["true"] }); // created, never started: still in use
+    const user = track(await docker.createContainer({ Image: one, Cmd: ["true"] })); // created, never started: still in use
     try {
       expect(await pruneImages(docker, APP, keep)).toEqual([first3.id]);
       expect((await docker.getImage(one).inspect()).Id).toBe(built1.id);

@@ -1,7 +1,7 @@
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages } from "./support/docker.js";
 import { REPO, TestProject } from "./support/project.js";
 import { visit, visitsConfig } from "./support/visits-app.js";
 
@@ -24,6 +24,7 @@ describe.skipIf(!gate.run)("app.shared, docker platform", () => {
   afterEach(async () => {
     await project?.cleanup();
     project = undefined;
+    for (const app of apps) await removeAppContainers(docker, app); // whatever cleanup() could not stop
   });
   afterAll(async () => {
     for (const app of apps) {

@@ -1,8 +1,8 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dockerGate, ensureNodeBaseImage, removeAppImages } from "./support/docker.js";
-import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked, type StatusWithInstances } from "./support/flaky-app.js";
+import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages } from "./support/docker.js";
+import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked } from "./support/flaky-app.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
 const gate = await dockerGate();
@@ -19,12 +19,7 @@ describe.skipIf(!gate.run)("docker supervision, real engine", () => {
     held = [];
     await project?.cleanup();
     project = undefined;
-    const left = await gate.docker!.listContainers({ all: true, filters: { label: [`slipway.app=${app}`] } });
-    for (const c of left)
-      await gate
-        .docker!.getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    await removeAppContainers(gate.docker, app);
     await removeAppImages(gate.docker, app);
   });
 
@@ -59,7 +54,7 @@ describe.skipIf(!gate.run)("docker supervision, real engine", () => {
     expect(live).toBeGreaterThan(ready);
     expect(r.stdout).toMatch(/rolled back: release 1 \(v1\) is live in [\d.]+s \(was release 2 \(v2\)\), all 2 instances ready\n/);
 
-    const status = await p.json<StatusWithInstances>("status");
+    const status = await p.status();
     expect(status.instances.filter((i) => i.release === 1).map((i) => i.state)).toEqual(["ready", "ready"]);
     expect(status.instances.find((i) => i.id === victim.id)).toMatchObject({
       restarts: 1,

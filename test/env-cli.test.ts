@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLI, helloConfig, REPO, TestProject, type CliResult } from "./support/project.js";
+import { helloConfig, linkSlipway, REPO, runCli, TestProject } from "./support/project.js";
 
 const HELLO_ENV = join(REPO, "examples/hello/env.js");
 const FIXTURES = join(REPO, "test/fixtures/env");
@@ -48,12 +47,6 @@ afterEach(async () => {
   project = undefined;
 });
 
-/** Makes `node_modules/slipway` in `dir` point at this repo, as `npm install slipway` would. */
-function linkSlipway(dir: string): void {
-  mkdirSync(join(dir, "node_modules"), { recursive: true });
-  symlinkSync(REPO, join(dir, "node_modules/slipway"), "dir");
-}
-
 /** A temp app directory with `files` (paths may have folders), slipway linked in. */
 function app(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "slipway-env-cli-"));
@@ -68,16 +61,7 @@ function app(files: Record<string, string>): string {
 }
 
 /** Runs the built CLI in `cwd` with exactly `env` (plus PATH), so the checked environment is known. */
-function slipway(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? "", CI: "1", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const slipway = (cwd: string, args: string[], env: Record<string, string> = {}) => runCli(cwd, args, { env, cleanEnv: true });
 
 const helloApp = (files: Record<string, string> = {}) => app({ "env.js": readFileSync(HELLO_ENV, "utf8"), ...files });
 

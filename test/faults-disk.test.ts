@@ -2,15 +2,10 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { startLoad, type LoadReport } from "../src/load/load-generator.js";
-import { helloConfig, isAlive, killProcessesUnder, TestProject, waitFor } from "./support/project.js";
+import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
+import type { Status } from "./support/status.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 import { fillDisk, mountTmpfs, tmpfsUnavailable, unmountTmpfs } from "./support/tmpfs.js";
-
-interface Status {
-  current: { id: number; version: string } | null;
-  rollout: { id: number } | null;
-  instances: { id: string; version: string; state: string; pid: number }[];
-}
 
 const noTmpfs = tmpfsUnavailable();
 if (noTmpfs) console.warn(`test/faults-disk.test.ts skipped: ${noTmpfs}`);
@@ -22,13 +17,8 @@ let load: ReturnType<typeof startLoad> | undefined;
 afterEach(async () => {
   await load?.stop();
   load = undefined;
-  if (project) {
-    const pid = project.daemonPid();
-    if (mounted) rmSync(join(mounted, "filler"), { force: true }); // so slipway down can record what it does
-    await project.run("down");
-    if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
-    killProcessesUnder(project.dir);
-  }
+  if (mounted) rmSync(join(mounted, "filler"), { force: true }); // so slipway down can record what it does
+  await project?.shutdown(); // before the unmount: nothing may hold the tmpfs
   if (mounted) unmountTmpfs(mounted);
   mounted = undefined;
   await project?.cleanup();
@@ -65,7 +55,7 @@ async function freeAndDeploy(p: TestProject, state: string, daemon: number): Pro
 async function expectServing(p: TestProject, daemon: number): Promise<Status> {
   expect(isAlive(daemon)).toBe(true);
   expect(p.daemonPid()).toBe(daemon);
-  const status = await p.json<Status>("status");
+  const status = await p.status();
   expect(status.rollout).toBeNull();
   expect((await p.get("/")).status).toBe(200);
   return status;
@@ -92,7 +82,7 @@ it.skipIf(noTmpfs !== null)(
     // An instance crash on the full disk: the exit handler's ledger writes fail, the daemon lives on and restarts it.
     process.kill(status.instances[0]!.pid, "SIGKILL");
     await waitFor("the crashed instance to be noticed", async () => {
-      const s = await p.json<Status>("status");
+      const s = await p.status();
       return s.instances.some((i) => i.state !== "ready");
     });
     expect(isAlive(daemon)).toBe(true);
@@ -100,7 +90,7 @@ it.skipIf(noTmpfs !== null)(
     expect(readFileSync(join(state, "daemon.log"), "utf8")).not.toMatch(/not survivable/);
     rmSync(join(state, "filler"));
     await waitFor("both v1 instances to be ready again", async () => {
-      const s = await p.json<Status>("status");
+      const s = await p.status();
       return s.instances.filter((i) => i.version === "v1" && i.state === "ready").length === 2;
     });
     fillDisk(join(state, "filler"));
@@ -119,7 +109,7 @@ it.skipIf(noTmpfs !== null)(
     const { project: p, state, daemon } = await deployedOnSmallDisk();
     const deploy = p.run("deploy", "--version", "v2");
     await waitFor("a v2 instance to start", async () => {
-      const s = await p.json<Status>("status");
+      const s = await p.status();
       return s.instances.some((i) => i.version === "v2" && i.pid > 0);
     });
     fillDisk(join(state, "filler"));
@@ -160,7 +150,7 @@ it.skipIf(noTmpfs !== null)(
     for (let i = 0; i < 20; i++) expect((await p.get("/")).body).toContain('"version":"v2"');
 
     rmSync(join(state, "filler"));
-    await waitFor("the activation of v2 to be recorded", async () => (await p.json<Status>("status")).current?.version === "v2", 20_000);
+    await waitFor("the activation of v2 to be recorded", async () => (await p.status()).current?.version === "v2", 20_000);
     const report = await load!.stop();
     load = undefined;
     expect(report.failed, report.failures.join("\n")).toBe(0);

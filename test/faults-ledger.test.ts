@@ -3,11 +3,6 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
 
-interface Status {
-  current: { id: number; version: string } | null;
-  instances: { id: string; version: string; state: string; pid: number; port: number }[];
-}
-
 let project: TestProject | undefined;
 afterEach(async () => {
   await project?.cleanup();
@@ -26,7 +21,7 @@ async function killDaemon(p: TestProject): Promise<void> {
 it("a zero-byte ledger beside running instances: slipway up refuses with one line and a hint, and the instances keep running", async () => {
   project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replicas: 2"));
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-  const { instances } = await project.json<Status>("status");
+  const { instances } = await project.status();
   const state = join(project.dir, ".slipway");
   // Frozen, the router cannot restart the daemon before the ledger is emptied (it would, within a second).
   const router = project.routerPid()!;

@@ -1,12 +1,7 @@
-import Database from "better-sqlite3";
-import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
+import { answersSentAfter } from "./support/load.js";
 import { isAlive, TestProject, waitFor } from "./support/project.js";
-
-interface Status {
-  instances: { id: string; state: string; pid: number; restarts: number; inRotation: boolean }[];
-}
 
 let project: TestProject | undefined;
 afterEach(async () => {
@@ -14,36 +9,25 @@ afterEach(async () => {
   project = undefined;
 });
 
-/** The instance's state changes as the daemon recorded them in the ledger. */
-function transitions(dir: string, instanceId: string): string[] {
-  const db = new Database(join(dir, ".slipway/ledger.db"), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare("SELECT message FROM events WHERE type = 'instance' AND instance_id = ? ORDER BY id").all(instanceId);
-    return (rows as { message: string }[]).map((r) => r.message);
-  } finally {
-    db.close();
-  }
-}
-
 // examples/hello with slipway/health: readiness /health/ready (200ms x 2), shutdownDelay 800ms (helloConfig).
 it("SIGTERM to one instance under 200 req/s through the router: readiness fails first, zero failed requests, exit 0, restarted", async () => {
   project = await TestProject.create();
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-  const before = await project.json<Status>("status");
+  const before = await project.status();
   expect(before.instances.map((i) => i.state)).toEqual(["ready", "ready", "ready"]);
   const victim = before.instances[0]!;
 
   const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
-  await new Promise((r) => setTimeout(r, 500));
+  await waitFor("the load to be answered", () => load.report().ok >= 50);
   process.kill(victim.pid, "SIGTERM"); // kill -TERM <pid>, as an operator or an OOM-avoiding supervisor would
 
   await waitFor("the instance to exit", async () => !isAlive(victim.pid), 10_000);
   const back = await waitFor("the instance to be restarted and ready", async () => {
-    const s = await project!.json<Status>("status");
+    const s = await project!.status();
     const i = s.instances.find((x) => x.id === victim.id);
     return i && i.state === "ready" && i.pid !== victim.pid ? i : undefined;
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await answersSentAfter(load, Date.now()); // and a few more, with the new instance in rotation
   const report = await load.stop();
 
   expect(report.failures).toEqual([]);
@@ -52,7 +36,7 @@ it("SIGTERM to one instance under 200 req/s through the router: readiness fails 
   expect(back).toMatchObject({ restarts: 1, inRotation: true });
 
   // the router stopped sending because readiness failed, before the process went away
-  const events = transitions(project.dir, victim.id);
+  const events = project.instanceEvents(victim.id);
   const unready = events.findIndex((m) => m.includes("ready -> unready"));
   const exited = events.findIndex((m) => /-> restarting: process exited with code 0/.test(m));
   expect(unready, events.join("\n")).toBeGreaterThan(-1);

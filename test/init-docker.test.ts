@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Dockerode from "dockerode";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { detectStack } from "../src/init/detect.js";
 import { planInit } from "../src/init/plan.js";
 import { projectDir } from "../src/init/project-dir.js";
@@ -9,10 +9,18 @@ import { writePlan } from "../src/init/write.js";
 import { demultiplex } from "../src/platform/docker/container-logs.js";
 import { buildImage } from "../src/platform/docker/image-builder.js";
 import { startLoad } from "../src/load/load-generator.js";
-import { builtLayers, dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeAppImages, removeImages } from "./support/docker.js";
+import {
+  builtLayers,
+  dockerGate,
+  ensureNodeBaseImage,
+  NODE_BASE_IMAGE,
+  removeAppContainers,
+  removeAppImages,
+  removeImages,
+} from "./support/docker.js";
 import { cleanupProjects, makeProject, nodeNpm, pythonFlaskFactory } from "./support/init-projects.js";
 import { ensureNodeNpmImage, NODE_NPM_IMAGE } from "./support/node-npm-image.js";
-import { freePort, runCli, waitFor } from "./support/project.js";
+import { freePort, killProcessesUnder, runCli, waitFor } from "./support/project.js";
 
 // The Dockerfile `slipway init` writes for a Node app, built and run for real. Base images cannot be
 // pulled here, so every `FROM node:...` line is rewritten to a local image with this machine's node and npm.
@@ -32,6 +40,16 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
   const docker = gate.docker as Dockerode;
   const layers: string[] = [];
   let container: Dockerode.Container | undefined;
+  /** The project a test deployed: taken down after it, also when it failed or timed out. */
+  let deployed: { dir: string; app: string } | undefined;
+  afterEach(async () => {
+    if (!deployed) return;
+    await runCli(deployed.dir, ["down"], { timeoutMs: 60_000 }).catch(() => undefined);
+    killProcessesUnder(deployed.dir);
+    await removeAppContainers(docker, deployed.app);
+    await removeAppImages(docker, deployed.app);
+    deployed = undefined;
+  });
 
   beforeAll(async () => {
     await ensureNodeNpmImage(docker);
@@ -105,21 +123,17 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
     const port = await freePort();
     const config = join(dir, "slipway.yaml");
     writeFileSync(config, readFileSync(config, "utf8").replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)); // not :8080, shared machine
-    try {
-      const v1 = await runCli(dir, ["deploy", "--version", "v1"]);
-      expect(v1.stderr).toBe("");
-      expect(v1.stdout).toMatch(/release 1 \(v1\) is live/);
-      const load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 50, concurrency: 4 });
-      const v2 = await runCli(dir, ["deploy", "--version", "v2"]);
-      const report = await load.stop();
-      expect(v2.stdout).toMatch(/release 2 \(v2\) is live in [\d.]+s \(rolling\)/);
-      expect(report.failures).toEqual([]);
-      expect(report.failed).toBe(0);
-      expect(report.sent).toBeGreaterThan(50);
-    } finally {
-      await runCli(dir, ["down"]);
-      await removeAppImages(docker, stack.name);
-    }
+    deployed = { dir, app: stack.name };
+    const v1 = await runCli(dir, ["deploy", "--version", "v1"]);
+    expect(v1.stderr).toBe("");
+    expect(v1.stdout).toMatch(/release 1 \(v1\) is live/);
+    const load = startLoad({ url: `http://127.0.0.1:${port}/`, rate: 50, concurrency: 4 });
+    const v2 = await runCli(dir, ["deploy", "--version", "v2"]);
+    const report = await load.stop();
+    expect(v2.stdout).toMatch(/release 2 \(v2\) is live in [\d.]+s \(rolling\)/);
+    expect(report.failures).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(report.sent).toBeGreaterThan(50);
   }, 240_000);
 });
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { daemonEnv } from "../src/cli/daemon-env.js";
 import { workloadEnv } from "../src/config/pass-env.js";
 import { helloConfig, TestProject, waitFor } from "./support/project.js";
+import type { Status } from "./support/status.js";
 
 /** What the operator's shell holds when they run `slipway deploy`. */
 const OPERATOR = {
@@ -21,11 +22,6 @@ const NEVER = ["hunter2-secret", "ghp_operator-token-0123456789", "operator-only
 const APP_ENV = { SHUTDOWN_DELAY_MS: "800", SHUTDOWN_TIMEOUT_MS: "4500", GREETING: "from-app-env" };
 const FLAGS = { FROM_FLAG: "from-the-flag" };
 const PASS_ENV = ["SENTRY_DSN", "OTEL_*"];
-
-interface Status {
-  instances: { id: string; pid: number; state: string }[];
-  daemon: { pid: number };
-}
 
 /** /proc/<pid>/environ as a map. */
 function environ(pid: number): Record<string, string> {

@@ -12,12 +12,13 @@ afterEach(async () => {
 
 /**
  * A project whose app writes `lines` log lines of about 100 bytes in one write at start
- * (`burst.js`, then the hello server), with the given `logs:` settings, deployed.
+ * (`burst.js`, then the hello server), with the given `logs:` settings, deployed;
+ * `project` before the deploy, so afterEach cleans up after a deploy that failed.
  */
 async function burstingApp(lines: number, logs: string): Promise<TestProject> {
-  const p = await TestProject.create((port) =>
+  const p = (project = await TestProject.create((port) =>
     helloConfig(port, `logs: ${logs}\n`).replace("replicas: 3", "replicas: 1").replace('["node", "server.js"]', '["node", "burst.js"]'),
-  );
+  ));
   writeFileSync(
     join(p.dir, "burst.js"),
     `const pad = "x".repeat(90);

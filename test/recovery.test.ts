@@ -3,12 +3,6 @@ import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
 
-interface Status {
-  current: { id: number; version: string } | null;
-  rollout: { id: number } | null;
-  instances: { id: string; version: string; state: string; pid: number }[];
-}
-
 let project: TestProject | undefined;
 afterEach(async () => {
   await project?.cleanup();
@@ -19,13 +13,13 @@ it("after SIGKILL of the daemon (even before it recorded a new instance's pid), 
   project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
   expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
   expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
-  const before = await project.json<Status>("status");
+  const before = await project.status();
   const router = project.routerPid()!;
 
   // a third rollout is in flight when the daemon dies
   const third = project.run("deploy", "--version", "v3");
   const mid = await waitFor("a v3 instance to run", async () => {
-    const s = await project!.json<Status>("status");
+    const s = await project!.status();
     return s.rollout && s.instances.find((i) => i.version === "v3" && i.pid > 0);
   });
   // Frozen, the router cannot restart the daemon while the test rewrites the ledger.
@@ -65,7 +59,7 @@ it("after SIGKILL of the daemon (even before it recorded a new instance's pid), 
   expect(res.body).toContain('"version":"v2"');
   await waitFor("the orphaned v3 instance to be gone", async () => !isAlive(mid.pid));
 
-  const after = await project.json<Status>("status");
+  const after = await project.status();
   expect(after.current?.version).toBe("v2");
   expect(after.instances.map((i) => i.pid).sort()).toEqual(before.instances.map((i) => i.pid).sort());
   const releases = await project.json<{ id: number; version: string; status: string }[]>("releases");

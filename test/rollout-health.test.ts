@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked, type StatusWithInstances } from "./support/flaky-app.js";
+import { flakyConfig, instancesOf, trafficMovedTo, letGo, poke, tracked } from "./support/flaky-app.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 
 let project: TestProject | undefined;
@@ -44,7 +44,7 @@ async function sickenDuringRollout(p: TestProject, env: string[]) {
     return i?.lastFailure ? i : undefined; // it may be back already: status is polled
   });
   expect(deploy.settled()).toBe(false); // not reported while an instance of v2 is down
-  expect((await p.json<StatusWithInstances>("status")).rollout).not.toBeNull();
+  expect((await p.status()).rollout).not.toBeNull();
   await letGo(held);
   return { deploy: await deploy.promise, victim };
 }
@@ -63,7 +63,7 @@ it("a deploy waits while supervision restarts an instance that fails after the t
   expect(live).toBeGreaterThan(back);
   expect(out).toMatch(/release 2 \(v2\) is live in [\d.]+s \(rolling\), replacing release 1 \(v1\), all 2 instances ready\n/);
 
-  const status = await p.json<StatusWithInstances>("status");
+  const status = await p.status();
   expect(status.current).toMatchObject({ id: 2, replicas: 2 });
   const again = status.instances.find((i) => i.id === victim.id)!;
   expect(again).toMatchObject({ state: "ready", restarts: 1 });
@@ -83,7 +83,7 @@ it("a deploy whose restarted instance does not come back fails as degraded, exit
     new RegExp(`release 2 \\(v2\\) failed: release 2 is degraded: 1 of 2 instances ready after progressDeadline \\(4s\\); ${victim.id} `),
   );
   expect(deploy.stderr).toContain("release 1 (v1) still serves");
-  const status = await p.json<StatusWithInstances>("status");
+  const status = await p.status();
   expect(status.current?.id).toBe(1);
   expect(status.instances.filter((i) => i.state === "ready").map((i) => i.release)).toEqual([1, 1]);
   expect(JSON.parse((await p.get("/")).body)).toMatchObject({ version: "v1" });

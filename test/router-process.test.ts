@@ -6,15 +6,6 @@ import { startLoad } from "../src/load/load-generator.js";
 import { REPO, helloConfig, isAlive, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
-interface Status {
-  daemon: { pid: number };
-  current: { id: number; version: string } | null;
-  rollout: { id: number; phase: string } | null;
-  instances: { id: string; version: string; state: string; pid: number }[];
-  recovery: { adopted: string[]; stopped: string[] } | null;
-  standby: { release: number } | null;
-}
-
 const LOAD = { rate: 200, concurrency: 8 };
 
 let project: TestProject | undefined;
@@ -49,7 +40,7 @@ describe("the router process", () => {
       process.kill(killed, "SIGKILL");
       await restartedDaemon(project, killed);
       const after = await waitFor("recovery to stop the canary", async () => {
-        const s = await project!.json<Status>("status");
+        const s = await project!.status();
         return s.rollout === null && s.instances.every((i) => i.version === "v1" && i.state === "ready") ? s : undefined;
       });
       expect(after.current?.version).toBe("v1");
@@ -82,7 +73,7 @@ describe("the router process", () => {
       process.kill(killed, "SIGKILL");
       await restartedDaemon(project, killed);
       await waitFor("the restarted daemon to adopt v2, and v1 as its standby", async () => {
-        const s = await project!.json<Status>("status");
+        const s = await project!.status();
         const ready = (version: string) => s.instances.filter((i) => i.version === version && i.state === "ready").length;
         return s.current?.version === "v2" && ready("v2") === 3 && ready("v1") === 3 && s.standby?.release === 1;
       });
@@ -150,7 +141,7 @@ describe("the router process", () => {
       process.kill(daemon, "SIGCONT");
     }
     expect(isAlive(daemon)).toBe(true);
-    expect((await project.json<Status>("status")).instances.map((i) => i.state)).toEqual(["ready", "ready", "ready"]);
+    expect((await project.status()).instances.map((i) => i.state)).toEqual(["ready", "ready", "ready"]);
   });
 
   it("slipway down stops the router and forgets its table; a router whose project is deleted exits", async () => {

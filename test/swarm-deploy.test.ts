@@ -2,7 +2,8 @@ import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startLoad } from "../src/load/load-generator.js";
-import { dockerGate, ensureNodeBaseImage, removeAppImages, swarmGate } from "./support/docker.js";
+import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages, swarmGate } from "./support/docker.js";
+import { answersSentAfter } from "./support/load.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { SIDE_HOST, sidePort } from "./support/ports.js";
 
@@ -31,13 +32,8 @@ strategy:
     steps: [{ setWeight: 50 }, { pause: {} }]
   blueGreen: { previewListen: ${SIDE_HOST}:${previewPort} }
 swarm: { portBase: ${PORT_BASE} }
-progressDeadline: 60s
+progressDeadline: 150s # a budget, not what the test proves: Swarm on a loaded 2-core machine is slow
 `;
-}
-
-interface Status {
-  current: { version: string } | null;
-  instances: { id: string; version: string; state: string; port: number }[];
 }
 
 describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
@@ -48,6 +44,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
   afterEach(async () => {
     await project?.cleanup(); // slipway down removes the service
     project = undefined;
+    await removeAppContainers(gate.docker, `swdeploy-${process.pid}`); // whatever cleanup() could not stop
     await removeAppImages(gate.docker, `swdeploy-${process.pid}`);
   });
 
@@ -61,7 +58,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     expect(v1.stderr).toBe("");
     expect(v1.code).toBe(0);
     expect(v1.stdout).toContain(`service slipway-${name} created with 2 replica(s) of ${name}:release-1`);
-    const first = await p.json<Status>("status");
+    const first = await p.status();
     expect(first.instances.map((i) => [i.version, i.state])).toEqual([
       ["v1", "ready"],
       ["v1", "ready"],
@@ -71,21 +68,22 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     const load = startLoad({ url: p.url, rate: 100, concurrency: 4 });
     const v2 = await p.run("deploy", "--version", "v2");
     await waitFor(
-      "only v2 to answer",
+      "only v2 to run and be routed to",
       async () => {
-        const s = await p.json<Status>("status");
-        return s.instances.length === 2 && s.instances.every((i) => i.version === "v2" && i.state === "ready");
+        const s = await p.status();
+        const ready = s.instances.filter((i) => i.version === "v2" && i.state === "ready").map((i) => i.id);
+        return ready.length === 2 && s.instances.length === 2 && s.traffic?.targets.every((t) => ready.includes(t));
       },
       120_000,
     ); // Swarm retires the old tasks on its own schedule; on a loaded CI machine that can pass 30 s
-    await new Promise((r) => setTimeout(r, 1000));
+    const after = await answersSentAfter(load, Date.now());
     const report = await load.stop();
     expect(v2.stderr).toBe("");
     expect(v2.code).toBe(0);
     expect(v2.stdout).toMatch(/slipway-swdeploy-\d+: updat/); // Swarm's own progress, followed
     expect(report.failures).toEqual([]);
     expect(report.versions.v2).toBeGreaterThan(0);
-    expect(report.timeline.filter((t) => t.at > Date.now() - 500).every((t) => t.version === "v2")).toBe(true);
+    expect(after.filter((t) => t.version !== "v2")).toEqual([]);
 
     const back = await p.run("rollback");
     expect(back.code).toBe(0);
@@ -94,7 +92,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
       return body.version === "v1" ? body : undefined;
     });
     expect(served.version).toBe("v1");
-    expect((await p.json<Status>("status")).current?.version).toBe("v1");
+    expect((await p.status()).current?.version).toBe("v1");
 
     // a canary through the router: its own service, half of the requests, then promotion by a native update
     const canary = await p.run("deploy", "--version", "v3", "--strategy", "canary");
@@ -112,7 +110,7 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     const done = await waitFor(
       "the canary promoted to the service",
       async () => {
-        const s = await p.json<Status & { rollout: unknown }>("status");
+        const s = await p.status();
         return s.rollout === null && s.current?.version === "v3" ? s : undefined;
       },
       120_000,
@@ -123,15 +121,15 @@ describe.skipIf(!swarmReady)("platform swarm, real engine", () => {
     // blue-green: green as its own service behind the preview listener, one switch, then the app's service takes green's image
     const bgLoad = startLoad({ url: p.url, rate: 100, concurrency: 4 });
     const blueGreen = await p.run("deploy", "--version", "v5", "--strategy", "blue-green");
-    await new Promise((r) => setTimeout(r, 500));
+    const afterSwitch = await answersSentAfter(bgLoad, Date.now());
     const bgReport = await bgLoad.stop();
     expect(blueGreen.stderr).toBe("");
     expect(blueGreen.code).toBe(0);
     expect(blueGreen.stdout).toContain(`preview on http://${SIDE_HOST}:${previewPort}`);
     expect(blueGreen.stdout).toContain("switched all traffic to release 4 (v5)");
     expect(bgReport.failures).toEqual([]);
-    expect(bgReport.timeline.filter((t) => t.at > Date.now() - 300).every((t) => t.version === "v5")).toBe(true);
-    const final = await p.json<Status>("status");
+    expect(afterSwitch.filter((t) => t.version !== "v5")).toEqual([]);
+    const final = await p.status();
     expect(final.instances.map((i) => i.version)).toEqual(["v5", "v5"]);
-  }, 300_000);
+  }, 600_000); // five rollouts through Swarm
 });

@@ -17,8 +17,11 @@ export interface LoadReport {
   /** Responses per `version` field of JSON bodies. */
   versions: Record<string, number>;
   durationMs: number;
-  /** Version of each response in order (for "after X, everything is Y" checks). */
-  timeline: { at: number; version: string | null; status: number }[];
+  /**
+   * Each answer in arrival order (for "after X, everything is Y" checks): when
+   * its request was sent (`sentAt`) and when the answer arrived (`at`).
+   */
+  timeline: { sentAt: number; at: number; version: string | null; status: number }[];
 }
 
 /**
@@ -48,6 +51,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; re
   const one = () =>
     new Promise<void>((resolve) => {
       r.sent++;
+      const sentAt = Date.now();
       const req = request(o.url, { agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -63,7 +67,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; re
             r.ok++;
             if (version) r.versions[version] = (r.versions[version] ?? 0) + 1;
           } else fail(`HTTP ${status}: ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`);
-          r.timeline.push({ at: Date.now(), version, status });
+          r.timeline.push({ sentAt, at: Date.now(), version, status });
           resolve();
         });
         res.on("error", (err) => {
@@ -73,7 +77,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; re
       });
       req.on("error", (err) => {
         fail(`request error: ${err.message}`);
-        r.timeline.push({ at: Date.now(), version: null, status: 0 });
+        r.timeline.push({ sentAt, at: Date.now(), version: null, status: 0 });
         resolve();
       });
       req.end();

@@ -215,6 +215,27 @@ export function builtLayers(lines: string[]): string[] {
   });
 }
 
+/**
+ * Removes every swarm service and container Slipway made for `app` (label
+ * slipway.app): the last resort of an afterEach, for a test that timed out or
+ * a daemon whose `slipway down` never ran. Call it before removeAppImages.
+ */
+export async function removeAppContainers(docker: Dockerode | undefined, app: string): Promise<void> {
+  if (!docker || !app) return;
+  const filters = { label: [`slipway.app=${app}`] };
+  const services = await docker.listServices({ filters }).catch(() => []); // not a swarm manager: none
+  for (const service of services)
+    await docker
+      .getService(service.ID)
+      .remove()
+      .catch(() => undefined);
+  for (const container of await docker.listContainers({ all: true, filters }))
+    await docker
+      .getContainer(container.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+}
+
 /** Removes every image Slipway built for `app` (label slipway.app), ignoring ones still in use. */
 export async function removeAppImages(docker: Dockerode | undefined, app: string): Promise<void> {
   if (!docker || !app) return;
@@ -226,23 +247,54 @@ export async function removeAppImages(docker: Dockerode | undefined, app: string
       .catch(() => undefined);
 }
 
+/** One engine event about a container: `kill` (with the signal sent), `die` (with the exit code), ... */
+export interface ContainerEvent {
+  name: string;
+  action: string;
+  signal?: string;
+  exitCode?: number;
+}
+
+/**
+ * The engine's events about the containers named `prefix...` since `since`
+ * (unix seconds), in the order they happened, read from its event log: it
+ * outlives the containers, which Slipway removes once stopped. For ordering
+ * checks ("every container got SIGTERM before any died") that hold however
+ * slow the machine.
+ *
+ * @example
+ * await containerEvents(docker, "slipway-hello-", since, ["kill", "die"]);
+ * // [{ name: "slipway-hello-r1-1", action: "kill", signal: "15" }, { name: "slipway-hello-r1-1", action: "die", exitCode: 143 }]
+ */
+export async function containerEvents(docker: Dockerode, prefix: string, since: number, actions: string[]): Promise<ContainerEvent[]> {
+  const until = Math.floor(Date.now() / 1000) + 1; // a past or present bound: the engine answers, then closes
+  const stream = await docker.getEvents({ since, until, filters: { type: ["container"], event: actions } });
+  const events: ContainerEvent[] = [];
+  for await (const message of jsonMessages(stream)) {
+    const { Action, Actor } = message as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+    const attributes = Actor?.Attributes ?? {};
+    const name = attributes.name ?? "";
+    if (!name.startsWith(prefix)) continue;
+    events.push({
+      name,
+      action: Action ?? "",
+      ...(attributes.signal !== undefined && { signal: attributes.signal }),
+      ...(attributes.exitCode !== undefined && { exitCode: Number(attributes.exitCode) }),
+    });
+  }
+  return events;
+}
+
 /**
  * Exit codes of the containers named `prefix...` that died since `since`
- * (unix seconds), by name, read from the engine's event log: it outlives the
- * containers, which Slipway removes once stopped. 143 is SIGTERM, 137 SIGKILL.
+ * (unix seconds), by name (containerEvents). 143 is SIGTERM, 137 SIGKILL.
  *
  * @example
  * (await containerExitCodes(docker, "slipway-hello-", since)).get("slipway-hello-r1-1"); // 143
  */
 export async function containerExitCodes(docker: Dockerode, prefix: string, since: number): Promise<Map<string, number>> {
-  const until = Math.floor(Date.now() / 1000) + 1; // a past or present bound: the engine answers, then closes
-  const stream = await docker.getEvents({ since, until, filters: { type: ["container"], event: ["die"] } });
   const codes = new Map<string, number>();
-  for await (const message of jsonMessages(stream)) {
-    const { Actor } = message as { Actor?: { Attributes?: Record<string, string> } };
-    const name = Actor?.Attributes?.name ?? "";
-    if (name.startsWith(prefix)) codes.set(name, Number(Actor?.Attributes?.exitCode));
-  }
+  for (const event of await containerEvents(docker, prefix, since, ["die"])) codes.set(event.name, event.exitCode ?? NaN);
   return codes;
 }
 

@@ -1,24 +1,8 @@
 import { waitFor, type TestProject } from "./project.js";
+import type { InstanceStatus } from "./status.js";
 
-/**
- * Helpers for test/fixtures/flaky-app: instances are reached directly on
- * their own port (processes, and containers on host networking).
- */
-export interface InstanceRow {
-  id: string;
-  release: number;
-  port: number;
-  state: string;
-  inRotation: boolean;
-  restarts: number;
-  lastFailure: { at: number; reason: string } | null;
-}
-
-export interface StatusWithInstances {
-  current: { id: number; version: string; replicas: number } | null;
-  rollout: { id: number; phase: string } | null;
-  instances: InstanceRow[];
-}
+// Helpers for test/fixtures/flaky-app: instances are reached directly on
+// their own port (processes, and containers on host networking).
 
 /**
  * slipway.yaml of the flaky app, 2 replicas, rolling. On the process platform
@@ -65,8 +49,8 @@ export function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled:
 }
 
 /** The instances of `release` from `slipway status --json`. */
-export async function instancesOf(project: TestProject, release: number): Promise<InstanceRow[]> {
-  const status = await project.json<StatusWithInstances>("status");
+export async function instancesOf(project: TestProject, release: number): Promise<InstanceStatus[]> {
+  const status = await project.status();
   return status.instances.filter((i) => i.release === release);
 }
 
@@ -75,9 +59,9 @@ export async function instancesOf(project: TestProject, release: number): Promis
  * in rotation: the rollout has moved all traffic (its new instances are now
  * supervised) but has not ended while the old ones are held draining.
  */
-export async function trafficMovedTo(project: TestProject, release: number, replicas: number): Promise<InstanceRow[]> {
+export async function trafficMovedTo(project: TestProject, release: number, replicas: number): Promise<InstanceStatus[]> {
   return waitFor(`all traffic on release ${release}, its ${replicas} instances ready`, async () => {
-    const { instances } = await project.json<StatusWithInstances>("status");
+    const { instances } = await project.status();
     const mine = instances.filter((i) => i.release === release);
     const others = instances.filter((i) => i.release !== release && i.inRotation);
     return mine.length === replicas && mine.every((i) => i.state === "ready") && others.length === 0 ? mine : undefined;

@@ -1,9 +1,11 @@
+import Database from "better-sqlite3";
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Status } from "./status.js";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(REPO, "dist/cli/main.js");
@@ -16,7 +18,9 @@ export interface CliResult {
 
 /**
  * Runs the built CLI (`npm run build` first, as `npm test` does) in `cwd` with CI=1;
- * `env` adds variables, `uid`/`gid` run it as another user (when root).
+ * `env` adds variables (`cleanEnv`: to PATH alone instead of this process's
+ * environment), `timeoutMs` kills it (code null) when it runs longer, `uid`/`gid`
+ * run it as another user (when root).
  *
  * @example
  * const r = await runCli(dir, ["audit", "--format", "json"]); // { code: 0, stdout, stderr }
@@ -24,11 +28,17 @@ export interface CliResult {
 export function runCli(
   cwd: string,
   args: string[],
-  options: { env?: Record<string, string>; uid?: number; gid?: number } = {},
+  options: { env?: Record<string, string>; cleanEnv?: boolean; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
-  const { env = {}, ...user } = options;
+  const { env = {}, cleanEnv = false, timeoutMs, ...user } = options;
+  const base = cleanEnv ? { PATH: process.env.PATH ?? "" } : process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: "1", ...env }, ...user });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...base, CI: "1", ...env },
+      ...user,
+      ...(timeoutMs !== undefined && { timeout: timeoutMs, killSignal: "SIGKILL" as const }),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -115,6 +125,26 @@ export class TestProject {
     return JSON.parse(r.stdout) as T;
   }
 
+  /** `slipway status --json`. */
+  status(): Promise<Status> {
+    return this.json<Status>("status");
+  }
+
+  /**
+   * The state changes of one instance as the daemon recorded them in the
+   * ledger (`r1-1 ready -> restarting: ...`), oldest first: wait on these for
+   * a state too short-lived to catch by polling `status`.
+   */
+  instanceEvents(instanceId: string): string[] {
+    const db = new Database(join(this.dir, ".slipway/ledger.db"), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare("SELECT message FROM events WHERE type = 'instance' AND instance_id = ? ORDER BY id").all(instanceId);
+      return (rows as { message: string }[]).map((r) => r.message);
+    } finally {
+      db.close();
+    }
+  }
+
   daemonPid(): number | null {
     try {
       return Number(readFileSync(join(this.dir, ".slipway/daemon.pid"), "utf8"));
@@ -133,17 +163,27 @@ export class TestProject {
     return { status: res.status, body: await res.text() };
   }
 
-  async cleanup(): Promise<void> {
-    await this.run("down");
+  /**
+   * Stops everything the project started, also when a test timed out or the
+   * daemon hangs: `slipway down` gets 60 s, then the daemon and every process
+   * under the project are killed. Leaves the directory.
+   */
+  async shutdown(): Promise<void> {
     const pid = this.daemonPid();
-    if (pid) {
+    await runCli(this.dir, ["down"], { timeoutMs: 60_000 }).catch(() => undefined);
+    for (const daemon of [pid, this.daemonPid()]) {
       try {
-        process.kill(pid, "SIGKILL");
+        if (daemon) process.kill(daemon, "SIGKILL");
       } catch {
         /* gone */
       }
     }
     killProcessesUnder(this.dir);
+  }
+
+  /** For an afterEach: shutdown(), then the directory is removed. */
+  async cleanup(): Promise<void> {
+    await this.shutdown();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
