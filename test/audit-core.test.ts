@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { runAudit, score } from "../src/audit/audit.js";
 import { discoverFiles } from "../src/audit/discover.js";
-import { RULES } from "../src/audit/rules.js";
+import { RULES, ruleById, type RuleId } from "../src/audit/rules.js";
 import { isDotenv } from "../src/audit/secrets.js";
+import type { Checker } from "../src/audit/types.js";
 import { audit, cleanupTrees, DOCKERIGNORE, GOOD, IGNORE, ruleIds, tree } from "./fixtures/audit/support.js";
 
 afterAll(cleanupTrees);
@@ -129,7 +130,7 @@ describe("unreadable and malformed files are findings, not crashes", () => {
 
 describe("report", () => {
   it("score: 100 minus 10 per error, 3 per warning, 1 per info, floor 0", () => {
-    const f = (rule: string) => ({ rule, file: "x", line: 1, message: "" });
+    const f = (rule: RuleId) => ({ rule, file: "x", line: 1, message: "" });
     expect(score([])).toBe(100);
     expect(score([f("SW1003"), f("SW1004"), f("SW1002")])).toBe(86);
     expect(score(Array.from({ length: 11 }, () => f("SW1003")))).toBe(0);
@@ -141,6 +142,29 @@ describe("report", () => {
     expect(r.rulesRun).toEqual(["SW0001", "SW0002", "SW2001", "SW2002", "SW2003"]);
     expect(r.filesScanned).toBe(2);
     expect(existsSync(r.root)).toBe(true);
+  });
+});
+
+describe("rule IDs", () => {
+  it("are unique SWnnnn IDs, so RuleId is a closed set and ruleById finds each", () => {
+    const ids = RULES.map((r) => r.id);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    expect(ids.filter((id) => !/^SW\d{4}$/.test(id))).toEqual([]);
+    expect(ids.filter((id) => ruleById(id).id !== id)).toEqual([]);
+  });
+
+  it("a rule ID missing from the tables is a type error in findings, checker lists and ruleById (tsc checks these lines)", () => {
+    const checker: Checker = {
+      kind: "typo",
+      // @ts-expect-error "SW1O17" has a letter O: no such rule
+      rules: ["SW1017", "SW1O17"],
+      matches: () => true,
+      // @ts-expect-error a finding's rule is a RuleId, not any string
+      check: (file) => [{ rule: "SW1O17", file: file.rel, line: 1, message: "" }],
+    };
+    // @ts-expect-error ruleById takes a RuleId
+    expect(() => ruleById("SW9999")).toThrow("unknown audit rule SW9999");
+    expect(checker.rules).toContain("SW1O17");
   });
 });
 

@@ -4,10 +4,11 @@ import { discoverFiles, isGitignored } from "./discover.js";
 import { composeChecker } from "./compose.js";
 import { dockerfileChecker } from "./dockerfile.js";
 import { kubernetesChecker } from "./kubernetes.js";
-import { RULES, ruleById } from "./rules.js";
+import { RULES, ruleById, type RuleId } from "./rules.js";
 import { secretsChecker } from "./secrets.js";
 import { applySuppressions, parseSuppressions } from "./suppress.js";
-import type { AuditFile, Checker, Finding, ProjectChecker, ProjectView, Severity } from "./types.js";
+import type { Severity } from "./rule.js";
+import type { AuditFile, Checker, Finding, ProjectChecker, ProjectView } from "./types.js";
 import { disruptionChecker } from "./disruption.js";
 import { healthRoutesChecker } from "./health-routes.js";
 import { applyConfigIgnores, isoDay } from "./ignores.js";
@@ -42,7 +43,7 @@ export interface AuditOptions {
    * Findings made outside the file walk (the live `--url` checks), with the rules that ran to
    * make them. They are sorted, scored and suppressed by `audit.ignore` like the rest.
    */
-  extra?: { rules: readonly string[]; findings: readonly Finding[] };
+  extra?: { rules: readonly RuleId[]; findings: readonly Finding[] };
   /** Repository-level checkers run once after the files (default: PROJECT_CHECKERS). */
   projectCheckers?: readonly ProjectChecker[];
   /** Today's date for `audit.ignore[].until` (injected clock; default: now). */
@@ -53,7 +54,7 @@ export interface AuditReport {
   root: string;
   filesScanned: number;
   /** Rule IDs that ran (their checker matched at least one file), in registry order. */
-  rulesRun: string[];
+  rulesRun: RuleId[];
   /** Sorted by file, then line, then rule. */
   findings: Finding[];
   score: number;
@@ -84,7 +85,7 @@ export function runAudit(root: string, options: AuditOptions = {}): AuditReport 
   const config = configFile === undefined ? undefined : parseSlipwayConfig(read(configFile) ?? "", configFile);
   const settings = config?.config?.audit ?? DEFAULT_AUDIT_SETTINGS;
   const project: ProjectView = { read, files: rels, settings, ignored: (rel) => isGitignored(root, rel) };
-  const ran = new Set<string>(["SW0001", "SW0002"]);
+  const ran = new Set<RuleId>(["SW0001", "SW0002"]);
   const findings: Finding[] = [];
   for (const rel of rels) {
     const matching = checkers.filter((c) => c.matches(rel));

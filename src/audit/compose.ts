@@ -1,5 +1,6 @@
 import type { AuditFile, Checker, Finding } from "./types.js";
 import { floatingImage, isObj, obj, str, yamlDocs } from "./yamldocs.js";
+import type { RuleId } from "./rules.js";
 
 /** compose.yml, compose.yaml, docker-compose.yml, docker-compose.yaml (any folder). */
 export function isComposeFile(rel: string): boolean {
@@ -22,7 +23,7 @@ export const composeChecker: Checker = {
       const services = obj(obj(doc.value)["services"]);
       for (const [name, raw] of Object.entries(services)) {
         if (!isObj(raw)) continue;
-        const at = (rule: string, message: string, path: string[] = []): void =>
+        const at = (rule: RuleId, message: string, path: string[] = []): void =>
           void out.push({ rule, file: file.rel, line: doc.line(["services", name, ...path]), message });
         const healthcheck = raw["healthcheck"];
         if (!isObj(healthcheck)) at("SW4001", `service ${name} has no healthcheck`);

@@ -2,6 +2,7 @@ import type { Instruction, Onbuild } from "dockerfile-ast";
 import type { Finding } from "./types.js";
 import { parseShell, type ParsedShell, type ShellCommand } from "./shell.js";
 import { lineOf, type Stage } from "./dockerfile-stages.js";
+import type { RuleId } from "./rules.js";
 
 /** Shells `SHELL [...]` may name that are not POSIX: DL4006 does not apply under them (hadolint's nonPosixShells). */
 const NON_POSIX_SHELLS = ["pwsh", "powershell", "cmd"];
@@ -26,7 +27,7 @@ interface Run {
  * checkRuns("Dockerfile", stages, out); // out gets { rule: "SW1021", line: 3, message: "RUN uses sudo" }...
  */
 export function checkRuns(rel: string, stages: readonly Stage[], out: Finding[]): void {
-  const at = (line: number, rule: string, message: string): void => void out.push({ rule, file: rel, line, message });
+  const at = (line: number, rule: RuleId, message: string): void => void out.push({ rule, file: rel, line, message });
   const usedAsBase = new Set(stages.map((s) => s.from.getImage()?.toLowerCase()).filter((n): n is string => !!n));
   stages.forEach((stage, index) => {
     let pipefail = false;
@@ -46,7 +47,7 @@ export function checkRuns(rel: string, stages: readonly Stage[], out: Finding[])
   });
 }
 
-function perCommand(run: Run, at: (line: number, rule: string, message: string) => void): void {
+function perCommand(run: Run, at: (line: number, rule: RuleId, message: string) => void): void {
   const { commands } = run.shell;
   if (commands.some((c) => c.name === "sudo")) at(run.line, "SW1021", "RUN uses sudo");
   const aptInstalls = commands.filter((c) => c.name === "apt-get" && c.args.includes("install"));

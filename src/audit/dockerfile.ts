@@ -3,6 +3,7 @@ import { checkCommandFile } from "./dockerfile-command.js";
 import { checkRuns } from "./dockerfile-run.js";
 import { inherited, lineage, lineOf, splitStages, type Stage } from "./dockerfile-stages.js";
 import type { AuditFile, Checker, Finding, ProjectView } from "./types.js";
+import type { RuleId } from "./rules.js";
 
 /** Dockerfile, *.Dockerfile, Dockerfile.* (any folder). */
 export function isDockerfile(rel: string): boolean {
@@ -20,7 +21,7 @@ const SECRET_NAME = /(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|ACC
 /** hadolint's archiveFileFormatExtensions (DL3020): ADD may unpack these. Case-sensitive, as there. */
 const ARCHIVE = /\.(tar|Z|bz2|gz|lz|lzma|tZ|tb2|tbz|tbz2|tgz|tlz|tpz|txz|xz)$/;
 const ROOT_USER = /^(root|0)(:|$)/;
-const find = (rel: string, line: number, rule: string, message: string): Finding => ({ rule, file: rel, line, message });
+const find = (rel: string, line: number, rule: RuleId, message: string): Finding => ({ rule, file: rel, line, message });
 
 /**
  * Dockerfile rules SW1001–SW1022, multi-stage aware: "final stage" is the last FROM, and a

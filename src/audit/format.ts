@@ -1,6 +1,6 @@
 import type { AuditReport } from "./audit.js";
 import { RULES, ruleById } from "./rules.js";
-import { SECTIONS, SEVERITIES, type Severity } from "./types.js";
+import { SECTIONS, SEVERITIES, type Severity } from "./rule.js";
 
 export const FORMATS = ["pretty", "json", "sarif", "junit"] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { AuditFile, Checker, Finding } from "./types.js";
 import { arr, floatingImage, isObj, obj, str, yamlDocs, type Obj, type YamlDoc } from "./yamldocs.js";
+import type { RuleId } from "./rules.js";
 
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 /** A cheap pre-filter before parsing: does the text hold any kind these rules look at? */
@@ -49,7 +50,7 @@ export const kubernetesChecker: Checker = {
       const spec = obj(root["spec"]);
       const pod = obj(obj(spec["template"])["spec"]);
       const podPath = ["spec", "template", "spec"];
-      const at = (rule: string, path: (string | number)[], message: string): void =>
+      const at = (rule: RuleId, path: (string | number)[], message: string): void =>
         void out.push({ rule, file: file.rel, line: doc.line(path), message });
       if (kind !== "DaemonSet") {
         const replicas = spec["replicas"];

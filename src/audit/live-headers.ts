@@ -2,10 +2,11 @@
  * Grading of response headers for the live checks (`slipway audit --url`), after the Mozilla
  * HTTP Observatory's tests. Pure functions over a Headers object: no network here.
  */
+import type { RuleId } from "./rules.js";
 
 /** A live finding before it is given a file (the URL) and a line. */
 export interface Problem {
-  rule: string;
+  rule: RuleId;
   message: string;
 }
 

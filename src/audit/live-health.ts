@@ -1,5 +1,6 @@
 import type { Finding } from "./types.js";
 import { isFailure, type LiveClient, type LiveResponse } from "./live-client.js";
+import type { RuleId } from "./rules.js";
 
 /**
  * Tried in this order when no --health-path is given; the first that does not answer 404 is
@@ -21,7 +22,7 @@ export async function checkHealth(client: LiveClient, base: URL, paths: readonly
   for (const [i, path] of paths.entries()) {
     const url = new URL(path, base).href;
     const reply = await client.get(url, { body: true });
-    const at = (rule: string, message: string): Finding[] => [{ rule, file: url, line: 0, message }];
+    const at = (rule: RuleId, message: string): Finding[] => [{ rule, file: url, line: 0, message }];
     if (isFailure(reply)) return at("SW8002", `GET ${url}: ${reply.error}`);
     if (reply.status === 404 && i < paths.length - 1) continue;
     if (reply.status === 404 && paths.length > 1)

@@ -4,6 +4,7 @@ import type { Finding } from "./types.js";
 import { createLiveClient, isFailure, redirectTarget, type LiveClient, type LiveReply, type LiveResponse } from "./live-client.js";
 import { gradeCors, gradeDisclosure, gradeSecurityHeaders, rateLimitHeader, type Problem } from "./live-headers.js";
 import { checkHealth, HEALTH_PATHS } from "./live-health.js";
+import type { RuleId } from "./rules.js";
 
 /** Defaults of the live checks, reused by the CLI flags and docs/audit.md. */
 export const DEFAULT_BURST = 30;
@@ -38,7 +39,7 @@ export interface LiveOptions {
 
 /** What liveAudit hands to runAudit's `extra`: the rules that ran and their findings. */
 export interface LiveResult {
-  rules: string[];
+  rules: RuleId[];
   findings: Finding[];
 }
 
@@ -74,14 +75,14 @@ export async function liveAudit(url: string, options: LiveOptions = {}): Promise
   const graded = answered.at(-1);
   if (!graded) return { rules: ["SW8001"], findings: unreachable };
   const first = route[0] ?? graded;
-  const rules = new Set(["SW8001", "SW8002", "SW8003", "SW8004", "SW8005", "SW8006", "SW8009", "SW8010", "SW8011", "SW8012"]);
+  const rules = new Set<RuleId>(["SW8001", "SW8002", "SW8003", "SW8004", "SW8005", "SW8006", "SW8009", "SW8010", "SW8011", "SW8012"]);
   const findings: Finding[] = [...unreachable];
   const add = (file: string, problems: Problem[]) => findings.push(...problems.map((p) => finding(p.rule, file, p.message)));
 
   const https = new URL(graded.url).protocol === "https:";
-  if (https) ["SW8007", "SW8008"].forEach((r) => rules.add(r));
+  if (https) rules.add("SW8007").add("SW8008");
   add(graded.url, gradeSecurityHeaders(graded.headers, https));
-  ["SW8016", "SW8017"].forEach((r) => rules.add(r));
+  rules.add("SW8016").add("SW8017");
   add(graded.url, dedupe(answered.flatMap((r) => gradeDisclosure(r.headers))));
 
   const redirect = await checkRedirect(client, target, first);
@@ -213,7 +214,7 @@ async function checkRateLimit(client: LiveClient, url: string, burst: number): P
   ];
 }
 
-function finding(rule: string, file: string, message: string): Finding {
+function finding(rule: RuleId, file: string, message: string): Finding {
   return { rule, file, line: 0, message };
 }
 

@@ -1,11 +1,11 @@
-import type { Rule } from "./types.js";
+import type { Rule } from "./rule.js";
 
 /**
  * Dockerfile rules added after SW1015 (dockerfile.ts, dockerfile-run.ts, dockerfile-command.ts).
  * A hadolint ID in `equivalents` means the same verdict on hadolint's own test cases
  * (test/audit-hadolint.test.ts ports them).
  */
-export const DOCKERFILE_RULES: readonly Rule[] = [
+export const DOCKERFILE_RULES = [
   {
     id: "SW1016",
     severity: "warning",
@@ -69,4 +69,4 @@ export const DOCKERFILE_RULES: readonly Rule[] = [
     fix: 'use the JSON form: HEALTHCHECK CMD ["node", "healthcheck.js"]',
     equivalents: ["hadolint DL3025 (with SW1010)"],
   },
-];
+] as const satisfies readonly Rule[];

@@ -1,4 +1,4 @@
-import type { Rule } from "./types.js";
+import type { Rule } from "./rule.js";
 
 const OBSERVATORY = "Mozilla Observatory";
 
@@ -6,7 +6,7 @@ const OBSERVATORY = "Mozilla Observatory";
  * Rules of the live checks (`slipway audit --url URL`): SW8xxx. See live.ts for what is requested
  * and live-headers.ts for how responses are graded (after the Mozilla HTTP Observatory).
  */
-export const LIVE_RULES: readonly Rule[] = [
+export const LIVE_RULES = [
   {
     id: "SW8001",
     severity: "error",
@@ -161,4 +161,4 @@ export const LIVE_RULES: readonly Rule[] = [
     fix: "remove it, e.g. Express `app.disable('x-powered-by')`",
     equivalents: ["ZAP 10037"],
   },
-];
+] as const satisfies readonly Rule[];

@@ -1,7 +1,7 @@
-import type { Rule } from "./types.js";
+import type { Rule } from "./rule.js";
 
 /** Rules about slipway.yaml (SW6xxx, slipway-config.ts) and the repository as a whole (SW7xxx, repository.ts, migrations.ts). */
-export const PROJECT_RULES: readonly Rule[] = [
+export const PROJECT_RULES = [
   {
     id: "SW6001",
     severity: "warning",
@@ -120,4 +120,4 @@ export const PROJECT_RULES: readonly Rule[] = [
     fix: "write RUNBOOK.md (or a Rollback section in the README): how to deploy, roll back (slipway rollback), and read logs",
     equivalents: [],
   },
-];
+] as const satisfies readonly Rule[];

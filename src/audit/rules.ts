@@ -1,7 +1,7 @@
 import { DOCKERFILE_RULES } from "./rules-dockerfile.js";
 import { LIVE_RULES } from "./rules-live.js";
 import { PROJECT_RULES } from "./rules-project.js";
-import type { Rule } from "./types.js";
+import type { Rule } from "./rule.js";
 
 /**
  * Every rule of `slipway audit`. IDs are stable: SW0xxx about the audit itself,
@@ -9,7 +9,7 @@ import type { Rule } from "./types.js";
  * SW4xxx Docker Compose, SW5xxx Kubernetes workloads; SW6xxx slipway.yaml and SW7xxx the
  * repository (rules-project.ts); SW8xxx live checks of a running service (rules-live.ts).
  */
-export const RULES: readonly Rule[] = Object.freeze([
+const TABLE = [
   {
     id: "SW0001",
     severity: "error",
@@ -503,12 +503,21 @@ export const RULES: readonly Rule[] = Object.freeze([
   },
   ...PROJECT_RULES,
   ...LIVE_RULES,
-] satisfies Rule[]);
+] as const satisfies readonly Rule[];
+
+/**
+ * The ID of a rule in the tables above: a closed union, so a typo such as `rule: "SW1O17"`
+ * in a checker is a type error. IDs from users (slipway-ignore, audit.ignore) stay `string`.
+ */
+export type RuleId = (typeof TABLE)[number]["id"];
+
+/** Every rule, in list order (IDs ascending within each table). */
+export const RULES: readonly Rule<RuleId>[] = Object.freeze(TABLE);
 
 const BY_ID = new Map(RULES.map((r) => [r.id, r]));
 
-/** The rule with this ID; throws on an unknown ID (a programming error). */
-export function ruleById(id: string): Rule {
+/** The rule with this ID; throws on an ID missing from the tables (cannot happen for a `RuleId`). */
+export function ruleById(id: RuleId): Rule<RuleId> {
   const rule = BY_ID.get(id);
   if (!rule) throw new Error(`unknown audit rule ${id}`);
   return rule;

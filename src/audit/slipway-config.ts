@@ -4,6 +4,7 @@ import type { AuditConfig, Config } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
 import type { AuditFile, Checker, Finding } from "./types.js";
 import { yamlDocs, type YamlDoc } from "./yamldocs.js";
+import type { RuleId } from "./rules.js";
 
 /** slipway.yaml / slipway.yml, at the root or in a sub-project. */
 export function isSlipwayConfig(rel: string): boolean {
@@ -53,7 +54,7 @@ export const slipwayConfigChecker: Checker = {
   check(file: AuditFile): Finding[] {
     const { config, problems, doc } = parseSlipwayConfig(file.text, file.rel);
     if (!doc) return [];
-    const at = (rule: string, path: string[], message: string): Finding => ({ rule, file: file.rel, line: doc.line(path), message });
+    const at = (rule: RuleId, path: string[], message: string): Finding => ({ rule, file: file.rel, line: doc.line(path), message });
     if (!config) {
       const more = problems.length > 1 ? ` (and ${problems.length - 1} more: slipway config validate)` : "";
       const first = problems[0] ?? "invalid";

@@ -1,26 +1,10 @@
-/** Shared shapes of `slipway audit`: rules, findings, the files checkers see. */
+/** Shared shapes of `slipway audit`: findings, checkers, the files checkers see (a rule's shape is rule.ts). */
 import type { AuditConfig } from "../config/types.js";
-
-export type Severity = "error" | "warning" | "info";
-export type Section = "Application" | "Infrastructure" | "Monitoring" | "Security" | "Operations";
-
-export const SEVERITIES: readonly Severity[] = ["error", "warning", "info"];
-export const SECTIONS: readonly Section[] = ["Application", "Infrastructure", "Monitoring", "Security", "Operations"];
-
-/** One checklist item. `equivalents` names the same check in other tools, e.g. "hadolint DL3007". */
-export interface Rule {
-  id: string;
-  severity: Severity;
-  section: Section;
-  title: string;
-  reason: string;
-  fix: string;
-  equivalents: string[];
-}
+import type { RuleId } from "./rules.js";
 
 /** One problem: a rule broken at `file:line` (file relative to the audited root, `/`-separated; line 1-based). */
 export interface Finding {
-  rule: string;
+  rule: RuleId;
   file: string;
   line: number;
   message: string;
@@ -36,7 +20,7 @@ export interface AuditFile {
 /** Checks one kind of file. `rules` lists every rule it can report (they count as "ran" when it matched a file). */
 export interface Checker {
   kind: string;
-  rules: string[];
+  rules: readonly RuleId[];
   matches(rel: string): boolean;
   check(file: AuditFile, project: ProjectView): Finding[];
 }
@@ -56,7 +40,7 @@ export interface ProjectView {
 /** Checks the project as a whole, once, after the files (repository-level rules). */
 export interface ProjectChecker {
   kind: string;
-  rules: string[];
+  rules: readonly RuleId[];
   /** Whether the rules apply to this project at all (they count as "ran" when they do). */
   applies(project: ProjectView): boolean;
   check(project: ProjectView): Finding[];

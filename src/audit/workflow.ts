@@ -1,5 +1,6 @@
 import type { AuditFile, Checker, Finding, ProjectView } from "./types.js";
 import { arr, isObj, obj, str, yamlDocs, type Obj } from "./yamldocs.js";
+import type { RuleId } from "./rules.js";
 
 /** .github/workflows/*.yml|yaml at the root of the audited directory. */
 export function isWorkflow(rel: string): boolean {
@@ -38,7 +39,7 @@ export const workflowChecker: Checker = {
     if (!doc) return [];
     const root = obj(doc.value);
     const out: Finding[] = [];
-    const at = (rule: string, path: (string | number)[], message: string): void =>
+    const at = (rule: RuleId, path: (string | number)[], message: string): void =>
       void out.push({ rule, file: file.rel, line: doc.line(path), message });
     const on = triggers(root["on"] ?? root["true"]);
     const jobs: Job[] = Object.entries(obj(root["jobs"])).map(([id, raw]) => {
@@ -116,7 +117,7 @@ function needsOf(job: Obj): string[] {
 }
 
 /** SW3009/SW3010 for one `uses:`; with pinning "sha" a tag is not enough (SW3009). */
-function checkUses(uses: string, pinning: "tag" | "sha", report: (rule: string, message: string) => void): void {
+function checkUses(uses: string, pinning: "tag" | "sha", report: (rule: RuleId, message: string) => void): void {
   if (uses.startsWith("./") || uses.startsWith("docker://")) return;
   const owner = uses.split("/")[0] ?? "";
   if (owner === "actions" || owner === "github") return;

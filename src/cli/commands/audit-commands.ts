@@ -14,7 +14,7 @@ import {
   type LiveResult,
 } from "../../audit/live.js";
 import { RULES, ruleById } from "../../audit/rules.js";
-import { SEVERITIES, type Severity } from "../../audit/types.js";
+import { SEVERITIES, type Severity } from "../../audit/rule.js";
 import { SlipwayError } from "../../errors.js";
 import type { GlobalOptions } from "../options.js";
 
