@@ -12,8 +12,8 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-export function load(opts: GlobalOptions): LoadedConfig {
-  return loadConfig({ file: opts.config, cwd: process.cwd(), environment: opts.environment });
+export function load(opts: GlobalOptions, deployEnv?: readonly string[]): LoadedConfig {
+  return loadConfig({ file: opts.config, cwd: process.cwd(), environment: opts.environment, deployEnv });
 }
 
 /** The project root: the config file's directory (`-c FILE`), else the working directory. */

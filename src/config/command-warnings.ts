@@ -53,18 +53,6 @@ function listWarnings(config: Config): Problem[] {
   });
 }
 
-/**
- * The variable a rendered command warning is about when it says the variable
- * will be empty or stay literal (`... $NAME is not ...`), else null: `slipway
- * deploy` drops those the deploy's `--env` gives.
- *
- * @example
- * unsetVariableOf("app.command[3]: $FOO is not expanded: ... (slipway.yaml:5)"); // "FOO"
- */
-export function unsetVariableOf(warning: string): string | null {
-  return /^app\.command(?:\[\d+\])?: \$([A-Za-z_][A-Za-z0-9_]*) is not (?:expanded|set for the instance)/.exec(warning)?.[1] ?? null;
-}
-
 function scriptWarnings(config: Config, script: string, at: number[], known: readonly string[]): Problem[] {
   const container = config.platform !== "process";
   const passed = [...DEFAULT_PASS_ENV, ...config.app.passEnv];
@@ -90,7 +78,12 @@ function scriptWarnings(config: Config, script: string, at: number[], known: rea
  * @example
  * commandWarnings(config); // [{ path: ["app", "command", 3], message: "$DATA is not expanded: ..." }]
  */
-export function commandWarnings(config: Config): Problem[] {
+export function commandWarnings(given: Config, deployEnv: readonly string[] = []): Problem[] {
+  // A variable the deploy's --env gives is part of the release's env, like app.env.
+  const config =
+    deployEnv.length === 0
+      ? given
+      : { ...given, app: { ...given.app, env: { ...Object.fromEntries(deployEnv.map((n) => [n, ""])), ...given.app.env } } };
   const { command, commandForm } = config.app;
   if (command.length === 0) return [];
   if (commandForm === "words") return listWarnings(config);

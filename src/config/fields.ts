@@ -243,12 +243,12 @@ export function sharedPaths() {
     z.array(z.string(list), list).transform((paths, ctx) => {
       const seen: string[] = [];
       for (const raw of paths) {
-        const problem = sharedPathProblem(raw);
+        const path = normalizeSharedPath(raw);
+        const problem = sharedPathProblem(raw, path);
         if (problem !== null) {
           ctx.issues.push({ code: "custom", message: `${JSON.stringify(raw)} ${problem}`, input: raw });
           continue;
         }
-        const path = posix.normalize(raw.replaceAll("\\", "/")).replace(/\/+$/, "");
         const clash = seen.find((other) => other === path || path.startsWith(`${other}/`) || other.startsWith(`${path}/`));
         if (clash !== undefined) {
           ctx.issues.push({
@@ -266,8 +266,12 @@ export function sharedPaths() {
   );
 }
 
-function sharedPathProblem(raw: string): string | null {
-  const path = posix.normalize(raw.replaceAll("\\", "/")).replace(/\/+$/, "");
+/** `./data/` -> `data`, `a\\b` -> `a/b`. */
+function normalizeSharedPath(raw: string): string {
+  return posix.normalize(raw.replaceAll("\\", "/")).replace(/\/+$/, "");
+}
+
+function sharedPathProblem(raw: string, path: string): string | null {
   if (raw.trim() === "") return "must not be empty";
   if (posix.isAbsolute(path) || /^[A-Za-z]:/.test(raw)) return "must be relative to app.cwd, like data";
   if (path === "." || path === "") return "is the app directory itself: name the directory or file that holds the data, like data";

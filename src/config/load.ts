@@ -43,6 +43,8 @@ export interface LoadConfigOptions {
   cwd: string;
   /** Name under `environments` to merge over the base. */
   environment?: string;
+  /** Variables a deploy gives with `--env`: warnings about them not being set are left out. */
+  deployEnv?: readonly string[];
 }
 
 /** How to name and resolve config text that is already in memory. */
@@ -52,6 +54,8 @@ export interface ParseConfigOptions {
   /** Directory relative paths (app.cwd) resolve from. */
   root: string;
   environment?: string;
+  /** Variables a deploy gives with `--env` (see LoadConfigOptions). */
+  deployEnv?: readonly string[];
 }
 
 const HINT = "see docs/config.md for every key, its type and default";
@@ -116,11 +120,15 @@ function ensureKnownEnvironment(environment: string | undefined, environments: s
   });
 }
 
-function validate(merged: unknown, root: string): { config?: Config; problems: Problem[]; warnings: Problem[] } {
+function validate(
+  merged: unknown,
+  root: string,
+  deployEnv: readonly string[],
+): { config?: Config; problems: Problem[]; warnings: Problem[] } {
   const result = baseSchema.safeParse(merged, { error: humanErrors });
   if (!result.success) return { problems: problemsFromIssues(result.error.issues, baseSchema), warnings: [] };
   const config = normalizeConfig(result.data, root);
-  return { config, problems: checkGuards(config), warnings: commandWarnings(config) };
+  return { config, problems: checkGuards(config), warnings: commandWarnings(config, deployEnv) };
 }
 
 /**
@@ -133,7 +141,7 @@ function validate(merged: unknown, root: string): { config?: Config; problems: P
  * config.app.command; // ["sh", "-c", "exec node server.js"]
  */
 export function parseConfig(text: string, options: ParseConfigOptions): ParsedConfigResult {
-  const { file, root, environment } = options;
+  const { file, root, environment, deployEnv = [] } = options;
   const { doc, lines, raw } = readYaml(text, file);
   if (!isMapping(raw)) fail(file, [renderProblem({ path: [], message: "must be a mapping of keys like name: and app:" }, file, 1)]);
   const { environments: rawEnvironments, ...base } = raw;
@@ -141,7 +149,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): ParsedCo
   ensureKnownEnvironment(environment, environments, file);
 
   const overlay = environment === undefined ? undefined : (rawEnvironments as Record<string, unknown>)[environment];
-  const { config, problems, warnings } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root);
+  const { config, problems, warnings } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root, deployEnv);
   // A problem at a path the overlay sets is shown (and located) in the overlay.
   const inOverlay = (problem: Problem): Problem =>
     environment !== undefined && problem.path.length > 0 && pathExists(overlay, problem.path)
@@ -191,6 +199,6 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   }
   const label = relative(options.cwd, file) || basename(file);
   const root = dirname(file);
-  const parsed = parseConfig(text, { file: label, root, environment: options.environment });
+  const parsed = parseConfig(text, { file: label, root, environment: options.environment, deployEnv: options.deployEnv });
   return Object.freeze({ ...parsed, file, root });
 }

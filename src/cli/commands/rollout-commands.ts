@@ -6,7 +6,6 @@ import { readyCount } from "../../rollout/release-health.js";
 import { SlipwayError } from "../../errors.js";
 import { ApiClient } from "../../control/api-client.js";
 import { daemonClient, ensureDaemon } from "../daemon-control.js";
-import { unsetVariableOf } from "../../config/command-warnings.js";
 import { checkDeployEnv } from "./env-commands.js";
 import { durationOption, envOption, holder, intOption, load, projectRoot, type GlobalOptions } from "../options.js";
 import { outputMode, ProgressView } from "../render.js";
@@ -24,14 +23,10 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (opts: { version?: string; env: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const strategy = strategyOption(opts.strategy);
-      const loaded = load(g);
       const env = envOption(opts.env);
-      // What `config validate` warns about (say, a $VAR the instance will not have) is said here too, on
-      // stderr, but for a variable this deploy's --env gives.
-      for (const warning of loaded.warnings) {
-        const name = unsetVariableOf(warning);
-        if (name === null || !(name in env)) process.stderr.write(`warning: ${warning}\n`);
-      }
+      const loaded = load(g, Object.keys(env));
+      // What `config validate` warns about (say, a $VAR the instance will not have) is said here too, on stderr.
+      for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
       // A release whose environment does not match app.envSchema is refused before the daemon is contacted.
       await checkDeployEnv(loaded.config, env);
       const body = {
