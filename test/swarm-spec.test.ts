@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config/load.js";
+import { serviceHealthOption } from "../src/daemon/swarm-runtime.js";
 import { checkPortBase, laneWidth, nextLane, portTemplate } from "../src/platform/swarm/port-lanes.js";
 import { serviceLogLines } from "../src/platform/swarm/service-logs.js";
 import { httpHealthTest, parallelismFromSurge, serviceName, serviceSpec, type ServiceOptions } from "../src/platform/swarm/service-spec.js";
@@ -155,6 +157,31 @@ describe("serviceSpec", () => {
       "-e",
       'fetch("http://127.0.0.1:"+process.env.PORT+"/health").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))',
     ]);
+  });
+});
+
+describe("the service's healthcheck from the probes", () => {
+  const health = (yaml: string) =>
+    serviceHealthOption(parseConfig(`name: a\nplatform: swarm\napp: { image: a:1 }\n${yaml}`, { file: "slipway.yaml", root: "/srv/a" }).config).health;
+
+  it("does not count failures before the first success for up to progressDeadline (readiness never kills a task that is starting)", () => {
+    expect(health("health:\n  readiness: { http: /health, interval: 500ms, timeout: 2s, failureThreshold: 3 }\nprogressDeadline: 150s\n")).toEqual({
+      test: httpHealthTest("/health"),
+      interval: 500,
+      timeout: 2000,
+      startPeriod: 150_000,
+      retries: 3,
+    });
+  });
+
+  it("takes the startup probe's window as the start period when there is one", () => {
+    const yaml = "health:\n  startup: { http: /health, interval: 1s, failureThreshold: 30 }\n  readiness: { http: /ready, interval: 2s }\n";
+    expect(health(yaml)).toMatchObject({ test: httpHealthTest("/ready"), startPeriod: 30_000 });
+  });
+
+  it("falls back to liveness, and has none for a probe that is not HTTP", () => {
+    expect(health("health:\n  liveness: { http: /live }\n")).toMatchObject({ test: httpHealthTest("/live") });
+    expect(health("health:\n  readiness: { exec: [\"true\"] }\n")).toBeUndefined();
   });
 });
 

@@ -4,7 +4,7 @@ import { commandVarNames } from "../config/command-vars.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
 import type { SharedVolume } from "../platform/docker/shared-volumes.js";
-import type { ServiceOptions } from "../platform/swarm/service-spec.js";
+import { httpHealthTest, parallelismFromSurge, type ServiceOptions } from "../platform/swarm/service-spec.js";
 import type { SwarmServices } from "../platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../platform/swarm/swarm-task.js";
 import { taskArgs } from "../platform/swarm/task-command.js";
@@ -17,6 +17,37 @@ export const CANARY_LANES_OFFSET = 4000;
 
 /** How often the router's table is refreshed from the service's tasks. */
 export const SWARM_ROUTES_EVERY = 500;
+
+/**
+ * The service's healthcheck, from the readiness probe (or liveness when there
+ * is none); only an HTTP probe maps to one. Swarm replaces a task whose
+ * healthcheck fails `retries` times in a row, so failures before the first
+ * success must not count: that is Kubernetes' readiness (never kills) and a
+ * startup probe's window. The start period is the startup probe's window when
+ * there is one, else progressDeadline, the time a task has to become ready
+ * anyway. Docker ends the start period at the first success, so a healthy
+ * task that turns unhealthy is replaced as before. With a start period of 0,
+ * a task slower to listen than `interval × failureThreshold` (1.5 s at 500 ms
+ * × 3, easily passed by Node on a loaded machine) was killed and the update
+ * rolled back.
+ *
+ * @example
+ * serviceHealthOption(config).health?.startPeriod; // 600000 with the default progressDeadline, no startup probe
+ */
+export function serviceHealthOption(config: Config): Pick<ServiceOptions, "health"> {
+  const readiness = config.health.readiness ?? config.health.liveness;
+  if (readiness?.check.kind !== "http") return {};
+  const startup = config.health.startup;
+  return {
+    health: {
+      test: httpHealthTest(readiness.check.path),
+      interval: readiness.interval,
+      timeout: readiness.timeout,
+      startPeriod: startup ? startup.interval * startup.failureThreshold : config.progressDeadline,
+      retries: readiness.failureThreshold,
+    },
+  };
+}
 
 /**
  * platform: swarm. Swarm owns the tasks (start, restart, placement); Slipway
@@ -126,8 +157,6 @@ export class SwarmRuntime {
     replicas: number,
     portBase: number,
   ): Promise<ServiceOptions> {
-    const { parallelismFromSurge, httpHealthTest } = await import("../platform/swarm/service-spec.js");
-    const readiness = config.health.readiness ?? config.health.liveness;
     const volumes = await this.sharedVolumes(release, config);
     const env = {
       ...releaseWorkloadEnv(release, config, "container"),
@@ -147,15 +176,7 @@ export class SwarmRuntime {
       ...(command.length > 0 && {
         command: commandForm === "words" ? taskArgs(command, commandVarNames("swarm", release.env), env) : command,
       }),
-      ...(readiness?.check.kind === "http" && {
-        health: {
-          test: httpHealthTest(readiness.check.path),
-          interval: readiness.interval,
-          timeout: readiness.timeout,
-          startPeriod: config.health.startup ? config.health.startup.interval * config.health.startup.failureThreshold : 0,
-          retries: readiness.failureThreshold,
-        },
-      }),
+      ...serviceHealthOption(config),
       ...(config.app.resources && {
         resources: {
           ...(config.app.resources.cpus !== undefined && { cpus: config.app.resources.cpus }),
