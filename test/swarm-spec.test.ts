@@ -162,10 +162,14 @@ describe("serviceSpec", () => {
 
 describe("the service's healthcheck from the probes", () => {
   const health = (yaml: string) =>
-    serviceHealthOption(parseConfig(`name: a\nplatform: swarm\napp: { image: a:1 }\n${yaml}`, { file: "slipway.yaml", root: "/srv/a" }).config).health;
+    serviceHealthOption(
+      parseConfig(`name: a\nplatform: swarm\napp: { image: a:1 }\n${yaml}`, { file: "slipway.yaml", root: "/srv/a" }).config,
+    ).health;
 
   it("does not count failures before the first success for up to progressDeadline (readiness never kills a task that is starting)", () => {
-    expect(health("health:\n  readiness: { http: /health, interval: 500ms, timeout: 2s, failureThreshold: 3 }\nprogressDeadline: 150s\n")).toEqual({
+    expect(
+      health("health:\n  readiness: { http: /health, interval: 500ms, timeout: 2s, failureThreshold: 3 }\nprogressDeadline: 150s\n"),
+    ).toEqual({
       test: httpHealthTest("/health"),
       interval: 500,
       timeout: 2000,
@@ -181,7 +185,7 @@ describe("the service's healthcheck from the probes", () => {
 
   it("falls back to liveness, and has none for a probe that is not HTTP", () => {
     expect(health("health:\n  liveness: { http: /live }\n")).toMatchObject({ test: httpHealthTest("/live") });
-    expect(health("health:\n  readiness: { exec: [\"true\"] }\n")).toBeUndefined();
+    expect(health('health:\n  readiness: { exec: ["true"] }\n')).toBeUndefined();
   });
 });
 
