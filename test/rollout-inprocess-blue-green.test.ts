@@ -50,7 +50,7 @@ describe("blue-green, in process on a fake clock", () => {
     expect(h.previews[0]!.closed).toBe(true);
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });
     expect(h.rolloutEvents(2)).toEqual(["rollout.started", "rollout.step", "rollout.paused", "rollout.promoted", "rollout.succeeded"]);
-    expect(h.phases(2)).toEqual(["progressing", "paused", "progressing", "promoting", "finishing"]);
+    expect(h.phases(2)).toEqual(["progressing", "paused", "progressing", "promoting", "committing", "done"]);
     expect(h.release(2).status).toBe("active");
     expect(h.release(1).status).toBe("superseded");
     // Blue on standby: running, out of rotation, until scaleDownDelay passes.
@@ -118,7 +118,7 @@ describe("blue-green, in process on a fake clock", () => {
       "release 2 (v2) failed: postPromotion analysis failed: 20 requests >= minRequests 10; error rate 100% > maxErrorRate 5% (20/20)",
     );
     expect(h.rollout(2)).toMatchObject({ status: "rolled-back" });
-    expect(h.phases(2)).toEqual(["progressing", "promoting", "post-promotion"]);
+    expect(h.phases(2)).toEqual(["progressing", "promoting", "post-promotion", "rolling-back", "done"]);
     expect(h.release(2).status).toBe("failed");
     expect(h.release(1).status).toBe("active");
     expect(h.rolloutEvents(2)).toEqual(["rollout.started", "rollout.step", "rollout.promoted", "rollout.failed", "rollout.rolled-back"]);

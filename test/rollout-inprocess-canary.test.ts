@@ -64,7 +64,7 @@ describe("canary, in process on a fake clock", () => {
       "rollout.promoted",
       "rollout.succeeded",
     ]);
-    expect(h.phases(2)).toEqual(["progressing", "promoting", "finishing"]);
+    expect(h.phases(2)).toEqual(["progressing", "promoting", "committing", "done"]);
     expect(h.rollout(2)).toMatchObject({ status: "succeeded", strategy: "canary" });
     expect(h.release(2).status).toBe("active");
     expect(h.release(1).status).toBe("superseded");
@@ -85,7 +85,7 @@ describe("canary, in process on a fake clock", () => {
     expect(run.result?.release.id).toBe(2);
     expect(canaryWeights()).toEqual([0, 20, 60, 100]);
     expect(h.events(2).find((e) => e.type === "control")?.message).toBe("promote by test");
-    expect(h.phases(2)).toEqual(["progressing", "paused", "progressing", "promoting", "finishing"]);
+    expect(h.phases(2)).toEqual(["progressing", "paused", "progressing", "promoting", "committing", "done"]);
     expect(h.rolloutEvents(2)).toEqual([
       "rollout.started",
       "rollout.step",

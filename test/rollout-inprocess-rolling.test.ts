@@ -17,7 +17,7 @@ describe("rolling, in process on a fake clock", () => {
     expect(h.release(2)).toMatchObject({ status: "active", reason: null });
     expect(h.rollout(2)).toMatchObject({ kind: "deploy", status: "succeeded", fromReleaseId: 1, strategy: "rolling" });
     expect(h.rolloutEvents(2)).toEqual(["rollout.started", "rollout.succeeded"]);
-    expect(h.phases(2)).toEqual(["progressing", "finishing"]);
+    expect(h.phases(2)).toEqual(["progressing", "committing", "done"]);
     expect(h.ledger.currentReleaseId()).toBe(2);
     expect(h.platform.stopped).toEqual(["r1-1", "r1-2"]);
     expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });

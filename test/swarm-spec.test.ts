@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
-import { serviceHealthOption } from "../src/daemon/swarm-runtime.js";
+import { serviceHealthOption } from "../src/daemon/swarm-workload.js";
 import { checkPortBase, laneWidth, nextLane, portTemplate } from "../src/platform/swarm/port-lanes.js";
 import { serviceLogLines } from "../src/platform/swarm/service-logs.js";
 import { httpHealthTest, parallelismFromSurge, serviceName, serviceSpec, type ServiceOptions } from "../src/platform/swarm/service-spec.js";

@@ -7,16 +7,18 @@ import { Ledger } from "../ledger/ledger.js";
 import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { MultiPlatform } from "../platform/multi-platform.js";
 import { ReleaseImages } from "./release-images.js";
-import { SwarmRuntime } from "./swarm-runtime.js";
+import { SwarmWorkload } from "./swarm-workload.js";
+import { FleetWorkload } from "./fleet-workload.js";
+import { RouteTable } from "./route-table.js";
+import { Workloads } from "./workloads.js";
 import { withContainerHealth } from "./container-health.js";
 import { freePort } from "../platform/process/port.js";
-import { containerReleaseLogs } from "../platform/docker/release-logs.js";
 import type { ContainerHealth, ReleaseLogs } from "../platform/platform.js";
 import type { LedgerEvent, Release } from "../ledger/types.js";
 import type { ControlState } from "../rollout/control.js";
 import { PACKAGE_VERSION } from "../package-version.js";
 import { InstanceHealth } from "../probe/instance-health.js";
-import type { ResponseSample, RouteGroup, RoutingOptions } from "../router/types.js";
+import type { ResponseSample, RoutingOptions } from "../router/types.js";
 import type { Sample } from "../routerd/sample-batch.js";
 import { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import { MetricsExporter } from "../metrics/prometheus.js";
@@ -66,8 +68,9 @@ export class Daemon implements ControlPlane {
   readonly clock: Clock;
   readonly ledger: Ledger;
   readonly platform: MultiPlatform;
-  readonly swarm: SwarmRuntime;
   readonly fleet: Fleet;
+  /** The fleet's (process, docker) and Swarm's: a release runs on the one its platform picks. */
+  readonly workloads: Workloads;
   readonly lock: DeployLock;
   readonly rollouts: Rollouts;
   recovery: RecoveryReport | null = null;
@@ -76,20 +79,14 @@ export class Daemon implements ControlPlane {
   /** The channel to the router process, which owns the listeners and the routing table. */
   readonly router: RouterLink;
   readonly recorder: TrafficRecorder;
-  /** The process platform, whose log files `slipway logs` reads. */
-  private readonly processes: ProcessPlatform;
+  /** The one writer of the router's public table: the table of the current release's workload. */
+  private readonly routes: RouteTable;
   private metrics: MetricsExporter | null = null;
   private metricsAt: ListenAddress | null = null;
   private routeOptions: RoutingOptions = { headerRoute: null, stickiness: null };
   /** The public address as configured, and where the router bound it (they differ for port 0). */
   private routerAt: ListenAddress | null = null;
   private routerBound: ListenAddress | null = null;
-  /**
-   * While a restarted daemon adopts the running instances, the router keeps
-   * the table it was serving: the fleet's table (empty until the adopted
-   * instances pass their readiness probe) is not sent until then.
-   */
-  private holdRoutes = true;
   private drainTimeout = 30_000;
   private appName = "app";
   private api: Server | null = null;
@@ -115,12 +112,15 @@ export class Daemon implements ControlPlane {
     });
     const current = this.ledger.currentRelease();
     const config = current ? releaseConfig(current) : null;
-    const processes = (this.processes = new ProcessPlatform({
+    // While a restarted daemon adopts the running instances, the router keeps the table it was
+    // serving: the fleet's table (empty until the adopted instances pass their readiness probe) waits.
+    this.routes = new RouteTable((groups) => this.router.setGroups(PUBLIC, groups));
+    const processes = new ProcessPlatform({
       logDir: this.paths.logs,
       logMaxSize: config?.logs.maxSize ?? DEFAULT_LOG_MAX_SIZE_BYTES,
       logMaxFiles: config?.logs.maxFiles ?? DEFAULT_LOG_MAX_FILES,
       clock: this.clock,
-    }));
+    });
     // Loaded on first use: a process-only project never pays for the Docker client.
     this.platform = new MultiPlatform(processes, async () => {
       const [{ connectDocker }, { DockerPlatform }] = await Promise.all([
@@ -155,14 +155,10 @@ export class Daemon implements ControlPlane {
         waiting: () => monitor.waiting(),
       };
     };
-    this.swarm = new SwarmRuntime(this.platform, this.clock, (groups) => this.router.setGroups(PUBLIC, groups));
     this.fleet = new Fleet({
       platform: this.platform,
       traffic: {
-        // On swarm the router follows the service's tasks instead of the fleet.
-        setGroups: (groups: RouteGroup[]) => {
-          if (!this.swarm.active && !this.holdRoutes) this.router.setGroups(PUBLIC, groups);
-        },
+        setGroups: this.routes.writer("fleet"),
         drain: (id, timeout) => this.router.drain(PUBLIC, id, timeout),
       },
       ledger: this.ledger,
@@ -172,17 +168,26 @@ export class Daemon implements ControlPlane {
       drainTimeout: () => this.drainTimeout,
       allocatePort: (host) => freePort(host),
     });
+    this.workloads = new Workloads(
+      new FleetWorkload({
+        fleet: this.fleet,
+        ledger: this.ledger,
+        clock: this.clock,
+        processLogs: (releaseId) => processes.releaseLogs(releaseId),
+        tail: (id, lines) => this.platform.tail(id, lines),
+      }),
+      new SwarmWorkload(this.platform, this.clock, this.routes.writer("swarm")),
+      this.ledger,
+    );
     this.lock = new DeployLock(this.clock);
     this.rollouts = new Rollouts({
       paths: this.paths,
       ledger: this.ledger,
-      fleet: this.fleet,
-      platform: this.platform,
+      workloads: this.workloads,
       clock: this.clock,
       lock: this.lock,
       recorder: this.recorder,
       images: new ReleaseImages(this.platform, this.ledger),
-      swarm: this.swarm,
       prepareRouter: (c) => this.prepareRouter(c),
       publicUrl: () => (this.routerBound ? `http://${connectHost(this.routerBound.host)}:${this.routerBound.port}` : ""),
       openListener: (key, listen, options) => this.router.open(key, listen, options),
@@ -222,10 +227,9 @@ export class Daemon implements ControlPlane {
    */
   private releaseRoutesWhenAdopted(recovered: Promise<void>): void {
     const release = () => {
-      if (!this.holdRoutes) return;
-      this.holdRoutes = false;
+      if (!this.routes.holding) return;
       off();
-      if (!this.swarm.active) this.router.setGroups(PUBLIC, this.fleet.routes());
+      this.routes.release();
     };
     const adopted = this.recovery?.adopted ?? [];
     const pending = () => adopted.some((id) => this.fleet.get(id)?.state === "starting");
@@ -253,14 +257,15 @@ export class Daemon implements ControlPlane {
       .filter((i) => i.inRotation)
       .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
     // Never leave the table empty while adopted instances run: they were serving a moment ago.
-    this.router.setGroups(PUBLIC, groups.length || !adopted.length ? groups : [{ name: this.appName, weight: 1, targets: adopted }]);
+    this.routes.sendHeld(groups.length || !adopted.length ? groups : [{ name: this.appName, weight: 1, targets: adopted }]);
     await Promise.all(ids.map((id) => this.router.drain(PUBLIC, id, this.drainTimeout)));
   }
 
   status(): DaemonStatus {
     const status = daemonStatus({
       ledger: this.ledger,
-      fleet: this.fleet,
+      instances: this.workloads.instances(),
+      routes: this.routes.current(),
       rollouts: this.rollouts,
       lock: this.lock.info,
       router: this.routerBound ? { listen: this.routerBound, stats: this.router.stats(PUBLIC) ?? { requests: 0 } } : null,
@@ -268,22 +273,6 @@ export class Daemon implements ControlPlane {
       pid: process.pid,
       startedAt: this.startedAt,
     });
-    if (this.swarm.active) {
-      for (const t of this.swarm.tasks) {
-        status.instances.push({
-          id: `task-${t.id.slice(0, 12)}`,
-          release: t.releaseId,
-          version: t.version,
-          pid: 0,
-          port: t.port,
-          state: t.ready ? "ready" : t.state,
-          inRotation: t.ready,
-          restarts: 0,
-          lastFailure: null,
-          health: `swarm task slot ${t.slot}${t.error ? `: ${t.error}` : ""}`,
-        });
-      }
-    }
     return status;
   }
 
@@ -346,25 +335,11 @@ export class Daemon implements ControlPlane {
     return this.router.flushed();
   }
 
-  /** The logs of a release's instances, from the platform it ran on. */
+  /** The logs of a release's instances, from the workload it ran on. */
   releaseLogs(releaseId: number): ReleaseLogs {
-    const config = this.ledger.release(releaseId)?.config;
-    if (config?.platform === "swarm") {
-      // Swarm's service logs, each line already prefixed with its task id; they cannot be followed.
-      const swarm = this.swarm;
-      return {
-        async *tail(lines) {
-          yield* await swarm.logs(config.name, lines);
-        },
-      };
-    }
-    if (config?.platform === "docker") {
-      return containerReleaseLogs(
-        () => this.fleet.ofRelease(releaseId).map((i) => i.id),
-        (id, lines) => this.platform.tail(id, lines),
-      );
-    }
-    return this.processes.releaseLogs(releaseId);
+    const release = this.ledger.release(releaseId);
+    if (!release) return { tail: async function* () {} };
+    return this.workloads.for(releaseConfig(release)).logs(release);
   }
 
   /** Stops every instance gracefully, the router and the API. */
@@ -373,9 +348,8 @@ export class Daemon implements ControlPlane {
       this.ledger.record({ type: "daemon", message: "daemon stopping: draining and stopping every instance" });
       this.rollouts.abort();
       await this.lock.acquire("slipway down", "shutdown", STOP_WAIT_FOR_ROLLOUT).catch(() => undefined);
-      await this.fleet.retireAll("slipway down");
+      await this.workloads.down();
       await this.rollouts.flushNotifications(STOP_WAIT_FOR_WEBHOOKS);
-      await this.swarm.down();
       this.fleet.close();
       await this.router.shutdown();
       await this.metrics?.close();
@@ -393,6 +367,7 @@ export class Daemon implements ControlPlane {
   private applyConfig(config: Config): void {
     this.drainTimeout = config.drain.timeout;
     this.appName = config.name;
+    this.routes.follow(this.workloads.keyOf(config));
   }
 
   /** Router address, canary routing options and the metrics listener, as a release's config says. */
@@ -434,7 +409,7 @@ export class Daemon implements ControlPlane {
   /** One router sample: the analysis recorder and Prometheus, by release. */
   private onSample(s: ResponseSample): void {
     if (!s.target) return;
-    const release = this.fleet.releaseOf(s.target);
+    const release = this.workloads.releaseOf(s.target);
     if (release === undefined) return;
     this.recorder.record(release, s.status, s.durationMs);
     this.metrics?.observe(release, s.status, s.durationMs);

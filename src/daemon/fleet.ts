@@ -75,8 +75,13 @@ export interface InstanceChange {
  * backoff on crash or liveness failure) and the routing table derived from
  * them. Strategies act on the fleet; it never decides a rollout by itself.
  */
+/** Stopped instances whose release is still known (the router's last samples of them arrive after they stop). */
+const DEPARTED_KEPT = 256;
+
 export class Fleet {
   private readonly instances = new Map<string, Instance>();
+  /** Instances that stopped, newest last: their release, for the router samples that name them after they stopped. */
+  private readonly departed = new Map<string, number>();
   private split: { canaryRelease: number; weight: number } | null = null;
   private readonly listeners = new Set<(change: InstanceChange) => void>();
   private readonly unsubscribeExit: () => void;
@@ -242,6 +247,8 @@ export class Fleet {
       outcome?.killed ? `killed after app.shutdown.timeout (${timeout / 1000}s): it did not exit on ${signal}` : "stopped",
     );
     this.instances.delete(inst.id);
+    this.departed.set(inst.id, inst.releaseId);
+    if (this.departed.size > DEPARTED_KEPT) this.departed.delete(this.departed.keys().next().value!);
   }
 
   /** Stops every instance (daemon shutdown). */
@@ -297,12 +304,9 @@ export class Fleet {
       .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
   }
 
-  /** The release an instance belongs to (router samples name instances). */
+  /** The release an instance belongs to (router samples name instances), also shortly after it stopped. */
   releaseOf(instanceId: string): number | undefined {
-    const known = this.instances.get(instanceId)?.releaseId;
-    if (known !== undefined) return known;
-    const m = /^r(\d+)-/.exec(instanceId);
-    return m ? Number(m[1]) : undefined;
+    return this.instances.get(instanceId)?.releaseId ?? this.departed.get(instanceId);
   }
 
   syncRoutes(): void {

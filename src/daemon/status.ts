@@ -1,24 +1,14 @@
 import type { WindowStats } from "../analysis/traffic-recorder.js";
 import type { ListenAddress } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
-import type { Fleet } from "./fleet.js";
+import type { InstanceRow } from "../rollout/workload.js";
+import type { RouteGroup } from "../router/types.js";
 import type { LockInfo } from "./lock.js";
 import type { RecoveryReport } from "./recovery.js";
 import type { Rollouts } from "./rollouts.js";
 
-export interface InstanceStatus {
-  id: string;
-  release: number;
-  version: string;
-  pid: number;
-  port: number;
-  state: string;
-  inRotation: boolean;
-  restarts: number;
-  /** The failure behind the last supervised restart. */
-  lastFailure: { at: number; reason: string } | null;
-  health: string;
-}
+/** One running instance or Swarm task, as status lists it. */
+export type InstanceStatus = InstanceRow;
 
 export interface RolloutStatus {
   id: number;
@@ -67,7 +57,9 @@ export interface DaemonStatus {
 /** The status snapshot served by `GET /v1/status` and shown by `slipway status`. */
 export function daemonStatus(s: {
   ledger: Ledger;
-  fleet: Fleet;
+  instances: InstanceRow[];
+  /** The table the router serves (the current release's workload's). */
+  routes: RouteGroup[];
   rollouts: Rollouts;
   lock: LockInfo | null;
   router: { listen: ListenAddress; stats: { requests: number; ejected?: string[] } } | null;
@@ -77,7 +69,7 @@ export function daemonStatus(s: {
 }): DaemonStatus {
   const current = s.ledger.currentRelease();
   const running = s.ledger.runningRollouts().find((r) => !s.rollouts.hasEnded(r.id));
-  const routes = s.fleet.routes();
+  const routes = s.routes;
   const active = s.rollouts.active;
   const standby = s.rollouts.standby;
   return {
@@ -115,18 +107,7 @@ export function daemonStatus(s: {
       : null,
     standby: standby ? { release: standby.release, version: standby.version, until: standby.until } : null,
     lock: s.lock,
-    instances: s.fleet.list().map((i) => ({
-      id: i.id,
-      release: i.releaseId,
-      version: i.spec.version,
-      pid: i.pid,
-      port: i.spec.port,
-      state: i.state,
-      inRotation: i.inRotation && i.state === "ready",
-      restarts: i.restarts,
-      lastFailure: i.lastFailure,
-      health: s.fleet.describe(i),
-    })),
+    instances: s.instances,
     traffic: s.router
       ? {
           listen: s.router.listen,

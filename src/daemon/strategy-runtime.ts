@@ -7,23 +7,16 @@ import { runHook, type HookName } from "../hooks/hook-runner.js";
 import type { Release } from "../ledger/types.js";
 import type { RolloutControl } from "../rollout/control.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
-import {
-  waitReady,
-  type AnalysisHandle,
-  type CheckOutcome,
-  type PreviewHandle,
-  type StrategyContext,
-} from "../rollout/strategy-context.js";
-import type { Fleet, Instance } from "./fleet.js";
+import type { AnalysisHandle, CheckOutcome, PreviewHandle, StrategyContext } from "../rollout/strategy-context.js";
+import type { Step, Workload } from "../rollout/workload.js";
 import type { Journal } from "./journal.js";
 import type { OpenListener } from "./router-link.js";
 import { routerOptions } from "./router-options.js";
-import type { SwarmRuntime } from "./swarm-runtime.js";
 import { releaseWorkloadEnv } from "./release-runtime.js";
 import type { AnalysisTick } from "../analysis/analysis-run.js";
 
 export interface RuntimeOptions {
-  fleet: Fleet;
+  workload: Workload;
   clock: Clock;
   control: RolloutControl;
   journal: Journal;
@@ -35,67 +28,44 @@ export interface RuntimeOptions {
   /** The router's public URL (where `path` checks go when there is no preview). */
   publicUrl: string;
   openListener: OpenListener;
-  launch: (opts: { inRotation: boolean; restart: boolean }) => Promise<Instance>;
-  keepStandby: (release: Release, ms: number) => void;
-  /** Set on platform swarm: the canary runs as its own service, split by the router. */
-  swarm?: SwarmRuntime;
+  /** The rollout's signal, pause and journal, for the workload's steps. */
+  step: Step;
   onAnalysis: (tick: AnalysisTick, label: string) => void;
 }
 
-/** The daemon's implementation of what strategies may do (src/rollout/strategy-context.ts). */
+/**
+ * The daemon's implementation of what strategies may do
+ * (src/rollout/strategy-context.ts): the workload's steps on the rollout's
+ * target, plus analysis, checks, hooks and the preview listener.
+ */
 export function strategyRuntime(o: RuntimeOptions): StrategyContext {
-  const ctx: StrategyContext = {
-    fleet: o.fleet,
-    clock: o.clock,
+  const { workload, target, config, step } = o;
+  return {
     control: o.control,
-    target: { id: o.target.id, version: o.target.version },
+    target: { id: target.id, version: target.version },
     stable: o.stable ? { id: o.stable.id, version: o.stable.version } : null,
-    config: o.config,
+    config,
     note: (event, message, data) => o.journal.event(event, message, data),
-    analysis: (config, label) => startAnalysis(o, config, label),
+    analysis: (analysisConfig, label) => startAnalysis(o, analysisConfig, label),
     runChecks: (specs, baseUrl) => checks(o, specs, baseUrl),
     preHook: async (name) => {
       const result = await hook(o, name);
       if (!result.ok) throw new RolloutFailure(`${name} hook failed (exit ${result.exitCode}): ${result.output.slice(-3).join(" | ")}`);
     },
-    openPreview: (listen) => openPreview(o, ctx, listen),
-    startGreen: async (replicas) => {
-      const instances: Instance[] = [];
-      for (let n = replicas; n > 0; n--) instances.push(await o.launch({ inRotation: false, restart: false }));
-      await waitReady(ctx, instances);
+    openPreview: (listen) => openPreview(o, listen),
+    startGreen: (replicas) => workload.startGreen(target, config, replicas, step),
+    switchToTarget: () => workload.switchTo(target),
+    settle: () => workload.settle(target, config, step),
+    startCanary: (replicas) => workload.startCanary(target, config, replicas, step),
+    setCanaryWeight: (weight) => workload.setCanaryWeight(target, weight),
+    finish: async () => {
+      await workload.promote(target, config, step);
+      o.control.set({ weight: 100 });
     },
-    previewTargets: () => o.fleet.readyTargets(o.target.id),
-    switchToTarget: () => {
-      o.fleet.switchTo(o.target.id);
-      o.fleet.supervise(o.target.id);
-    },
-    settle: async () => {},
-    startCanary: async (replicas) => {
-      o.fleet.setSplit({ canaryRelease: o.target.id, weight: 0 });
-      const instances: Instance[] = [];
-      for (let n = replicas; n > 0; n--) instances.push(await o.launch({ inRotation: true, restart: false }));
-      await waitReady(ctx, instances);
-    },
-    setCanaryWeight: (weight) => o.fleet.setSplit({ canaryRelease: o.target.id, weight }),
-    finish: () => finish(o, ctx),
     keepStandby: (ms) => {
-      if (o.stable) o.keepStandby(o.stable, ms);
+      if (o.stable) workload.keepStandby(o.stable, ms);
     },
   };
-  if (o.swarm) {
-    const swarm = o.swarm;
-    const note = (m: string) => o.journal.line("swarm", m);
-    ctx.startCanary = (replicas) => swarm.startCanary(o.target, o.config, replicas, note, o.control.signal);
-    ctx.setCanaryWeight = (weight) => swarm.setCanaryWeight(weight);
-    ctx.finish = () => swarm.promoteCanary(o.target, o.config, note, o.control.signal);
-    // Blue-green on swarm: green is its own service; the switch is the router's; then the app's service takes green's image.
-    ctx.startGreen = (replicas) => swarm.startCanary(o.target, o.config, replicas, note, o.control.signal);
-    ctx.previewTargets = () => swarm.readyTargets(o.target.id);
-    ctx.switchToTarget = () => swarm.setCanaryWeight(100);
-    ctx.keepStandby = () => undefined;
-    ctx.settle = () => swarm.promoteCanary(o.target, o.config, note, o.control.signal);
-  }
-  return ctx;
 }
 
 /** Environment of hooks and `run` checks: what a process instance of the target gets (they run on this host), then SLIPWAY_*. */
@@ -165,20 +135,20 @@ function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string)
 /** How often the preview listener re-reads the green targets (besides every fleet change). */
 const PREVIEW_SYNC_EVERY = 500;
 
-async function openPreview(o: RuntimeOptions, ctx: StrategyContext, listen: { host: string; port: number }): Promise<PreviewHandle> {
+async function openPreview(o: RuntimeOptions, listen: { host: string; port: number }): Promise<PreviewHandle> {
   const listener = await o.openListener("preview", listen, {
     name: `${o.config.name} preview`,
     ...routerOptions(o.config),
   });
   let table = "";
   const sync = () => {
-    const groups = [{ name: "preview", weight: 1, targets: ctx.previewTargets() }];
+    const groups = [{ name: "preview", weight: 1, targets: o.workload.previewTargets(o.target.id) }];
     const key = JSON.stringify(groups);
     if (key !== table) listener.setGroups(groups);
     table = key;
   };
   sync();
-  const off = o.fleet.onChange(sync);
+  const off = o.workload.onChange(sync);
   const timer = setInterval(sync, PREVIEW_SYNC_EVERY);
   return {
     url: listener.url,
@@ -188,18 +158,4 @@ async function openPreview(o: RuntimeOptions, ctx: StrategyContext, listen: { ho
       await listener.close();
     },
   };
-}
-
-/** Canary promotion: full size, all traffic, old release retired after draining. */
-async function finish(o: RuntimeOptions, ctx: StrategyContext): Promise<void> {
-  const { fleet } = o;
-  const live = () => fleet.ofRelease(o.target.id).filter((i) => i.state !== "stopping" && i.state !== "stopped");
-  while (live().length < o.config.app.replicas) await o.launch({ inRotation: true, restart: false });
-  await waitReady(ctx, live());
-  fleet.setSplit({ canaryRelease: o.target.id, weight: 100 });
-  fleet.supervise(o.target.id);
-  o.control.set({ weight: 100 });
-  const others = fleet.list().filter((i) => i.releaseId !== o.target.id);
-  await Promise.all(others.map((i) => fleet.retire(i, `replaced by release ${o.target.id}`)));
-  fleet.setSplit(null);
 }

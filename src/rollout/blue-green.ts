@@ -14,7 +14,7 @@ import type { StrategyContext } from "./strategy-context.js";
 export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
   const bg = ctx.config.strategy.blueGreen!;
   const { control, target, stable } = ctx;
-  control.set({ phase: "progressing" });
+  control.enter("progressing");
   await ctx.startGreen(ctx.config.app.replicas);
 
   const preview = await ctx.openPreview(bg.previewListen);
@@ -41,7 +41,7 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
     control.set({ previewUrl: null });
   }
 
-  control.set({ phase: "promoting" });
+  control.enter("promoting");
   ctx.switchToTarget();
   ctx.note(
     "rollout.promoted",
@@ -50,7 +50,7 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
   if (stable) ctx.keepStandby(bg.scaleDownDelay);
 
   if (bg.postPromotion) {
-    control.set({ phase: "post-promotion" });
+    control.enter("post-promotion");
     const run = ctx.analysis(bg.postPromotion, "postPromotion analysis");
     try {
       const outcome = await Promise.race([run.outcome, ctx.control.sleep(bg.postPromotion.window).then(() => "passed" as const)]);

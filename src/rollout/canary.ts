@@ -14,7 +14,7 @@ import { canaryReplicas, type AnalysisHandle, type StrategyContext } from "./str
 export async function runCanary(ctx: StrategyContext): Promise<void> {
   const canary = ctx.config.strategy.canary!;
   const { control, target } = ctx;
-  control.set({ phase: "progressing", weight: 0 });
+  control.enter("progressing", { weight: 0 });
   await ctx.startCanary(canaryReplicas(ctx.config));
 
   const background = canary.analysis ? watch(ctx, ctx.analysis(canary.analysis, "background analysis")) : null;
@@ -29,7 +29,7 @@ export async function runCanary(ctx: StrategyContext): Promise<void> {
     }
     await control.checkpoint();
     await ctx.preHook("prePromote");
-    control.set({ phase: "promoting" });
+    control.enter("promoting");
     ctx.note("rollout.promoted", `promoting release ${target.id} (${target.version}) to 100%`);
     await ctx.finish();
   } finally {

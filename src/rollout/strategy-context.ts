@@ -1,10 +1,5 @@
-import type { Clock } from "../clock.js";
 import type { AnalysisConfig, CheckSpec, Config } from "../config/types.js";
-import type { FleetView, InstanceView } from "./fleet-view.js";
-import { isLive } from "./instance-state.js";
 import type { RolloutControl } from "./control.js";
-import { instanceFailure, RolloutFailure } from "./rollout-failure.js";
-import { WaitReport } from "./wait-report.js";
 
 export interface ReleaseRef {
   id: number;
@@ -42,8 +37,6 @@ export interface PreviewHandle {
  * and notifications; strategies only decide the order.
  */
 export interface StrategyContext {
-  fleet: FleetView;
-  clock: Clock;
   control: RolloutControl;
   target: ReleaseRef;
   stable: ReleaseRef | null;
@@ -58,11 +51,9 @@ export interface StrategyContext {
   openPreview(listen: { host: string; port: number }): Promise<PreviewHandle>;
   /** Blue-green: starts `replicas` instances of the target release out of rotation and waits until they are ready. */
   startGreen(replicas: number): Promise<void>;
-  /** Blue-green: ready targets of the target release, for the preview listener. */
-  previewTargets(): { id: string; host: string; port: number }[];
   /** Blue-green: all traffic to the target release, in one routing-table swap. */
   switchToTarget(): void;
-  /** Blue-green: after the switch and postPromotion (swarm folds the green service into the app's service). */
+  /** Blue-green: after the switch and postPromotion, the target becomes the app's steady state. */
   settle(): Promise<void>;
   /** Canary: starts `replicas` instances of the target release at weight 0 and waits until they are ready. */
   startCanary(replicas: number): Promise<void>;
@@ -72,35 +63,6 @@ export interface StrategyContext {
   finish(): Promise<void>;
   /** Keeps the stable release's instances running out of rotation for `ms` (instant rollback). */
   keepStandby(ms: number): void;
-}
-
-/**
- * Waits until every given instance is ready. Fails when one fails, or when
- * nothing changes for `progressDeadline`.
- */
-export async function waitReady(ctx: StrategyContext, instances: InstanceView[]): Promise<void> {
-  let lastChange = ctx.clock.now();
-  let lastReady = -1;
-  const report = new WaitReport(ctx.fleet, ctx.clock);
-  for (;;) {
-    await ctx.control.checkpoint();
-    const failed = instances.find((i) => i.state === "failed" || !isLive(i.state));
-    if (failed) throw instanceFailure(failed);
-    const ready = instances.filter((i) => i.state === "ready").length;
-    if (ready === instances.length) return;
-    if (ready !== lastReady) {
-      lastReady = ready;
-      lastChange = ctx.clock.now();
-    } else if (ctx.clock.now() - lastChange > ctx.config.progressDeadline) {
-      const stuck = instances.find((i) => i.state !== "ready")!;
-      throw new RolloutFailure(
-        `no progress within progressDeadline (${ctx.config.progressDeadline / 1000}s); ${stuck.id}: ${ctx.fleet.describe(stuck)}`,
-        stuck.id,
-      );
-    }
-    report.tick(instances, lastChange + ctx.config.progressDeadline);
-    await ctx.fleet.waitForChange(200, ctx.control.signal);
-  }
 }
 
 /** Canary instance count: a count, or a percentage of app.replicas rounded up; at least 1, at most replicas. */

@@ -20,7 +20,7 @@
  * Not modelled: real processes and ports (ports come from a counter), probes
  * (HTTP/exec checks; `InstanceHealth` is not used), the router process and
  * `RouterLink` (ordering, the hold while adopting), Swarm (the
- * `SwarmRuntime` is a stub that throws), docker images, hooks and checks
+ * the swarm workload is a stub that throws), docker images, hooks and checks
  * (configs here have none: they would run real commands), webhooks, the
  * recovery of a killed daemon (`recoverState`), and disk faults.
  *
@@ -42,7 +42,9 @@ import { statePaths } from "../../src/daemon/paths.js";
 import type { ListenerHandle } from "../../src/daemon/router-link.js";
 import { ReleaseImages } from "../../src/daemon/release-images.js";
 import { Rollouts, type RolloutResult } from "../../src/daemon/rollouts.js";
-import type { SwarmRuntime } from "../../src/daemon/swarm-runtime.js";
+import { FleetWorkload } from "../../src/daemon/fleet-workload.js";
+import { Workloads } from "../../src/daemon/workloads.js";
+import type { Workload } from "../../src/rollout/workload.js";
 import { Ledger } from "../../src/ledger/ledger.js";
 import type { LedgerEvent, Release, Rollout } from "../../src/ledger/types.js";
 import type { MultiPlatform } from "../../src/platform/multi-platform.js";
@@ -170,6 +172,7 @@ export class RolloutHarness {
   readonly traffic = new RecordingTraffic();
   readonly recorder: TrafficRecorder;
   readonly fleet: Fleet;
+  readonly workload: FleetWorkload;
   readonly rollouts: Rollouts;
   readonly previews: FakePreview[] = [];
   /** Each rollout's control phases in order, repeats folded (what `slipway status` showed). */
@@ -214,22 +217,28 @@ export class RolloutHarness {
       drainTimeout: () => 1_000,
       allocatePort: () => Promise.resolve(++port),
     });
-    const swarm = new Proxy({} as SwarmRuntime, {
+    const swarm = new Proxy({} as Workload, {
       get: (_t, name) => {
-        throw new Error(`the rollout harness does not model swarm (SwarmRuntime.${String(name)})`);
+        if (name === "runningReleases") return () => [];
+        throw new Error(`the rollout harness does not model swarm (SwarmWorkload.${String(name)})`);
       },
+    });
+    this.workload = new FleetWorkload({
+      fleet: this.fleet,
+      ledger: this.ledger,
+      clock: this.clock,
+      processLogs: () => ({ tail: async function* () {} }),
+      tail: (id, lines) => this.platform.tail(id).then((l) => l.slice(-lines)),
     });
     this.rollouts = new Rollouts({
       paths: statePaths(dir),
       ledger: this.ledger,
-      fleet: this.fleet,
-      platform: this.platform,
+      workloads: new Workloads(this.workload, swarm, this.ledger),
       clock: this.clock,
       lock: new DeployLock(this.clock),
       recorder: this.recorder,
       // Process releases never reach the Docker client (prepare and prune return at once).
       images: new ReleaseImages({} as MultiPlatform, this.ledger),
-      swarm,
       prepareRouter: (config) => {
         this.routerPrepared.push(config.name);
         return Promise.resolve();

@@ -10,6 +10,9 @@ import type { SwarmTask } from "../platform/swarm/swarm-task.js";
 import { taskArgs } from "../platform/swarm/task-command.js";
 import type { RouteGroup } from "../router/types.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
+import type { InstanceRow, ReadyCount, RouteTarget, Step, Workload } from "../rollout/workload.js";
+import { SlipwayError } from "../errors.js";
+import type { ReleaseLogs } from "../platform/platform.js";
 import { releaseWorkloadEnv } from "./release-runtime.js";
 
 /** A canary service's port lanes start this far above swarm.portBase (the app's service uses portBase and portBase + 1000). */
@@ -49,21 +52,30 @@ export function serviceHealthOption(config: Config): Pick<ServiceOptions, "healt
   };
 }
 
+/** Router target ids of tasks whose release is remembered (samples name tasks that are gone by then). */
+const KNOWN_TASKS_KEPT = 1024;
+
 /**
- * platform: swarm. Swarm owns the tasks (start, restart, placement); Slipway
+ * platform: swarm, the other implementation of the `Workload` seam
+ * (src/rollout/workload.ts). Swarm owns the tasks (start, restart, placement); Slipway
  * owns the traffic. A release is deployed by updating the app's service with
  * Swarm's native update_config (start-first, parallelism from maxSurge,
  * failure_action rollback), whose progress Slipway follows and reports; the
  * router follows the service's ready tasks, polled every 500 ms.
  */
-export class SwarmRuntime {
+export class SwarmWorkload implements Workload {
   private services: SwarmServices | null = null;
   /** A canary: its own service (own port lanes), and its share of requests. */
   private split: { service: string; release: number; weight: number } | null = null;
   private timer: ReturnType<Clock["setTimeout"]> | null = null;
   private app: string | null = null;
-  tasks: SwarmTask[] = [];
+  private tasks: SwarmTask[] = [];
   private table = "";
+  /** Router target id → release, of every task seen (bounded, oldest dropped first). */
+  private readonly known = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  /** Swarm keeps no standby: a rollback is a native update. */
+  readonly standby = null;
 
   constructor(
     private readonly platforms: MultiPlatform,
@@ -71,12 +83,12 @@ export class SwarmRuntime {
     private readonly setGroups: (groups: RouteGroup[]) => void,
   ) {}
 
-  get active(): boolean {
-    return this.app !== null;
+  /** Deploys (or updates to) a release and resolves once Swarm completed it; throws when Swarm rolled it back. */
+  rollOut(release: Release, config: Config, step: Step): Promise<void> {
+    return this.deploy(release, config, step.note, step.signal);
   }
 
-  /** Deploys (or updates to) a release and resolves once Swarm completed it; throws when Swarm rolled it back. */
-  async deploy(release: Release, config: Config, note: (message: string) => void, signal?: AbortSignal): Promise<void> {
+  private async deploy(release: Release, config: Config, note: (message: string) => void, signal?: AbortSignal): Promise<void> {
     const swarm = await this.connect();
     await swarm.ensureSwarm();
     const { serviceName } = await import("../platform/swarm/service-spec.js");
@@ -104,13 +116,7 @@ export class SwarmRuntime {
    * (`slipway-<app>-r<id>`, port lanes at portBase + 4000) beside the app's
    * service; the router splits requests between the two.
    */
-  async startCanary(
-    release: Release,
-    config: Config,
-    replicas: number,
-    note: (message: string) => void,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  async startCanary(release: Release, config: Config, replicas: number, step: Step): Promise<void> {
     const swarm = await this.connect();
     await swarm.ensureSwarm();
     const { serviceName } = await import("../platform/swarm/service-spec.js");
@@ -118,30 +124,125 @@ export class SwarmRuntime {
     await swarm.removeService(name, { wait: true }).catch(() => undefined);
     await swarm.deployService(await this.serviceOptions(name, release, config, replicas, config.swarm.portBase + CANARY_LANES_OFFSET));
     this.split = { service: name, release: release.id, weight: 0 };
-    note(`canary service ${name} created with ${replicas} replica(s) of ${release.image}`);
-    await this.waitReady(name, release.id, replicas, config.progressDeadline, signal);
+    step.note(`canary service ${name} created with ${replicas} replica(s) of ${release.image}`);
+    await this.waitReady(name, release.id, replicas, config.progressDeadline, step.signal);
+  }
+
+  /** Blue-green on swarm: green is its own service like a canary's, at weight 0 until the switch. */
+  startGreen(release: Release, config: Config, replicas: number, step: Step): Promise<void> {
+    return this.startCanary(release, config, replicas, step);
+  }
+
+  /** Told after each look at the tasks that found them changed. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Ready tasks of a release (the blue-green preview listener). */
-  readyTargets(releaseId: number): { id: string; host: string; port: number }[] {
-    return this.tasks
-      .filter((t) => t.ready && t.releaseId === releaseId)
-      .map((t) => ({ id: `r${t.releaseId}-task-${t.id.slice(0, 12)}`, host: t.address, port: t.port }));
+  previewTargets(releaseId: number): RouteTarget[] {
+    return this.tasks.filter((t) => t.ready && t.releaseId === releaseId).map(routeTarget);
   }
 
-  setCanaryWeight(weight: number): void {
+  setCanaryWeight(_release: Release, weight: number): void {
     if (this.split) this.split.weight = weight;
     void this.refresh();
   }
 
+  /** The switch is the router's: all requests to the canary (green) service, or back to the app's service. */
+  switchTo(release: Release): void {
+    if (this.split) this.setCanaryWeight(release, this.split.release === release.id ? 100 : 0);
+  }
+
   /** Promotion: the app's service is updated to the canary's release (native rolling), then the canary service goes. */
-  async promoteCanary(release: Release, config: Config, note: (message: string) => void, signal?: AbortSignal): Promise<void> {
-    await this.deploy(release, config, note, signal);
+  async promote(release: Release, config: Config, step: Step): Promise<void> {
+    await this.deploy(release, config, step.note, step.signal);
     await this.endCanary();
   }
 
+  /** Blue-green after the switch: the app's service takes green's image (green serves meanwhile), then green's service goes. */
+  settle(release: Release, config: Config, step: Step): Promise<void> {
+    return this.promote(release, config, step);
+  }
+
+  keepStandby(): void {
+    // Swarm has no standby: blue's tasks are replaced by the update that settles green.
+  }
+
+  /** Swarm keeps no standby to switch back to: a rollback is always a native update. */
+  standbyReady(): number {
+    return 0;
+  }
+
+  switchBack(release: Release): void {
+    throw new SlipwayError("INVALID_STATE", `release ${release.id} has no standby on swarm`, {
+      hint: "slipway rollback updates the service",
+    });
+  }
+
+  /** Swarm's deploy returned once every task was ready; this reads them again. */
+  async awaitHealthy(release: Release, config: Config, step: Step): Promise<ReadyCount> {
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
+    const ready = await this.waitReady(serviceName(config.name), release.id, config.app.replicas, config.progressDeadline, step.signal);
+    return { ready, replicas: config.app.replicas };
+  }
+
+  commit(): void {
+    // Swarm restarts failed tasks itself (RestartPolicy any).
+  }
+
+  /** A canary or green service goes; a failed update Swarm rolled back itself (failure_action: rollback). */
+  async abandon(_target: Release, previous: Release | null): Promise<{ restored: boolean; error: string | null }> {
+    await this.endCanary();
+    return { restored: previous !== null, error: null };
+  }
+
+  async recover(current: Release, config: Config, step: Step): Promise<void> {
+    await this.ensure(current, config, step.note);
+  }
+
+  runningReleases(): number[] {
+    return [...new Set(this.tasks.map((t) => t.releaseId))];
+  }
+
+  instances(): InstanceRow[] {
+    return this.tasks.map((t) => ({
+      id: routeTarget(t).id,
+      release: t.releaseId,
+      version: t.version,
+      pid: 0,
+      port: t.port,
+      state: t.ready ? "ready" : t.state,
+      inRotation: t.ready,
+      restarts: 0,
+      lastFailure: null,
+      health: `swarm task slot ${t.slot}${t.error ? `: ${t.error}` : ""}`,
+    }));
+  }
+
+  releaseOf(targetId: string): number | undefined {
+    return this.known.get(targetId);
+  }
+
+  /** Swarm's service logs, each line already prefixed with its task id; they cannot be followed. */
+  logs(release: Release): ReleaseLogs {
+    const app = release.config.name;
+    return {
+      tail: async function* (this: SwarmWorkload, lines: number) {
+        const swarm = await this.connect();
+        const { serviceName } = await import("../platform/swarm/service-spec.js");
+        yield* await swarm.logs(serviceName(app), lines);
+      }.bind(this),
+    };
+  }
+
+  /** A failed swarm rollout names no single task. */
+  tail(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
   /** Ends a canary: all traffic to the app's service, the canary service removed. */
-  async endCanary(): Promise<void> {
+  private async endCanary(): Promise<void> {
     const split = this.split;
     if (!split) return;
     this.split = null;
@@ -197,7 +298,7 @@ export class SwarmRuntime {
   }
 
   /** After a daemon start: follow the service if Swarm still runs it, else create it again (after slipway down). */
-  async ensure(release: Release, config: Config, note: (message: string) => void): Promise<void> {
+  private async ensure(release: Release, config: Config, note: (message: string) => void): Promise<void> {
     const swarm = await this.connect();
     const { serviceName } = await import("../platform/swarm/service-spec.js");
     const running = (await swarm.services(config.name)).some((s) => s.name === serviceName(config.name));
@@ -206,7 +307,7 @@ export class SwarmRuntime {
   }
 
   /** Follows the app's service: the router gets its ready tasks. */
-  follow(app: string): void {
+  private follow(app: string): void {
     this.app = app;
     if (!this.timer) void this.refresh();
   }
@@ -227,19 +328,17 @@ export class SwarmRuntime {
     await swarm.removeService(serviceName(app), { wait: true }).catch(() => undefined);
   }
 
-  async logs(app: string, tail: number): Promise<string[]> {
-    const swarm = await this.connect();
-    const { serviceName } = await import("../platform/swarm/service-spec.js");
-    return swarm.logs(serviceName(app), tail);
-  }
-
-  private async waitReady(name: string, releaseId: number, replicas: number, deadline: number, signal?: AbortSignal): Promise<void> {
+  /** Resolves with the count once `replicas` tasks of the release are ready in service `name`. */
+  private async waitReady(name: string, releaseId: number, replicas: number, deadline: number, signal?: AbortSignal): Promise<number> {
     const until = this.clock.now() + deadline;
     const swarm = await this.connect();
     for (;;) {
       const tasks = await swarm.tasks(name);
       const ready = tasks.filter((t) => t.ready && t.releaseId === releaseId).length;
-      if (ready >= replicas) return void (await this.refresh());
+      if (ready >= replicas) {
+        await this.refresh();
+        return ready;
+      }
       if (signal?.aborted) throw new RolloutFailure("interrupted: the daemon is stopping", null, "interrupted");
       if (this.clock.now() > until)
         throw new RolloutFailure(`only ${ready}/${replicas} task(s) of ${name} became ready within progressDeadline`);
@@ -257,10 +356,11 @@ export class SwarmRuntime {
       const main = await swarm.tasks(serviceName(app));
       const split = this.split;
       const canary = split ? await swarm.tasks(split.service) : [];
+      const before = JSON.stringify(this.tasks);
       this.tasks = [...main, ...canary];
-      // "r<release>-..." ids: the router's samples are counted by release (analysis, metrics).
-      const targets = (tasks: SwarmTask[]) =>
-        tasks.filter((t) => t.ready).map((t) => ({ id: `r${t.releaseId}-task-${t.id.slice(0, 12)}`, host: t.address, port: t.port }));
+      this.remember(this.tasks);
+      if (JSON.stringify(this.tasks) !== before) for (const l of this.listeners) l();
+      const targets = (tasks: SwarmTask[]) => tasks.filter((t) => t.ready).map(routeTarget);
       const groups = split
         ? [
             { name: "canary", weight: split.weight, targets: targets(canary) },
@@ -279,6 +379,16 @@ export class SwarmRuntime {
     if (this.app) this.timer = this.clock.setTimeout(() => void this.refresh(), SWARM_ROUTES_EVERY);
   }
 
+  /** The release of each task, for router samples that name it (analysis, metrics), also once it is gone. */
+  private remember(tasks: SwarmTask[]): void {
+    for (const t of tasks) {
+      const id = routeTarget(t).id;
+      this.known.delete(id);
+      this.known.set(id, t.releaseId);
+    }
+    while (this.known.size > KNOWN_TASKS_KEPT) this.known.delete(this.known.keys().next().value!);
+  }
+
   /** `app.shared` as named volumes under the release image's WORKDIR (each node has its own: see docs/swarm.md). */
   private async sharedVolumes(release: Release, config: Config): Promise<SharedVolume[]> {
     if (config.app.shared.length === 0) return [];
@@ -294,4 +404,9 @@ export class SwarmRuntime {
     this.services = new SwarmServices({ docker, clock: this.clock });
     return this.services;
   }
+}
+
+/** A task as the router and status name it: `r<release>-task-<first 12 of the task id>`. */
+function routeTarget(t: SwarmTask): RouteTarget {
+  return { id: `r${t.releaseId}-task-${t.id.slice(0, 12)}`, host: t.address, port: t.port };
 }
