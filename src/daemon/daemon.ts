@@ -418,14 +418,16 @@ export class Daemon implements ControlPlane {
   private updateMetrics(): void {
     if (!this.metrics) return;
     const weights: Record<string, number> = {};
-    const split = this.fleet.currentSplit;
+    const active = this.rollouts.active;
+    // A canary's share, as its rollout set it (the same on every workload).
+    const split =
+      active && active.control.state.weight !== null ? { release: active.release.id, weight: active.control.state.weight } : null;
     const current = this.ledger.currentReleaseId();
     if (split) {
-      weights[String(split.canaryRelease)] = split.weight;
-      if (current !== null && current !== split.canaryRelease) weights[String(current)] = 100 - split.weight;
+      weights[String(split.release)] = split.weight;
+      if (current !== null && current !== split.release) weights[String(current)] = 100 - split.weight;
     } else if (current !== null) weights[String(current)] = 100;
     this.metrics.setWeights(weights);
-    const active = this.rollouts.active;
     this.metrics.setRolloutState(
       active ? { release: active.release.id, strategy: active.strategy, phase: active.control.state.phase } : null,
     );

@@ -70,14 +70,14 @@ export interface InstanceChange {
   message: string;
 }
 
+/** Stopped instances whose release is still known (the router's last samples of them arrive after they stop). */
+const DEPARTED_KEPT = 256;
+
 /**
  * The running instances, their lifecycle, their supervision (restart with
  * backoff on crash or liveness failure) and the routing table derived from
  * them. Strategies act on the fleet; it never decides a rollout by itself.
  */
-/** Stopped instances whose release is still known (the router's last samples of them arrive after they stop). */
-const DEPARTED_KEPT = 256;
-
 export class Fleet {
   private readonly instances = new Map<string, Instance>();
   /** Instances that stopped, newest last: their release, for the router samples that name them after they stopped. */

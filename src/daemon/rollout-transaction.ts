@@ -45,17 +45,24 @@ export interface ActiveRollout {
   done: Promise<void>;
 }
 
-/** What a transaction needs of the daemon. */
-export interface TransactionContext {
+/** What every rollout uses of the daemon (Rollouts' options include these). */
+export interface RolloutServices {
   ledger: Ledger;
   clock: Clock;
   recorder: TrafficRecorder;
-  /** The state directory (a full disk there is told apart from other faults). */
-  stateDir: string;
+  /** Makes sure the router listens and routes as `config` says. */
   prepareRouter: (config: Config) => Promise<void>;
   publicUrl: () => string;
+  /** Opens a listener of the router process (the blue-green preview). */
   openListener: OpenListener;
+  /** Told when the rollout state changes (metrics). */
   onStateChange?: () => void;
+}
+
+/** What a transaction needs of the daemon. */
+export interface TransactionContext extends RolloutServices {
+  /** The state directory (a full disk there is told apart from other faults). */
+  stateDir: string;
   /** Aborted when the daemon stops: undo does not restore then, it is interrupted too. */
   stopping: AbortSignal;
   /** Records later an end the ledger refused (disk full). */

@@ -1,10 +1,7 @@
 import { existsSync } from "node:fs";
-import type { TrafficRecorder } from "../analysis/traffic-recorder.js";
-import type { Clock } from "../clock.js";
 import type { Config, StrategyType } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
 import { resourceFault } from "../resource-error.js";
-import type { Ledger } from "../ledger/ledger.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { ControlState } from "../rollout/control.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
@@ -16,8 +13,7 @@ import { ReleaseIntake, requirePlatformSwitch, requireStrategyConfig, type Deplo
 import type { ReleaseImages } from "./release-images.js";
 import { releaseConfig } from "./release-runtime.js";
 import { prune } from "./retention.js";
-import { ref, RolloutTransaction, type ActiveRollout, type RolloutResult } from "./rollout-transaction.js";
-import type { OpenListener } from "./router-link.js";
+import { ref, RolloutTransaction, type ActiveRollout, type RolloutResult, type RolloutServices } from "./rollout-transaction.js";
 import type { StandbyState } from "./standby.js";
 import { hook } from "./strategy-runtime.js";
 import type { Workloads } from "./workloads.js";
@@ -31,22 +27,12 @@ export interface RollbackRequest {
   waitLock?: number;
 }
 
-export interface RolloutsOptions {
+export interface RolloutsOptions extends RolloutServices {
   paths: StatePaths;
-  ledger: Ledger;
   /** Picks the workload (fleet or Swarm) a release runs on. */
   workloads: Workloads;
-  clock: Clock;
   lock: DeployLock;
-  recorder: TrafficRecorder;
   images: ReleaseImages;
-  /** Makes sure the router listens and routes as `config` says. */
-  prepareRouter: (config: Config) => Promise<void>;
-  publicUrl: () => string;
-  /** Opens a listener of the router process (the blue-green preview). */
-  openListener: OpenListener;
-  /** Told when the rollout state changes (metrics). */
-  onStateChange?: () => void;
 }
 
 /** How often an end of rollout that a full disk refused is tried again. */

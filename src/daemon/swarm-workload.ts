@@ -66,10 +66,16 @@ const KNOWN_TASKS_KEPT = 1024;
 export class SwarmWorkload implements Workload {
   private services: SwarmServices | null = null;
   /** A canary: its own service (own port lanes), and its share of requests. */
-  private split: { service: string; release: number; weight: number } | null = null;
+  /**
+   * A second service beside the app's: a canary (its share of requests by
+   * weight) or blue-green's green (no requests until the switch, then all).
+   */
+  private split: { service: string; release: number; weight: number; green: boolean } | null = null;
   private timer: ReturnType<Clock["setTimeout"]> | null = null;
   private app: string | null = null;
-  private tasks: SwarmTask[] = [];
+  /** The app service's tasks and the split service's, as last read. */
+  private main: SwarmTask[] = [];
+  private side: SwarmTask[] = [];
   private table = "";
   /** Router target id → release, of every task seen (bounded, oldest dropped first). */
   private readonly known = new Map<string, number>();
@@ -116,21 +122,26 @@ export class SwarmWorkload implements Workload {
    * (`slipway-<app>-r<id>`, port lanes at portBase + 4000) beside the app's
    * service; the router splits requests between the two.
    */
-  async startCanary(release: Release, config: Config, replicas: number, step: Step): Promise<void> {
+  startCanary(release: Release, config: Config, replicas: number, step: Step): Promise<void> {
+    return this.startSide(release, config, replicas, false, step);
+  }
+
+  /** Blue-green on swarm: green is its own service like a canary's, out of the table until the switch. */
+  startGreen(release: Release, config: Config, replicas: number, step: Step): Promise<void> {
+    return this.startSide(release, config, replicas, true, step);
+  }
+
+  private async startSide(release: Release, config: Config, replicas: number, green: boolean, step: Step): Promise<void> {
     const swarm = await this.connect();
     await swarm.ensureSwarm();
     const { serviceName } = await import("../platform/swarm/service-spec.js");
     const name = serviceName(config.name, release.id);
     await swarm.removeService(name, { wait: true }).catch(() => undefined);
     await swarm.deployService(await this.serviceOptions(name, release, config, replicas, config.swarm.portBase + CANARY_LANES_OFFSET));
-    this.split = { service: name, release: release.id, weight: 0 };
-    step.note(`canary service ${name} created with ${replicas} replica(s) of ${release.image}`);
+    this.split = { service: name, release: release.id, weight: 0, green };
+    this.publish();
+    step.note(`${green ? "green" : "canary"} service ${name} created with ${replicas} replica(s) of ${release.image}`);
     await this.waitReady(name, release.id, replicas, config.progressDeadline, step.signal);
-  }
-
-  /** Blue-green on swarm: green is its own service like a canary's, at weight 0 until the switch. */
-  startGreen(release: Release, config: Config, replicas: number, step: Step): Promise<void> {
-    return this.startCanary(release, config, replicas, step);
   }
 
   /** Told after each look at the tasks that found them changed. */
@@ -144,12 +155,13 @@ export class SwarmWorkload implements Workload {
     return this.tasks.filter((t) => t.ready && t.releaseId === releaseId).map(routeTarget);
   }
 
+  /** The new share goes to the router at once, from the tasks last read. */
   setCanaryWeight(_release: Release, weight: number): void {
     if (this.split) this.split.weight = weight;
-    void this.refresh();
+    this.publish();
   }
 
-  /** The switch is the router's: all requests to the canary (green) service, or back to the app's service. */
+  /** The switch is the router's, one table swap: all requests to the split (green) service's tasks, or back to the app's. */
   switchTo(release: Release): void {
     if (this.split) this.setCanaryWeight(release, this.split.release === release.id ? 100 : 0);
   }
@@ -323,9 +335,12 @@ export class SwarmWorkload implements Workload {
     const app = this.app;
     this.stop();
     if (!app) return;
+    await this.endCanary();
     const swarm = await this.connect();
     const { serviceName } = await import("../platform/swarm/service-spec.js");
     await swarm.removeService(serviceName(app), { wait: true }).catch(() => undefined);
+    this.main = [];
+    this.side = [];
   }
 
   /** Resolves with the count once `replicas` tasks of the release are ready in service `name`. */
@@ -355,28 +370,47 @@ export class SwarmWorkload implements Workload {
       const { serviceName } = await import("../platform/swarm/service-spec.js");
       const main = await swarm.tasks(serviceName(app));
       const split = this.split;
-      const canary = split ? await swarm.tasks(split.service) : [];
+      const side = split ? await swarm.tasks(split.service) : [];
       const before = JSON.stringify(this.tasks);
-      this.tasks = [...main, ...canary];
+      this.main = main;
+      this.side = side;
       this.remember(this.tasks);
       if (JSON.stringify(this.tasks) !== before) for (const l of this.listeners) l();
-      const targets = (tasks: SwarmTask[]) => tasks.filter((t) => t.ready).map(routeTarget);
-      const groups = split
-        ? [
-            { name: "canary", weight: split.weight, targets: targets(canary) },
-            { name: "stable", weight: 100 - split.weight, targets: targets(main) },
-          ]
-        : [{ name: app, weight: 1, targets: targets(main) }];
-      // Only a changed table is handed over: a swap restarts the weighted round-robin sequence.
-      const key = JSON.stringify(groups);
-      if (key !== this.table) {
-        this.table = key;
-        this.setGroups(groups);
-      }
+      this.publish();
     } catch {
       // the engine may be restarting: keep the last table, try again
     }
     if (this.app) this.timer = this.clock.setTimeout(() => void this.refresh(), SWARM_ROUTES_EVERY);
+  }
+
+  /** Every task last read, the app service's first. */
+  private get tasks(): SwarmTask[] {
+    return [...this.main, ...this.side];
+  }
+
+  /**
+   * Hands the router the table the tasks last read make: the app's ready
+   * tasks; during a canary a "canary" group (its weight) and a "stable" one;
+   * green only once switched to, alone. Only a changed table is handed over:
+   * a swap restarts the weighted round-robin sequence.
+   */
+  private publish(): void {
+    const app = this.app;
+    if (!app) return;
+    const ready = (tasks: SwarmTask[]) => tasks.filter((t) => t.ready).map(routeTarget);
+    const split = this.split;
+    const groups = !split
+      ? [{ name: app, weight: 1, targets: ready(this.main) }]
+      : split.green
+        ? [{ name: app, weight: 1, targets: ready(split.weight === 100 ? this.side : this.main) }]
+        : [
+            { name: "canary", weight: split.weight, targets: ready(this.side) },
+            { name: "stable", weight: 100 - split.weight, targets: ready(this.main) },
+          ];
+    const key = JSON.stringify(groups);
+    if (key === this.table) return;
+    this.table = key;
+    this.setGroups(groups);
   }
 
   /** The release of each task, for router samples that name it (analysis, metrics), also once it is gone. */

@@ -20,8 +20,10 @@ export interface InstanceView {
 }
 
 /**
- * What strategies call on the running instances. `src/rollout/` owns this
- * seam and never imports `src/daemon/`; the daemon's `Fleet` satisfies it.
+ * The fleet's instances, as the wait loops of src/rollout/ read and retire
+ * them (`converge`, `waitReady`, `awaitReleaseHealthy`, used by
+ * `FleetWorkload`). `src/rollout/` owns this seam and never imports
+ * `src/daemon/`; the daemon's `Fleet` satisfies it.
  *
  * @example
  * const fresh = fleet.ofRelease(3).filter((i) => isLive(i.state));

@@ -33,8 +33,9 @@ export interface PreviewHandle {
 
 /**
  * What a progressive strategy (canary, blue-green) may do. The daemon
- * implements it against the fleet, router, ledger, analysis, checks, hooks
- * and notifications; strategies only decide the order.
+ * implements it (src/daemon/strategy-runtime.ts) with the release's
+ * `Workload`, the ledger, analysis, checks, hooks and notifications;
+ * strategies only decide the order.
  */
 export interface StrategyContext {
   control: RolloutControl;
