@@ -22,8 +22,10 @@ export function registerRolloutCommands(program: Command): void {
     .option("--wait-lock <duration>", "wait this long for another rollout to finish instead of failing")
     .action(async (opts: { version?: string; env: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      // Every flag is checked before anything is read or started.
       const strategy = strategyOption(opts.strategy);
       const env = envOption(opts.env);
+      const waitLock = durationOption("--wait-lock", opts.waitLock);
       const loaded = load(g, Object.keys(env));
       // What `config validate` warns about (say, a $VAR the instance will not have) is said here too, on stderr.
       for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -43,7 +45,7 @@ export function registerRolloutCommands(program: Command): void {
           process.env.DOCKER_PASSWORD && {
             registryAuth: { username: process.env.DOCKER_USERNAME, password: process.env.DOCKER_PASSWORD },
           }),
-        waitLock: durationOption("--wait-lock", opts.waitLock),
+        waitLock,
       };
       const { client } = await ensureDaemon(loaded.root, loaded.config.listen);
       report(await run(client, "/v1/deploy", body, `Deploying ${loaded.config.name}`, g), g);
