@@ -5,13 +5,13 @@ import { startLoad } from "../src/load/load-generator.js";
 import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages, swarmGate } from "./support/docker.js";
 import { answersSentAfter } from "./support/load.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
-import { SIDE_HOST, sidePort } from "./support/ports.js";
+import { claimPortBase, SIDE_HOST, sidePort } from "./support/ports.js";
 
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 
 /** Port lanes below the ephemeral range, apart from test/swarm.test.ts's. */
-const PORT_BASE = 30000 + (process.pid % 5) * 2000;
+const PORT_BASE = claimPortBase([30000, 32000, 34000, 36000, 38000]);
 
 function swarmConfig(port: number, name: string, previewPort: number): string {
   return `name: ${name}

@@ -9,6 +9,7 @@ import { SwarmServices } from "../src/platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../src/platform/swarm/swarm-task.js";
 import type { UpdateProgress } from "../src/platform/swarm/update-progress.js";
 import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeImages, swarmGate } from "./support/docker.js";
+import { claimPortBase } from "./support/ports.js";
 
 /**
  * SwarmServices against the real engine: a swarm of this one node (initialised
@@ -21,7 +22,7 @@ const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 const APP = `swarmtest-${process.pid}`;
 const REPO = `slipway-swarm-test-${process.pid}`;
 /** Below the ephemeral range; a lane of 1000 ports each, per test process. */
-const PORT_BASE = 20000 + (process.pid % 5) * 2000;
+const PORT_BASE = claimPortBase([20000, 22000, 24000, 26000, 28000]);
 
 const SERVER = `import { createServer } from "node:http";
 const port = Number(process.env.PORT);

@@ -21,6 +21,7 @@ import type { RouteGroup } from "../src/router/types.js";
 import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeImages, swarmGate } from "./support/docker.js";
 import { REPO } from "./support/project.js";
 import { workloadContract, type WorkloadSubject } from "./support/workload-contract.js";
+import { claimPortBase } from "./support/ports.js";
 
 const APP_DIR = join(REPO, "test/fixtures/docker-app");
 
@@ -125,7 +126,7 @@ const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 
 /** Port lanes below the ephemeral range, apart from the other swarm tests' (20000-43999): 10000-11999 and 14000-15999 (canary), or 2000 higher. */
-const PORT_BASE = 10000 + (process.pid % 2) * 2000;
+const PORT_BASE = claimPortBase([10000, 12000]);
 
 describe.skipIf(!swarmReady)("Workload contract: Swarm services on the real engine", () => {
   const name = `wlcontract-${process.pid}`;

@@ -3,6 +3,7 @@ import type { HealthConfig } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { ProbeWait } from "../probe/instance-health.js";
 import type { ExitInfo, InstanceSpec, Platform } from "../platform/platform.js";
+import { trafficGroups } from "../router/traffic-groups.js";
 import type { RouteGroup, Traffic } from "../router/types.js";
 import { FaultLog } from "../fault-log.js";
 import { resourceFault } from "../resource-error.js";
@@ -272,12 +273,11 @@ export class Fleet {
   routes(): RouteGroup[] {
     const serving = this.list().filter((i) => i.inRotation && i.state === "ready");
     const target = (i: Instance) => ({ id: i.id, host: i.spec.host, port: i.spec.port });
-    if (!this.split) return [{ name: this.o.groupName(), weight: 1, targets: serving.map(target) }];
-    const { canaryRelease, weight } = this.split;
-    return [
-      { name: "canary", weight, targets: serving.filter((i) => i.releaseId === canaryRelease).map(target) },
-      { name: "stable", weight: 100 - weight, targets: serving.filter((i) => i.releaseId !== canaryRelease).map(target) },
-    ];
+    const split = this.split;
+    if (!split) return trafficGroups(this.o.groupName(), serving.map(target), null);
+    const canary = serving.filter((i) => i.releaseId === split.canaryRelease).map(target);
+    const stable = serving.filter((i) => i.releaseId !== split.canaryRelease).map(target);
+    return trafficGroups(this.o.groupName(), stable, { weight: split.weight, targets: canary });
   }
 
   /** Splits traffic between a canary release (weight in percent) and the rest; null ends the split. */

@@ -8,6 +8,7 @@ import { httpHealthTest, parallelismFromSurge, type ServiceOptions } from "../pl
 import type { SwarmServices } from "../platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../platform/swarm/swarm-task.js";
 import { taskArgs } from "../platform/swarm/task-command.js";
+import { trafficGroups } from "../router/traffic-groups.js";
 import type { RouteGroup } from "../router/types.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
 import type { InstanceRow, ReadyCount, RouteTarget, Step, Workload } from "../rollout/workload.js";
@@ -400,13 +401,10 @@ export class SwarmWorkload implements Workload {
     const ready = (tasks: SwarmTask[]) => tasks.filter((t) => t.ready).map(routeTarget);
     const split = this.split;
     const groups = !split
-      ? [{ name: app, weight: 1, targets: ready(this.main) }]
+      ? trafficGroups(app, ready(this.main), null)
       : split.green
-        ? [{ name: app, weight: 1, targets: ready(split.weight === 100 ? this.side : this.main) }]
-        : [
-            { name: "canary", weight: split.weight, targets: ready(this.side) },
-            { name: "stable", weight: 100 - split.weight, targets: ready(this.main) },
-          ];
+        ? trafficGroups(app, ready(split.weight === 100 ? this.side : this.main), null)
+        : trafficGroups(app, ready(this.main), { weight: split.weight, targets: ready(this.side) });
     const key = JSON.stringify(groups);
     if (key === this.table) return;
     this.table = key;

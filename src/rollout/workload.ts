@@ -1,13 +1,10 @@
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
 import type { ReleaseLogs } from "../platform/platform.js";
+import type { Target } from "../router/types.js";
 
-/** A place the router may send a request: an instance or a task. */
-export interface RouteTarget {
-  id: string;
-  host: string;
-  port: number;
-}
+/** A place the router may send a request: an instance or a task (the router's `Target`). */
+export type RouteTarget = Target;
 
 /** What every step of a rollout gets: the rollout's abort signal, its pause, and a way to report progress. */
 export interface Step {

@@ -1,4 +1,7 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * A free port on a second loopback address (127.0.0.2). Side listeners in
@@ -16,4 +19,47 @@ export function sidePort(): Promise<number> {
       s.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
     });
   });
+}
+
+/** Where the lane claims live: one file per claimed port base, holding the claiming process's pid. */
+const LANE_CLAIMS = join(tmpdir(), "slipway-test-lanes");
+
+/**
+ * A Swarm port base (`swarm.portBase`) no other test process uses now: the
+ * first of `candidates`, starting at one picked by pid, not claimed by a live
+ * process. Two copies of the suite can run side by side on one engine (their
+ * swarm tasks listen on the host's ports). The claim is a file
+ * `<tmp>/slipway-test-lanes/<base>` with the claimant's pid; a dead
+ * claimant's claim is taken over, and the claim goes when this process exits.
+ *
+ * @example
+ * const PORT_BASE = claimPortBase([30000, 32000, 34000]);
+ */
+export function claimPortBase(candidates: readonly number[]): number {
+  mkdirSync(LANE_CLAIMS, { recursive: true });
+  const start = process.pid % candidates.length;
+  for (let i = 0; i < candidates.length; i++) {
+    const base = candidates[(start + i) % candidates.length]!;
+    const file = join(LANE_CLAIMS, String(base));
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+    } catch {
+      const owner = Number(readFileSync(file, "utf8"));
+      if (owner !== process.pid && alive(owner)) continue;
+      writeFileSync(file, String(process.pid));
+    }
+    process.once("exit", () => rmSync(file, { force: true }));
+    return base;
+  }
+  throw new Error(`every swarm port base of ${candidates.join(", ")} is claimed by a live test process (see ${LANE_CLAIMS})`);
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
