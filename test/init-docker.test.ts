@@ -122,8 +122,15 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
     writeFileSync(dockerfile, readFileSync(dockerfile, "utf8").replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`));
     const port = await freePort();
     const config = join(dir, "slipway.yaml");
-    writeFileSync(config, readFileSync(config, "utf8").replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)); // not :8080, shared machine
-    deployed = { dir, app: stack.name };
+    // not :8080, and a name of its own: another copy of the suite may deploy the same project on this engine
+    const app = `${stack.name}-${process.pid}`;
+    writeFileSync(
+      config,
+      readFileSync(config, "utf8")
+        .replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)
+        .replace(/^name: .*$/m, `name: ${app}`),
+    );
+    deployed = { dir, app };
     const v1 = await runCli(dir, ["deploy", "--version", "v1"]);
     expect(v1.stderr).toBe("");
     expect(v1.stdout).toMatch(/release 1 \(v1\) is live/);
