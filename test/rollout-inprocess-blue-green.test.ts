@@ -64,6 +64,28 @@ describe("blue-green, in process on a fake clock", () => {
     expect(h.platform.stopped).toEqual(["r1-1", "r1-2"]);
   });
 
+  it("a switch back the ledger cannot record (disk full) changes nothing: release 2 keeps serving, release 1 keeps running", async () => {
+    h = await RolloutHarness.create();
+    await promotedV2();
+    const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    const activate = h.ledger.activate.bind(h.ledger);
+    h.ledger.activate = () => {
+      throw full; // the same error a full disk gives (the disk itself: test/faults-disk.test.ts)
+    };
+    const run = await h.rollback();
+    await h.finish(run, "the refused switch back");
+    h.ledger.activate = activate;
+    expect(run.error?.message).toMatch(/disk is full|no space/i);
+    expect(run.error?.details).toContain("release 2 (v2) still serves");
+    expect(h.ledger.currentReleaseId()).toBe(2);
+    expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });
+    expect(h.rollouts.standby).toMatchObject({ release: 1 }); // still on standby, its deadline unchanged
+    expect(h.rollouts.hasEnded(3)).toBe(true); // the refused rollback is over; the ledger hears so once space frees
+    await h.clock.advance(10_000);
+    expect(h.instances(1)).toEqual({ "r1-1": "ready", "r1-2": "ready" }); // nothing was stopped: the next rollback can still switch
+    expect(h.instances(2)).toEqual({ "r2-1": "ready", "r2-2": "ready" });
+  });
+
   it("autoPromote switches without waiting for a human", async () => {
     h = await RolloutHarness.create();
     const run = await greenV2(blueGreen(["autoPromote: true"]));

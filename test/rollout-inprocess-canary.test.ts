@@ -1,3 +1,5 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RolloutHarness, type Run } from "./support/rollout-harness.js";
 
@@ -31,6 +33,15 @@ async function canaryOfV2(config: string): Promise<Run> {
   await h.deployed(config, "v1");
   expect(h.rollout(1)).toMatchObject({ strategy: "rolling", status: "succeeded" });
   return h.deploy(config, "v2");
+}
+
+/** Waits in real time (the fake clock standing still) for what a child process does. */
+async function realTime(done: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`still waiting for ${what} after 30 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function expectV1Serves(): void {
@@ -216,5 +227,30 @@ describe("canary, in process on a fake clock", () => {
     ]);
     expect(h.rollout(2).status).toBe("rolled-back");
     expectV1Serves();
+  });
+
+  it("a pause taken while prePromote runs holds the promotion: traffic stays split until resume", async () => {
+    h = await RolloutHarness.create();
+    const started = join(h.dir, "hook-started");
+    const go = join(h.dir, "go");
+    // A real hook (a child process), released by the test: the pause lands while it runs.
+    const script = join(h.dir, "hook.sh");
+    writeFileSync(script, `touch ${started}\nwhile [ ! -f ${go} ]; do sleep 0.02; done\n`);
+    const hook = `hooks:\n  prePromote: sh ${script}\n`;
+    const run = await canaryOfV2(canary(["setWeight: 50"]) + hook);
+    await h.until(() => h.traffic.current.canary?.weight === 50, "the step to 50%");
+    await realTime(() => existsSync(started), "the prePromote hook to start"); // a child process: real time, the fake clock still
+    expect(h.rollouts.control("pause", { holder: "test" })).toMatchObject({ phase: "paused" });
+    writeFileSync(go, "");
+    await realTime(() => h.ledger.events({ limit: 50 }).some((e) => e.message.startsWith("prePromote hook passed")), "the hook to end");
+    await h.clock.advance(5_000);
+    expect(h.phase).toBe("paused");
+    expect(h.traffic.current).toMatchObject({ canary: { weight: 50, targets: ["r2-1"] } });
+    expect(h.instances(2)).toEqual({ "r2-1": "ready" });
+    h.rollouts.control("resume", { holder: "test" });
+    await h.finish(run, "the promotion");
+    expect(run.error).toBeUndefined();
+    expect(h.phases(2)).toEqual(["progressing", "paused", "promoting", "committing", "done"]);
+    expect(h.traffic.current).toEqual({ shop: { weight: 1, targets: ["r2-1", "r2-2"] } });
   });
 });

@@ -22,7 +22,7 @@ app:
   replicas: 2
   shutdown: { signal: SIGTERM, timeout: 10s }
 health:
-  readiness: { http: /health, interval: 500ms, timeout: 2s, failureThreshold: 3 }
+  readiness: { http: /health, interval: 1s, timeout: 2s, failureThreshold: 3 } # each check starts a node in the task
 strategy:
   type: rolling
   rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 2s }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
-import { serviceHealthOption } from "../src/daemon/swarm-workload.js";
+import { HEALTHCHECK_START_ALLOWANCE, serviceHealthOption } from "../src/daemon/swarm-workload.js";
 import { checkPortBase, laneWidth, nextLane, portTemplate } from "../src/platform/swarm/port-lanes.js";
 import { serviceLogLines } from "../src/platform/swarm/service-logs.js";
 import { httpHealthTest, parallelismFromSurge, serviceName, serviceSpec, type ServiceOptions } from "../src/platform/swarm/service-spec.js";
@@ -172,7 +172,7 @@ describe("the service's healthcheck from the probes", () => {
     ).toEqual({
       test: httpHealthTest("/health"),
       interval: 500,
-      timeout: 2000,
+      timeout: 2000 + HEALTHCHECK_START_ALLOWANCE,
       startPeriod: 150_000,
       retries: 3,
     });

@@ -33,7 +33,7 @@ app:
   replicas: 2
   shutdown: { signal: SIGTERM, timeout: 5s }
 health:
-  readiness: { http: /health, interval: 300ms, timeout: 2s, failureThreshold: 3 }
+  readiness: { http: /health, interval: ${platform === "process" ? "300ms" : "1s"}, timeout: 2s, failureThreshold: 3 }
 strategy:
   rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 0s }
   canary: { replicas: 1, steps: [{ setWeight: 50 }] }

@@ -122,14 +122,24 @@ export class FleetWorkload implements Workload {
 
   commit(release: Release): void {
     this.o.fleet.supervise(release.id);
+    if (this.standbys.state?.release === release.id) this.standbys.clear(); // a switch back made the standby current
   }
 
+  /**
+   * Traffic back to `previous` at once when it still runs, the target's
+   * instances retired. When nothing of `previous` runs any more (the target
+   * took all traffic: a failure while committing), the target's ready
+   * instances keep serving until `previous`, started again, replaces them
+   * (a rolling replacement): never an empty table.
+   */
   async abandon(target: Release, previous: Release | null, o: AbandonOptions) {
     const { fleet } = this.o;
-    if (previous && this.standbyReady(previous.id) > 0) fleet.switchTo(previous.id);
+    const restore = previous !== null && previous.id !== target.id && o.restore;
+    const previousRuns = previous !== null && this.standbyReady(previous.id) > 0;
+    if (previousRuns) fleet.switchTo(previous.id);
     else fleet.setSplit(null);
-    await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, o.reason)));
-    if (!previous || previous.id === target.id || !o.restore) return { restored: false, error: null };
+    if (previousRuns || !restore) await Promise.all(fleet.ofRelease(target.id).map((i) => fleet.retire(i, o.reason)));
+    if (!restore) return { restored: false, error: null };
     try {
       await this.converge(previous, releaseConfig(previous), o.signal);
       fleet.supervise(previous.id);
@@ -139,13 +149,9 @@ export class FleetWorkload implements Workload {
     }
   }
 
-  switchBack(release: Release, from: Release): void {
+  async retire(release: Release, reason: string): Promise<void> {
     const { fleet } = this.o;
-    this.standbys.clear();
-    fleet.switchTo(release.id);
-    fleet.supervise(release.id);
-    // The release we left drains and stops in the background.
-    void Promise.all(fleet.ofRelease(from.id).map((i) => fleet.retire(i, `rolled back to release ${release.id}`)));
+    await Promise.all(fleet.ofRelease(release.id).map((i) => fleet.retire(i, reason)));
   }
 
   /** A blue-green standby the previous daemon kept: recovery adopted its instances while its deadline holds. */

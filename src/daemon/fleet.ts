@@ -82,7 +82,7 @@ const DEPARTED_KEPT = 256;
 export class Fleet {
   private readonly instances = new Map<string, Instance>();
   /** Instances that stopped, newest last: their release, for the router samples that name them after they stopped. */
-  private readonly departed = new Map<string, number>();
+  private readonly gone = new Map<string, number>();
   private split: { canaryRelease: number; weight: number } | null = null;
   private readonly listeners = new Set<(change: InstanceChange) => void>();
   private readonly unsubscribeExit: () => void;
@@ -248,8 +248,7 @@ export class Fleet {
       outcome?.killed ? `killed after app.shutdown.timeout (${timeout / 1000}s): it did not exit on ${signal}` : "stopped",
     );
     this.instances.delete(inst.id);
-    this.departed.set(inst.id, inst.releaseId);
-    if (this.departed.size > DEPARTED_KEPT) this.departed.delete(this.departed.keys().next().value!);
+    this.departed(inst.id, inst.releaseId);
   }
 
   /** Stops every instance (daemon shutdown). */
@@ -306,7 +305,14 @@ export class Fleet {
 
   /** The release an instance belongs to (router samples name instances), also shortly after it stopped. */
   releaseOf(instanceId: string): number | undefined {
-    return this.instances.get(instanceId)?.releaseId ?? this.departed.get(instanceId);
+    return this.instances.get(instanceId)?.releaseId ?? this.gone.get(instanceId);
+  }
+
+  /** Remembers the release of an instance that stopped (here, or by recovery outside the fleet) for `releaseOf`. */
+  departed(instanceId: string, releaseId: number): void {
+    this.gone.delete(instanceId);
+    this.gone.set(instanceId, releaseId);
+    if (this.gone.size > DEPARTED_KEPT) this.gone.delete(this.gone.keys().next().value!);
   }
 
   syncRoutes(): void {

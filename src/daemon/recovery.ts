@@ -51,6 +51,7 @@ export async function recoverState(
     const running = await platform.adopt({ spec, pid: row.pid, startedAt: row.startedAt });
     if (!running) {
       ledger.setInstanceState(row.id, "stopped");
+      fleet.departed(row.id, row.releaseId);
       report.gone.push(row.id);
     } else if (current && config && row.releaseId === current.id) {
       fleet.adopt(spec, running.pid, config.health, { inRotation: true, restart: true });
@@ -60,6 +61,7 @@ export async function recoverState(
       report.standby.push(row.id);
     } else {
       orphans.push(row.id);
+      fleet.departed(row.id, row.releaseId); // the router's last samples of it still count for its release
     }
   }
   // Stopped only once out of the table the router kept serving, and drained.

@@ -253,7 +253,7 @@ export class RolloutTransaction {
     const { ledger } = this.c;
     const { target, workload } = this.r;
     const { journal, previous, rolloutId } = this;
-    this.control.enter("rolling-back");
+    this.control.enter("rolling-back", { weight: null });
     const reason = err instanceof Error ? err.message : String(err);
     const kind = err instanceof RolloutFailure ? err.kind : "failed";
     const outcome = FAILURE_OUTCOMES[kind];
@@ -265,6 +265,7 @@ export class RolloutTransaction {
       reason: `rollout ${kind}`,
       restore: outcome.restore,
       signal: this.c.stopping,
+      note: (m) => journal.line("rollout", m),
     });
     const note = undone.error
       ? `restoring release ${previous!.id} also failed: ${undone.error}`

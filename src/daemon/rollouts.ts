@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Config, StrategyType } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
-import { resourceFault } from "../resource-error.js";
+import { resourceError, resourceFault } from "../resource-error.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { ControlState } from "../rollout/control.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
@@ -303,11 +303,23 @@ export class Rollouts {
     const started = clock.now();
     const rollout = ledger.startRollout({ kind: "rollback", releaseId: target.id, fromReleaseId: current.id, strategy: "switch", holder });
     const journal = this.journal(new Journal(ledger, { id: rollout.id, strategy: "switch", target, previous: current }, target.config));
-    workload.switchBack(target, current);
-    ledger.transaction(() => {
-      ledger.activate(target.id);
-      ledger.endRollout(rollout.id, "succeeded");
-    });
+    workload.switchTo(target);
+    try {
+      ledger.transaction(() => {
+        ledger.activate(target.id);
+        ledger.endRollout(rollout.id, "succeeded");
+      });
+    } catch (err) {
+      // The ledger still names the current release (disk full): traffic goes back to it, which nothing stopped,
+      // and the standby holds on. The rollout's end is recorded once space frees.
+      workload.switchTo(current);
+      if (!resourceFault(err, this.o.paths.dir)) throw err;
+      this.deferRecord(rollout.id, () => ledger.endRollout(rollout.id, "failed", (err as Error).message));
+      throw resourceError(err, this.o.paths.dir, [`release ${current.id} (${current.version}) still serves`]) ?? err;
+    }
+    // Only now, with the switch recorded: the standby is current, and the release we left drains and stops (in the background).
+    workload.commit(target);
+    void workload.retire(current, `rolled back to release ${target.id}`);
     const durationMs = clock.now() - started;
     journal.event(
       "rollout.rolled-back",

@@ -40,11 +40,16 @@ export class RouteTable {
     if (groups && !this.held) this.send(groups);
   }
 
-  /** Ends the hold: the followed workload's table goes to the router. */
+  /**
+   * Ends the hold: the followed workload's table goes to the router. One
+   * that has offered nothing yet (Swarm before its first look at the tasks)
+   * leaves the router's table as it is until its first offer.
+   */
   release(): void {
     if (!this.held) return;
     this.held = false;
-    this.send(this.current());
+    const groups = this.followed === null ? undefined : this.offers.get(this.followed);
+    if (groups) this.send(groups);
   }
 
   get holding(): boolean {

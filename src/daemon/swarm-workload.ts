@@ -11,13 +11,15 @@ import { taskArgs } from "../platform/swarm/task-command.js";
 import { trafficGroups } from "../router/traffic-groups.js";
 import type { RouteGroup } from "../router/types.js";
 import { RolloutFailure } from "../rollout/rollout-failure.js";
-import type { InstanceRow, ReadyCount, RouteTarget, Step, Workload } from "../rollout/workload.js";
-import { SlipwayError } from "../errors.js";
+import type { AbandonOptions, InstanceRow, ReadyCount, RouteTarget, Step, Workload } from "../rollout/workload.js";
 import type { ReleaseLogs } from "../platform/platform.js";
-import { releaseWorkloadEnv } from "./release-runtime.js";
+import { releaseConfig, releaseWorkloadEnv } from "./release-runtime.js";
 
 /** A canary service's port lanes start this far above swarm.portBase (the app's service uses portBase and portBase + 1000). */
 export const CANARY_LANES_OFFSET = 4000;
+
+/** Added to the probe's timeout in a task's healthcheck: the time to start the `node` that runs the check. */
+export const HEALTHCHECK_START_ALLOWANCE = 3_000;
 
 /** How often the router's table is refreshed from the service's tasks. */
 export const SWARM_ROUTES_EVERY = 500;
@@ -33,7 +35,10 @@ export const SWARM_ROUTES_EVERY = 500;
  * task that turns unhealthy is replaced as before. With a start period of 0,
  * a task slower to listen than `interval × failureThreshold` (1.5 s at 500 ms
  * × 3, easily passed by Node on a loaded machine) was killed and the update
- * rolled back.
+ * rolled back. The check runs `node -e fetch(...)` in the task, so its
+ * timeout is the probe's plus HEALTHCHECK_START_ALLOWANCE for starting node:
+ * on a loaded machine that start alone took over 2 s, and healthy tasks were
+ * replaced for it.
  *
  * @example
  * serviceHealthOption(config).health?.startPeriod; // 600000 with the default progressDeadline, no startup probe
@@ -46,7 +51,7 @@ export function serviceHealthOption(config: Config): Pick<ServiceOptions, "healt
     health: {
       test: httpHealthTest(readiness.check.path),
       interval: readiness.interval,
-      timeout: readiness.timeout,
+      timeout: readiness.timeout + HEALTHCHECK_START_ALLOWANCE,
       startPeriod: startup ? startup.interval * startup.failureThreshold : config.progressDeadline,
       retries: readiness.failureThreshold,
     },
@@ -187,10 +192,9 @@ export class SwarmWorkload implements Workload {
     return 0;
   }
 
-  switchBack(release: Release): void {
-    throw new SlipwayError("INVALID_STATE", `release ${release.id} has no standby on swarm`, {
-      hint: "slipway rollback updates the service",
-    });
+  /** Nothing runs a release the app's service does not (a canary or green service goes when its rollout ends). */
+  retire(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Swarm's deploy returned once every task was ready; this reads them again. */
@@ -205,9 +209,29 @@ export class SwarmWorkload implements Workload {
   }
 
   /** A canary or green service goes; a failed update Swarm rolled back itself (failure_action: rollback). */
-  async abandon(_target: Release, previous: Release | null): Promise<{ restored: boolean; error: string | null }> {
+  /**
+   * A canary or green service goes; a failed update Swarm rolled back itself
+   * (failure_action: rollback). When the app's service runs the target by
+   * now (an abort after Swarm completed the update, a release degraded
+   * after it), it is updated back to `previous`.
+   */
+  async abandon(target: Release, previous: Release | null, o: AbandonOptions): Promise<{ restored: boolean; error: string | null }> {
     await this.endCanary();
-    return { restored: previous !== null, error: null };
+    if (!previous) return { restored: false, error: null };
+    if (!o.restore || (await this.serviceRelease(previous.config.name)) !== target.id) return { restored: true, error: null };
+    try {
+      await this.deploy(previous, releaseConfig(previous), o.note ?? (() => {}), o.signal);
+      return { restored: true, error: null };
+    } catch (err) {
+      return { restored: false, error: (err as Error).message };
+    }
+  }
+
+  /** The release the app's service runs (its spec's label), null when there is no service. */
+  private async serviceRelease(app: string): Promise<number | null> {
+    const swarm = await this.connect();
+    const { serviceName } = await import("../platform/swarm/service-spec.js");
+    return (await swarm.services(app)).find((s) => s.name === serviceName(app))?.releaseId ?? null;
   }
 
   async recover(current: Release, config: Config, step: Step): Promise<void> {
@@ -259,6 +283,8 @@ export class SwarmWorkload implements Workload {
     const split = this.split;
     if (!split) return;
     this.split = null;
+    this.side = [];
+    this.publish(); // all requests to the app's service at once, from its tasks last read
     await this.refresh();
     const swarm = await this.connect();
     await swarm.removeService(split.service, { wait: true }).catch(() => undefined);
@@ -312,10 +338,8 @@ export class SwarmWorkload implements Workload {
 
   /** After a daemon start: follow the service if Swarm still runs it, else create it again (after slipway down). */
   private async ensure(release: Release, config: Config, note: (message: string) => void): Promise<void> {
-    const swarm = await this.connect();
-    const { serviceName } = await import("../platform/swarm/service-spec.js");
-    const running = (await swarm.services(config.name)).some((s) => s.name === serviceName(config.name));
-    if (running) this.follow(config.name);
+    // A service on another release (a daemon stopped while it undid an update) is updated back to the current one.
+    if ((await this.serviceRelease(config.name)) === release.id) this.follow(config.name);
     else await this.deploy(release, config, note);
   }
 
@@ -363,6 +387,8 @@ export class SwarmWorkload implements Workload {
   }
 
   private async refresh(): Promise<void> {
+    // One polling loop: a direct call (after a wait, a canary's end) replaces the scheduled one.
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
     const app = this.app;
     if (!app) return;

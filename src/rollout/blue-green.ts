@@ -42,6 +42,7 @@ export async function runBlueGreen(ctx: StrategyContext): Promise<void> {
   }
 
   control.enter("promoting");
+  await control.checkpoint(); // a pause taken during prePromote holds here
   ctx.switchToTarget();
   ctx.note(
     "rollout.promoted",

@@ -30,6 +30,7 @@ export async function runCanary(ctx: StrategyContext): Promise<void> {
     await control.checkpoint();
     await ctx.preHook("prePromote");
     control.enter("promoting");
+    await control.checkpoint(); // a pause taken during prePromote holds here
     ctx.note("rollout.promoted", `promoting release ${target.id} (${target.version}) to 100%`);
     await ctx.finish();
   } finally {

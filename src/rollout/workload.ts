@@ -27,6 +27,8 @@ export interface AbandonOptions {
   restore: boolean;
   /** Aborts restoring `previous` (the daemon is stopping). */
   signal?: AbortSignal;
+  /** Progress of restoring `previous` (the rollout's journal). */
+  note?: (message: string) => void;
 }
 
 /** One running instance (or Swarm task), as `slipway status` lists it. */
@@ -85,7 +87,7 @@ export interface Workload {
    * ones restarted meanwhile; fails (degraded) after `config.progressDeadline`.
    */
   awaitHealthy(release: Release, config: Config, step: Step): Promise<ReadyCount>;
-  /** From now on the release is the app's: its instances that fail are restarted. */
+  /** From now on the release is the app's: its instances that fail are restarted, and it is no one's standby. */
   commit(release: Release): void;
   /**
    * Undo of a failed rollout: traffic back to `previous` at once when it
@@ -94,8 +96,8 @@ export interface Workload {
    * or why restoring it failed.
    */
   abandon(target: Release, previous: Release | null, o: AbandonOptions): Promise<{ restored: boolean; error: string | null }>;
-  /** A switch-back rollback (after `standbyReady`): traffic to `release`, whose instances run; `from` drains and stops in the background. */
-  switchBack(release: Release, from: Release): void;
+  /** Drains and stops every instance of `release` (the one a switch-back rollback left). */
+  retire(release: Release, reason: string): Promise<void>;
   /** Daemon start: the current release followed again and brought back to full size. */
   recover(current: Release, config: Config, step: Step): Promise<void>;
   /** The release kept on standby after a blue-green switch, and until when (clock ms); null when none. */

@@ -102,11 +102,19 @@ export function workloadContract(subject: () => WorkloadSubject, timeout: number
       await until("green to be gone", () => !w.instances().some((i) => i.release === r3.id));
       expect(w.standbyReady(r3.id)).toBe(0);
 
+      // undone after the target took all traffic (an abort or a failure while committing): the previous release is
+      // started again and takes over, the target serving until then
+      expect(await w.abandon(r2, r1, { reason: "rollout aborted", restore: true })).toEqual({ restored: true, error: null });
+      expect(await w.awaitHealthy(r1, config, step())).toEqual({ ready: 2, replicas: 2 });
+      w.commit(r1);
+      await table({ app: [1, ["v1", "v1"]] });
+      await until("release 2 to be gone", () => !w.instances().some((i) => i.release === r2.id));
+
       // logs: the release's lines, each prefixed with the instance or task it came from
       const lines: string[] = [];
-      await until("release 2's logs", async () => {
+      await until("release 1's logs", async () => {
         lines.length = 0;
-        for await (const line of w.logs(r2).tail(20)) lines.push(line);
+        for await (const line of w.logs(r1).tail(20)) lines.push(line);
         return lines.some((l) => / \| .*listening/.test(l));
       });
 

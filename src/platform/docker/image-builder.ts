@@ -42,9 +42,27 @@ export interface ImageRef {
  */
 export async function buildImage(docker: Dockerode, options: BuildImageOptions): Promise<ImageRef> {
   const dockerfile = options.dockerfile ?? DEFAULT_DOCKERFILE;
+  const hint = `reproduce it with: docker build -f ${dockerfile} ${options.context}`;
+  let progress = await buildOnce(docker, options, dockerfile);
+  if (progress.error !== undefined && LOST_CACHE_PARENT.test(progress.error)) {
+    // An image removed meanwhile (another app's retention, `docker image prune`) took a cached layer this
+    // build was standing on; a second build no longer finds it in the cache and makes it again.
+    options.onLine(`the build cache lost a layer while building (${progress.error}); building again`);
+    progress = await buildOnce(docker, options, dockerfile);
+  }
+  if (progress.error !== undefined) {
+    throw new SlipwayError("PLATFORM", `image build failed${progress.where()}: ${progress.error}`, { details: [...progress.tail], hint });
+  }
+  const id = (await docker.getImage(options.tag).inspect()).Id;
+  return { image: options.tag, id };
+}
+
+/** The engine's words when a cached parent layer was removed during a build (legacy builder). */
+const LOST_CACHE_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+
+async function buildOnce(docker: Dockerode, options: BuildImageOptions, dockerfile: string): Promise<BuildProgress> {
   const context = await packContext(options.context, dockerfile);
   const progress = new BuildProgress(options.onLine);
-  const hint = `reproduce it with: docker build -f ${dockerfile} ${options.context}`;
   try {
     const stream = await docker.buildImage(context, {
       t: options.tag,
@@ -61,11 +79,7 @@ export async function buildImage(docker: Dockerode, options: BuildImageOptions):
   } catch (err) {
     progress.error ??= engineMessage(err);
   }
-  if (progress.error !== undefined) {
-    throw new SlipwayError("PLATFORM", `image build failed${progress.where()}: ${progress.error}`, { details: [...progress.tail], hint });
-  }
-  const id = (await docker.getImage(options.tag).inspect()).Id;
-  return { image: options.tag, id };
+  return progress;
 }
 
 /**
