@@ -125,8 +125,8 @@ describe("Workload contract: the fleet on the process platform", () => {
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 
-/** Port lanes below the ephemeral range, apart from the other swarm tests' (20000-43999): 10000-11999 and 14000-15999 (canary), or 2000 higher. */
-const PORT_BASE = claimPortBase([10000, 12000]);
+/** Port lanes below the ephemeral range, apart from the other swarm tests' (20000-43999): base to base+1999 and, for the canary, base+4000 to base+5999. */
+const PORT_BASE = claimPortBase([10000, 12000, 4000]);
 
 describe.skipIf(!swarmReady)("Workload contract: Swarm services on the real engine", () => {
   const name = `wlcontract-${process.pid}`;

@@ -37,16 +37,17 @@ const LANE_CLAIMS = join(tmpdir(), "slipway-test-lanes");
  */
 export function claimPortBase(candidates: readonly number[]): number {
   mkdirSync(LANE_CLAIMS, { recursive: true });
+  const me = processIdentity(process.pid);
   const start = process.pid % candidates.length;
   for (let i = 0; i < candidates.length; i++) {
     const base = candidates[(start + i) % candidates.length]!;
     const file = join(LANE_CLAIMS, String(base));
     try {
-      writeFileSync(file, String(process.pid), { flag: "wx" });
+      writeFileSync(file, me, { flag: "wx" });
     } catch {
-      const owner = Number(readFileSync(file, "utf8"));
-      if (owner !== process.pid && alive(owner)) continue;
-      writeFileSync(file, String(process.pid));
+      const owner = readFileSync(file, "utf8");
+      if (owner !== me && claimantLives(owner)) continue;
+      writeFileSync(file, me);
     }
     process.once("exit", () => rmSync(file, { force: true }));
     return base;
@@ -54,12 +55,18 @@ export function claimPortBase(candidates: readonly number[]): number {
   throw new Error(`every swarm port base of ${candidates.join(", ")} is claimed by a live test process (see ${LANE_CLAIMS})`);
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+/** A process as "<pid> <start time>": a pid alone is reused once its process is gone. */
+export function processIdentity(pid: number): string {
   try {
-    process.kill(pid, 0);
-    return true;
+    // Field 22 of /proc/<pid>/stat, counted after the command name (which may hold spaces).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return `${pid} ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`;
   } catch {
-    return false;
+    return `${pid} gone`;
   }
+}
+
+function claimantLives(owner: string): boolean {
+  const pid = Number(owner.split(" ")[0]);
+  return Number.isInteger(pid) && pid > 0 && processIdentity(pid) === owner;
 }
