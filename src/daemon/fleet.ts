@@ -285,10 +285,6 @@ export class Fleet {
     this.syncRoutes();
   }
 
-  get currentSplit(): { canaryRelease: number; weight: number } | null {
-    return this.split;
-  }
-
   /** Atomically moves all traffic to one release: its instances join rotation, every other leaves (and drains). */
   switchTo(releaseId: number): void {
     for (const i of this.list()) i.inRotation = i.releaseId === releaseId;

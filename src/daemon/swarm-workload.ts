@@ -349,7 +349,8 @@ export class SwarmWorkload implements Workload {
     if (!this.timer) void this.refresh();
   }
 
-  stop(): void {
+  /** Stops following the app's service (no more polling). */
+  private stop(): void {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.app = null;
