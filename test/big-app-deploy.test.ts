@@ -23,7 +23,7 @@ it("a rolling deploy and a rollback of an app with a 100 MB node_modules give ze
   rmSync(join(project.dir, "node_modules"), { recursive: true, force: true });
   renameSync(join(scratch, "app/node_modules"), join(project.dir, "node_modules"));
   linkSlipway(project.dir);
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
 
   const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
   let report;

@@ -22,9 +22,9 @@ afterEach(async () => {
 
 /** v1 by a rolling deploy, then v2 by a blue-green switch: v1 is on standby. Returns v1's instances. */
 async function switchedToGreen(p: TestProject): Promise<Status> {
-  expect((await p.run("deploy", "--version", "v1", "--strategy", "rolling")).code).toBe(0);
+  await p.ok("deploy", "--version", "v1", "--strategy", "rolling");
   const blue = await p.json<Status>("status");
-  expect((await p.run("deploy", "--version", "v2")).code).toBe(0);
+  await p.ok("deploy", "--version", "v2");
   const switched = await p.json<Status>("status");
   expect(switched.current?.version).toBe("v2");
   expect(switched.standby?.release).toBe(1);

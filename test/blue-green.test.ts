@@ -23,7 +23,7 @@ describe("blue-green", () => {
         "    autoPromote: false\n    scaleDownDelay: 5m\n    prePromotion:\n      - http: { path: /health, expectStatus: 200, expectBody: pass }",
       ),
     );
-    expect((await project.run("deploy", "--version", "v1", "--strategy", "rolling")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1", "--strategy", "rolling");
     const blue = await project.status();
 
     const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
@@ -77,7 +77,7 @@ describe("blue-green", () => {
     project = await TestProject.create((port) =>
       blueGreenConfig(port, previewPort, "    prePromotion:\n      - http: { path: /health, expectBody: all-good }"),
     );
-    expect((await project.run("deploy", "--version", "v1", "--strategy", "rolling")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1", "--strategy", "rolling");
     const deploy = await project.run("deploy", "--version", "v2");
     expect(deploy.code).toBe(1);
     expect(deploy.stderr).toMatch(/release 2 \(v2\) failed: prePromotion check failed: .*body does not contain "all-good"/);
@@ -91,7 +91,7 @@ describe("blue-green", () => {
     project = await TestProject.create((port) =>
       blueGreenConfig(port, previewPort, "    postPromotion: { window: 4s, interval: 500ms, minRequests: 10, maxErrorRate: 5% }"),
     );
-    expect((await project.run("deploy", "--version", "v1", "--strategy", "rolling")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1", "--strategy", "rolling");
     const blue = await project.status();
     const load = startLoad({ url: project.url, rate: 100, concurrency: 4 });
     const deploy = await project.run("deploy", "--version", "v2", "--env", "FAIL_RATE=1");

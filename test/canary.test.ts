@@ -33,7 +33,7 @@ afterEach(async () => {
 describe("canary", () => {
   it("logs -f follows instances started after it began from their first line (the canary scaling up at promotion)", async () => {
     project = await TestProject.create((port) => canaryConfig(port, { steps: ["      - setWeight: 20", "      - pause: {}"].join("\n") }));
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const paused = await project.run("deploy", "--version", "v2");
     expect(paused.code).toBe(0); // paused at `pause: {}` with one canary instance, r2-1
     const follower = spawn(process.execPath, [CLI, "logs", "-f", "--release", "2"], { cwd: project.dir, env: { ...process.env, CI: "1" } });
@@ -41,7 +41,7 @@ describe("canary", () => {
     follower.stdout.on("data", (d: Buffer) => (out += d.toString()));
     try {
       await waitFor("the follower to print r2-1", async () => out.includes("r2-1 | "));
-      expect((await project.run("promote", "--full")).code).toBe(0);
+      await project.ok("promote", "--full");
       // r2-2 and r2-3 start after the follower began: their very first line must be there
       for (const id of ["r2-2", "r2-3"])
         await waitFor(`${id}'s first line`, async () => out.includes(`${id} | hello v2 (${id}) listening`));
@@ -57,7 +57,7 @@ describe("canary", () => {
         analysis: FAST_ANALYSIS,
       }),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0); // first release: no stable, goes out rolling
+    await project.ok("deploy", "--version", "v1"); // first release: no stable, goes out rolling
 
     const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
     const deploy = await project.run("deploy", "--version", "v2");
@@ -86,7 +86,7 @@ describe("canary", () => {
         analysis: FAST_ANALYSIS,
       }),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
 
     const rate = 200;
     const load = startLoad({ url: project.url, rate, concurrency: 8 });
@@ -116,7 +116,7 @@ describe("canary", () => {
         analysis: `    analysis: { interval: 300ms, window: 2s, minRequests: 50, maxErrorRate: 5%, inconclusiveLimit: 2 }`,
       }),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const deploy = await project.run("deploy", "--version", "v2"); // no load at all
     expect(deploy.code).toBe(0);
     expect(deploy.stdout).toMatch(/background analysis #\d+: inconclusive: 0 requests < minRequests 50/);
@@ -128,12 +128,12 @@ describe("canary", () => {
     // a second look later: still paused, not promoted
     await new Promise((r) => setTimeout(r, 1000));
     expect((await project.status()).rollout?.phase).toBe("paused");
-    expect((await project.run("abort")).code).toBe(0);
+    await project.ok("abort");
   });
 
   it("abort mid-canary: stable serves 100% at once, state is clean, the next deploy works; bad commands exit 2", async () => {
     project = await TestProject.create((port) => canaryConfig(port, { steps: ["      - setWeight: 50", "      - pause: {}"].join("\n") }));
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const promoteNothing = await project.run("promote");
     expect(promoteNothing.code).toBe(2);
     expect(promoteNothing.stderr).toBe("error: no rollout in progress: nothing to promote\nhint: see slipway status\n");
@@ -172,8 +172,8 @@ describe("canary", () => {
         steps: ["      - setWeight: 10", "      - pause: {}", "      - setWeight: 50", "      - pause: {}"].join("\n"),
       }),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-    expect((await project.run("deploy", "--version", "v2")).code).toBe(0); // paused at 10%
+    await project.ok("deploy", "--version", "v1");
+    await project.ok("deploy", "--version", "v2"); // paused at 10%
 
     // 300 clients: each gets a cohort cookie on its first request, then sends it back
     const clients: { cookie: string; at10: Set<string>; at50: Set<string> }[] = [];
@@ -194,7 +194,7 @@ describe("canary", () => {
     expect(canaryAt10.length).toBeGreaterThan(10); // about 30 of 300
     expect(canaryAt10.length).toBeLessThan(60);
 
-    expect((await project.run("promote")).code).toBe(0);
+    await project.ok("promote");
     await waitFor("weight 50", async () => (await project!.status()).rollout?.weight === 50);
     for (const c of clients) for (let n = 0; n < 3; n++) await ask(c.cookie, c.at50);
     for (const c of clients) expect(c.at50.size).toBe(1);
@@ -209,7 +209,7 @@ describe("canary", () => {
       expect(await pick("canary")).toBe("v2");
       expect(await pick("stable")).toBe("v1");
     }
-    expect((await project.run("abort")).code).toBe(0);
+    await project.ok("abort");
   });
 
   it("the header override can be switched off", async () => {
@@ -219,13 +219,13 @@ describe("canary", () => {
         steps: ["      - setWeight: 0", "      - pause: {}"].join("\n"),
       }),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-    expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
+    await project.ok("deploy", "--version", "v2");
     for (let i = 0; i < 10; i++) {
       const res = await fetch(project.url, { headers: { "x-slipway-route": "canary" } });
       expect(((await res.json()) as { version: string }).version).toBe("v1");
     }
-    expect((await project.run("abort")).code).toBe(0);
+    await project.ok("abort");
   });
 
   it("a failing pre-hook stops the rollout before traffic moves; a hanging webhook does not hold it up; metrics count by release", async () => {

@@ -88,7 +88,7 @@ describe("daemon lifecycle", () => {
     expect(empty.status).toBe(503);
     expect(empty.body).toContain("no ready instance");
 
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const status = await project.json<{ instances: { pid: number }[] }>("status");
     const down = await project.run("down");
     expect(down.code).toBe(0);
@@ -108,7 +108,7 @@ describe("daemon lifecycle", () => {
 
   it("status, releases and logs serve scripts with --json and plain text", async () => {
     project = await TestProject.create();
-    expect((await project.run("deploy", "--version", "v1", "--env", "GREETING=hi")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1", "--env", "GREETING=hi");
     const releases = await project.json<{ id: number; version: string; status: string; createdAt: string }[]>("releases");
     expect(releases).toHaveLength(1);
     expect(releases[0]).toMatchObject({ id: 1, version: "v1", status: "active" });
@@ -129,18 +129,18 @@ describe("daemon lifecycle", () => {
 
   it("down during a rollout interrupts it, stops every instance and leaves the current release as it was", async () => {
     project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const rollout = project.run("deploy", "--version", "v2");
     await waitFor("a v2 instance", async () => {
       const s = await project!.json<{ instances: { version: string }[] }>("status");
       return s.instances.some((i) => i.version === "v2");
     });
-    expect((await project.run("down")).code).toBe(0);
+    await project.ok("down");
     const r = await rollout;
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("interrupted: the daemon is stopping");
     expect(r.stderr).toContain("the daemon is stopping; the current release is unchanged");
-    expect((await project.run("up")).code).toBe(0);
+    await project.ok("up");
     const releases = await project.json<{ version: string; status: string }[]>("releases");
     expect(releases.map((x) => [x.version, x.status])).toEqual([
       ["v2", "failed"],

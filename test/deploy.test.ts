@@ -53,7 +53,7 @@ describe("rolling deploy", () => {
         .replace(/ {2}(startup|liveness):.*\n/g, "")
         .replace("progressDeadline: 20s", "progressDeadline: 3s"),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
 
     const load = startLoad({ url: project.url, rate: 200, concurrency: 8 });
     const bad = await project.run("deploy", "--version", "v2", "--env", "BROKEN=health");
@@ -82,7 +82,7 @@ describe("rolling deploy", () => {
 
   it("fails fast when new instances crash, and says why", async () => {
     project = await TestProject.create();
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const bad = await project.run("deploy", "--version", "v2", "--env", "BROKEN=crash");
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/instance r2-1 failed: process exited with code 1/);
@@ -91,7 +91,7 @@ describe("rolling deploy", () => {
 
   it("answers 504 for an instance that never responds, after router.responseTimeout (health stays green)", async () => {
     project = await TestProject.create((port) => helloConfig(port, "router: { responseTimeout: 500ms }\n"));
-    expect((await project.run("deploy", "--version", "v1", "--env", "BROKEN=hang")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1", "--env", "BROKEN=hang");
     const r = await project.get("/");
     expect(r.status).toBe(504);
     expect(r.body).toMatch(/^slipway: instance "r1-\d" of "hello" did not respond within 500 ms\n$/);
@@ -100,7 +100,7 @@ describe("rolling deploy", () => {
 
   it("rejects a second concurrent deploy with exit code 3; --wait-lock waits", async () => {
     project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 1500ms"));
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
 
     const first = project.run("deploy", "--version", "v2");
     await waitFor("the first rollout to hold the lock", async () => (await project!.status()).rollout);
@@ -119,8 +119,8 @@ describe("rolling deploy", () => {
 
   it("rolls back to the previous release through the health gates, and to a chosen one with --to", async () => {
     project = await TestProject.create();
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-    expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
+    await project.ok("deploy", "--version", "v2");
     const back = await project.run("rollback");
     expect(back.code).toBe(0);
     expect(back.stdout).toContain("rolled back: release 1 (v1) is live");
@@ -135,16 +135,16 @@ describe("rolling deploy", () => {
 
   it("runs an old release from its snapshot after the source changed; retain prunes older snapshots", async () => {
     project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replicas: 1") + "retain: 2\n");
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const server = join(project.dir, "server.js");
     writeFileSync(server, readFileSync(server, "utf8").replace("message: env.GREETING", 'message: "changed"'));
-    expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+    await project.ok("deploy", "--version", "v2");
     expect((await project.get("/")).body).toContain('"message":"changed"');
-    expect((await project.run("rollback")).code).toBe(0);
+    await project.ok("rollback");
     expect((await project.get("/")).body).toContain('"message":"hello","version":"v1"');
 
-    expect((await project.run("deploy", "--version", "v3")).code).toBe(0);
-    expect((await project.run("deploy", "--version", "v4")).code).toBe(0);
+    await project.ok("deploy", "--version", "v3");
+    await project.ok("deploy", "--version", "v4");
     const releases = await project.json<{ id: number; runnable: boolean }[]>("releases");
     expect(releases.map((r) => [r.id, r.runnable])).toEqual([
       [4, true],

@@ -47,18 +47,18 @@ describe.skipIf(!gate.run)("app.shared, docker platform", () => {
     expect(volume.Labels).toEqual({ "slipway.app": name, "slipway.shared": "data" });
 
     writeFileSync(join(p.dir, "data/visits.txt"), "0\n"); // v2's image holds 0: the volume is not empty, it keeps its count
-    expect((await p.run("deploy", "--version", "v2")).code).toBe(0);
+    await p.ok("deploy", "--version", "v2");
     expect(await visit(p)).toEqual({ visits: 103, version: "v2" });
 
-    expect((await p.run("rollback")).code).toBe(0);
+    await p.ok("rollback");
     expect(await visit(p)).toEqual({ visits: 104, version: "v1" });
 
-    expect((await p.run("deploy", "--version", "v3")).code).toBe(0); // retain 2: release 1 (image and snapshot) goes
+    await p.ok("deploy", "--version", "v3"); // retain 2: release 1 (image and snapshot) goes
     const releases = await p.json<{ id: number; runnable: boolean }[]>("releases");
     expect(releases.find((r) => r.id === 1)?.runnable).toBe(false);
     expect(await visit(p)).toEqual({ visits: 105, version: "v3" });
 
-    expect((await p.run("down")).code).toBe(0);
+    await p.ok("down");
     await expect(docker.getVolume(`${name}-shared-data`).inspect()).resolves.toMatchObject({ Name: `${name}-shared-data` });
   }, 240_000);
 

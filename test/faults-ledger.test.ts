@@ -20,7 +20,7 @@ async function killDaemon(p: TestProject): Promise<void> {
 
 it("a zero-byte ledger beside running instances: slipway up refuses with one line and a hint, and the instances keep running", async () => {
   project = await TestProject.create((port) => helloConfig(port).replace("replicas: 3", "replicas: 2"));
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
   const { instances } = await project.status();
   const state = join(project.dir, ".slipway");
   // Frozen, the router cannot restart the daemon before the ledger is emptied (it would, within a second).
@@ -58,8 +58,8 @@ it("a zero-byte ledger beside running instances: slipway up refuses with one lin
 
 it("a missing ledger beside release snapshots (nothing running) is refused as well", async () => {
   project = await TestProject.create(oneReplica);
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-  expect((await project.run("down")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
+  await project.ok("down");
   const state = join(project.dir, ".slipway");
   for (const f of ["ledger.db", "ledger.db-wal", "ledger.db-shm"]) rmSync(join(state, f), { force: true });
 
@@ -74,18 +74,18 @@ it("a missing ledger beside release snapshots (nothing running) is refused as we
 
 it("release ids are never reused over a snapshot left on disk (a ledger restored from an older backup)", async () => {
   project = await TestProject.create(oneReplica);
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-  expect((await project.run("down")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
+  await project.ok("down");
   const state = join(project.dir, ".slipway");
   copyFileSync(join(state, "ledger.db"), join(project.dir, "ledger.backup"));
-  expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+  await project.ok("deploy", "--version", "v2");
   writeFileSync(join(state, "releases/2/marker"), "release 2 was here");
-  expect((await project.run("down")).code).toBe(0);
+  await project.ok("down");
   // the backup knows release 1 only; releases/2 stays on disk
   for (const f of ["ledger.db-wal", "ledger.db-shm"]) rmSync(join(state, f), { force: true });
   copyFileSync(join(project.dir, "ledger.backup"), join(state, "ledger.db"));
 
-  expect((await project.run("deploy", "--version", "v3")).code).toBe(0);
+  await project.ok("deploy", "--version", "v3");
   const releases = await project.json<{ id: number; version: string }[]>("releases");
   expect(releases.map((r) => [r.id, r.version])).toEqual([
     [3, "v3"],

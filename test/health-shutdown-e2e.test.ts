@@ -12,7 +12,7 @@ afterEach(async () => {
 // examples/hello with slipway/health: readiness /health/ready (200ms x 2), shutdownDelay 800ms (helloConfig).
 it("SIGTERM to one instance under 200 req/s through the router: readiness fails first, zero failed requests, exit 0, restarted", async () => {
   project = await TestProject.create();
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
   const before = await project.status();
   expect(before.instances.map((i) => i.state)).toEqual(["ready", "ready", "ready"]);
   const victim = before.instances[0]!;

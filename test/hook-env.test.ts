@@ -24,7 +24,7 @@ it("postRollback after a failed deploy names the failed release SLIPWAY_RELEASE 
   out = mkdtempSync(join(tmpdir(), "slipway-hook-env-"));
   const log = join(out, "hooks.log");
   project = await TestProject.create((port) => configWithHooks(port, log));
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
   project.writeConfig(configWithHooks(project.port, log, `["node", "-e", "process.exit(3)"]`));
   const failed = await project.run("deploy", "--version", "v2");
   expect(failed.code).toBe(1);

@@ -11,8 +11,8 @@ afterEach(async () => {
 
 it("after SIGKILL of the daemon (even before it recorded a new instance's pid), the router keeps serving, restarts the daemon, and the new daemon brings back the last good release", async () => {
   project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 2s"));
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-  expect((await project.run("deploy", "--version", "v2")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
+  await project.ok("deploy", "--version", "v2");
   const before = await project.status();
   const router = project.routerPid()!;
 
@@ -71,7 +71,7 @@ it("after SIGKILL of the daemon (even before it recorded a new instance's pid), 
   expect(isAlive(router)).toBe(true); // the same router all along
 
   // slipway down stops everything it adopted, the router included
-  expect((await project.run("down")).code).toBe(0);
+  await project.ok("down");
   for (const i of after.instances) await waitFor(`${i.id} to stop`, async () => !isAlive(i.pid));
   await waitFor("the router to exit", () => !isAlive(router));
 });

@@ -30,7 +30,7 @@ async function create(progressDeadline: string): Promise<TestProject> {
  * fails), waits until supervision takes it down, and lets v1 go.
  */
 async function sickenDuringRollout(p: TestProject, env: string[]) {
-  expect((await p.run("deploy", "--version", "v1")).code).toBe(0);
+  await p.ok("deploy", "--version", "v1");
   const v1 = await instancesOf(p, 1);
   held = v1.map((i) => i.port);
   for (const port of held) await poke(port, "/hold");

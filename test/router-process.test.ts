@@ -30,8 +30,8 @@ describe("the router process", () => {
         "strategy:\n  type: canary\n  canary:\n    replicas: 1\n    steps: [{ setWeight: 30 }, { pause: {} }]\n",
       ),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
-    expect((await project.run("deploy", "--version", "v2")).code).toBe(0); // paused at 30%
+    await project.ok("deploy", "--version", "v1");
+    await project.ok("deploy", "--version", "v2"); // paused at 30%
     const router = project.routerPid()!;
     const load = startLoad({ url: project.url, ...LOAD });
     try {
@@ -64,10 +64,10 @@ describe("the router process", () => {
         `strategy:\n  type: blue-green\n  blueGreen:\n    previewListen: ${SIDE_HOST}:${previewPort}\n    scaleDownDelay: 5m\n`,
       ),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const load = startLoad({ url: project.url, ...LOAD });
     try {
-      expect((await project.run("deploy", "--version", "v2")).code).toBe(0); // switched; v1 on standby
+      await project.ok("deploy", "--version", "v2"); // switched; v1 on standby
       const switchedAt = Date.now();
       const killed = project.daemonPid()!;
       process.kill(killed, "SIGKILL");
@@ -92,7 +92,7 @@ describe("the router process", () => {
     project = await TestProject.create((port) =>
       helloConfig(port, "router: { upstreamIdleTimeout: 700ms, trustedProxies: [10.0.0.0/8], responseTimeout: 9s }\n"),
     );
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const saved = JSON.parse(readFileSync(join(project.dir, ".slipway/router.json"), "utf8")) as {
       listeners: { public: { options: Record<string, unknown>; groups: { targets: { id: string }[] }[] } };
     };
@@ -146,14 +146,14 @@ describe("the router process", () => {
 
   it("slipway down stops the router and forgets its table; a router whose project is deleted exits", async () => {
     project = await TestProject.create();
-    expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+    await project.ok("deploy", "--version", "v1");
     const router = project.routerPid()!;
-    expect((await project.run("down")).code).toBe(0);
+    await project.ok("down");
     await waitFor("the router to exit", () => !isAlive(router));
     expect(existsSync(join(project.dir, ".slipway/router.json"))).toBe(false);
     await expect(project.get("/")).rejects.toThrow();
 
-    expect((await project.run("up")).code).toBe(0);
+    await project.ok("up");
     const again = await waitFor("a router", () => project!.routerPid());
     rmSync(join(project.dir, ".slipway"), { recursive: true, force: true });
     await waitFor("the orphaned router to exit", () => !isAlive(again), 20_000);

@@ -29,16 +29,16 @@ describe("app.shared, process platform", () => {
     expect(v2.stdout).not.toContain("shared data:");
     expect(await visit(p)).toEqual({ visits: 103, version: "v2" });
 
-    expect((await p.run("rollback")).code).toBe(0);
+    await p.ok("rollback");
     expect(await visit(p)).toEqual({ visits: 104, version: "v1" });
 
-    expect((await p.run("deploy", "--version", "v3")).code).toBe(0); // retain 2: release 1's snapshot goes
+    await p.ok("deploy", "--version", "v3"); // retain 2: release 1's snapshot goes
     expect(existsSync(join(p.dir, ".slipway/releases/1"))).toBe(false);
     expect(await visit(p)).toEqual({ visits: 105, version: "v3" });
     expect(readFileSync(shared, "utf8")).toBe("105\n");
     expect(readFileSync(join(p.dir, "data/visits.txt"), "utf8")).toBe("0\n");
 
-    expect((await p.run("down")).code).toBe(0);
+    await p.ok("down");
     expect(readFileSync(shared, "utf8")).toBe("105\n");
     expect(lstatSync(join(p.dir, ".slipway/releases/3/data")).isSymbolicLink()).toBe(true);
   });
@@ -48,7 +48,7 @@ describe("app.shared, process platform", () => {
     cpSync(join(REPO, "test/fixtures/visits-app/server.mjs"), join(p.dir, "server.mjs"));
     writeFileSync(join(p.dir, "visits.txt"), "10\n"); // a shared file must exist in the app on first deploy
     const env = ["--env", "VISITS_FILE=visits.txt", "--env", "SAVE=rename"];
-    expect((await p.run("deploy", "--version", "v1", ...env)).code).toBe(0);
+    await p.ok("deploy", "--version", "v1", ...env);
     expect(await visit(p)).toEqual({ visits: 11, version: "v1" });
     expect(lstatSync(join(p.dir, ".slipway/releases/1/visits.txt")).isSymbolicLink()).toBe(false); // the rename replaced the link
 

@@ -10,7 +10,7 @@ afterEach(async () => {
 
 it("restarts an instance that crashes after becoming ready, and routes around it meanwhile", async () => {
   project = await TestProject.create();
-  expect((await project.run("deploy", "--version", "v1")).code).toBe(0);
+  await project.ok("deploy", "--version", "v1");
   const before = await project.status();
   const victim = before.instances[0]!;
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEALTHCHECK_START_ALLOWANCE } from "../src/daemon/swarm-workload.js";
 import { buildImage } from "../src/platform/docker/image-builder.js";
 import { httpHealthTest, type ServiceOptions } from "../src/platform/swarm/service-spec.js";
 import { SwarmServices } from "../src/platform/swarm/swarm-services.js";
@@ -61,7 +62,9 @@ function options(releaseId: number, image: string, name: string): ServiceOptions
     replicas: 2,
     env: { SLIPWAY_VERSION: `v${releaseId}` },
     portBase: PORT_BASE,
-    health: { test: httpHealthTest("/health"), interval: 500, timeout: 3000, startPeriod: 0, retries: 3 },
+    // the probe's timeout has the allowance Slipway gives a healthcheck that starts node: under a
+    // second suite's load, a healthy v1 task was replaced once for a check that took over 3 s
+    health: { test: httpHealthTest("/health"), interval: 500, timeout: 3000 + HEALTHCHECK_START_ALLOWANCE, startPeriod: 0, retries: 3 },
     resources: { cpus: 0.5, memoryBytes: 128 * 1024 * 1024 },
     constraints: ["node.role==manager"],
     updateConfig: { parallelism: 1, monitor: 1500 },

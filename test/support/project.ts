@@ -114,6 +114,16 @@ export class TestProject {
     return this.runWith({}, ...args);
   }
 
+  /**
+   * Runs `slipway ...args` and fails, with the command's output, unless it
+   * exits 0: under load a failed step says why instead of "expected 1 to be 0".
+   */
+  async ok(...args: string[]): Promise<CliResult> {
+    const r = await this.run(...args);
+    if (r.code !== 0) throw new Error(`slipway ${args.join(" ")} exited ${r.code}\n${r.stderr}${r.stdout}`);
+    return r;
+  }
+
   /** Runs `slipway ...args` with extra environment variables. */
   runWith(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
     return runCli(this.dir, args, { env });
