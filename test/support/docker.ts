@@ -184,12 +184,22 @@ function splitTag(ref: string): [string, string] {
 
 /**
  * Remove images (tags or ids), ignoring those already gone or still in use.
+ * An id (a layer a build committed) that carries a tag is left alone: another
+ * suite's build of the same lines reused it from the cache and tagged it, and
+ * removing it by id would delete that suite's image.
  *
  * @example
  * afterAll(() => removeImages(docker, [tag]));
  */
 export async function removeImages(docker: Dockerode, refs: Iterable<string>): Promise<void> {
   for (const ref of refs) {
+    if (/^[0-9a-f]{12,64}$/.test(ref)) {
+      const tags = await docker
+        .getImage(ref)
+        .inspect()
+        .then((image) => image.RepoTags ?? [], () => []);
+      if (tags.length > 0) continue;
+    }
     await docker
       .getImage(ref)
       .remove()
@@ -201,17 +211,22 @@ export async function removeImages(docker: Dockerode, refs: Iterable<string>): P
 
 /**
  * Ids of the images a classic build committed after its FROM step, read from
- * its output lines (" ---> 3dfb62a02b35"): a failed build leaves them behind untagged.
+ * its output lines (" ---> 3dfb62a02b35"), cached steps left out: a failed build
+ * leaves them behind untagged.
  *
  * @example
  * await removeImages(docker, builtLayers(lines).reverse());
  */
 export function builtLayers(lines: string[]): string[] {
   let step = 0;
+  let cached = false;
   return lines.flatMap((line) => {
-    step = Number(/^Step (\d+)\//.exec(line)?.[1] ?? step);
+    const at = /^Step (\d+)\//.exec(line);
+    if (at) [step, cached] = [Number(at[1]), false];
+    // " ---> Using cache": the layer is shared with other builds (another suite's): not this build's to remove
+    if (line === " ---> Using cache") cached = true;
     const id = /^ ---> ([0-9a-f]{12})$/.exec(line)?.[1];
-    return id && step > 1 ? [id] : [];
+    return id && step > 1 && !cached ? [id] : [];
   });
 }
 
