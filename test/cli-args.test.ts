@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../src/cli/program.js";
+import { commandOf, runCli } from "../src/cli/program.js";
 import { PACKAGE_VERSION } from "../src/package-version.js";
 
 /** Runs a command line in this process, its own output captured. */
@@ -30,11 +30,18 @@ describe("the command line's argument handling, in process", () => {
   const untouched = () => expect(readdirSync(dir)).toEqual(["slipway.yaml"]);
 
   it("prints its version and its help on stdout, exit 0", async () => {
-    expect(await cli("--cli-version")).toEqual({ code: 0, out: `${PACKAGE_VERSION}\n`, err: "" });
+    for (const flag of ["--version", "-V", "--cli-version"])
+      expect(await cli(flag), flag).toEqual({ code: 0, out: `${PACKAGE_VERSION}\n`, err: "" });
     const help = await cli("--help");
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/^Usage: slipway \[options\] \[command\]/);
+    expect(help.out).toMatch(/^ {2}-V, --version +print Slipway's version/m);
     expect(help.out).toContain("deploy [options]");
+    expect(help.out).toContain("completion <shell>");
+    // after a command, --version is deploy's release label, not Slipway's version
+    const label = await cli("deploy", "--version");
+    expect(label).toMatchObject({ code: 2, out: "" });
+    expect(label.err).toContain("error: option '--version <label>' argument missing");
   });
 
   it("suggests the command meant by a typo, with the help hint, exit 2", async () => {
@@ -55,7 +62,31 @@ describe("the command line's argument handling, in process", () => {
     const cases: [string[], string][] = [
       [["rollback", "--to", "two"], "error: --to two: must be a whole number\nhint: e.g. --to 3\n"],
       [["deploy", "--wait-lock", "soon"], "error: --wait-lock soon: not a duration\nhint: use a duration like 30s or 5m\n"],
-      [["deploy", "--env", "LOG_LEVEL"], "error: --env LOG_LEVEL: expected KEY=VALUE\nhint: e.g. --env LOG_LEVEL=debug\n"],
+      // a flag without "=" may be a pasted secret: never echoed
+      [
+        ["deploy", "--env", "sk_live_51Hx"],
+        'error: --env takes KEY=VALUE; this one has no "=" (its text is not shown: it may be a secret)\nhint: e.g. --env LOG_LEVEL=debug\n',
+      ],
+      [
+        ["deploy", "--env", "A=1", "--env", "tok_9f2"],
+        'error: --env takes KEY=VALUE; this one (the 2nd --env) has no "=" (its text is not shown: it may be a secret)\nhint: e.g. --env LOG_LEVEL=debug\n',
+      ],
+      [
+        ["deploy", "--env", "BAD KEY=s3cret"],
+        'error: --env "BAD KEY"=...: not a variable name\nhint: names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug\n',
+      ],
+      [
+        ["deploy", "--env", "=x"],
+        'error: --env ""=...: not a variable name\nhint: names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug\n',
+      ],
+      [
+        ["deploy", "--version", "v".repeat(5000)],
+        `error: --version "${"v".repeat(40)}...": is 5000 characters long, at most 128\nhint: e.g. --version v1.4.2 or --version 2026-12-02.1\n`,
+      ],
+      [
+        ["deploy", "--version", "v 2"],
+        'error: --version "v 2": must be letters, digits, "_", "." and "-" (not starting with "." or "-")\nhint: e.g. --version v1.4.2 or --version 2026-12-02.1\n',
+      ],
       [
         ["deploy", "--strategy", "sideways"],
         "error: --strategy sideways: unknown strategy\nhint: use one of rolling, blue-green, canary\n",
@@ -73,5 +104,14 @@ describe("the command line's argument handling, in process", () => {
     expect(r.err).toMatch(/^error: .*missing\.yaml/);
     expect(r.err).toContain("hint: ");
     expect(existsSync(join(dir, ".slipway"))).toBe(false);
+  });
+
+  it("finds the command after the root options, so only its module loads", () => {
+    expect(commandOf(["status", "--json"])).toBe("status");
+    expect(commandOf(["-c", "deploy.yaml", "--json", "rollback", "--to", "3"])).toBe("rollback");
+    expect(commandOf(["--config", "x.yaml", "-e", "prod", "promote"])).toBe("promote");
+    expect(commandOf(["--config=x.yaml", "logs"])).toBe("logs");
+    expect(commandOf(["--json"])).toBeUndefined();
+    expect(commandOf([])).toBeUndefined();
   });
 });

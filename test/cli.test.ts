@@ -31,7 +31,10 @@ describe("CLI errors: one line plus a hint, exit 2, nothing changed", () => {
   });
 
   it.each([
-    [["deploy", "--env", "NOPE"], "error: --env NOPE: expected KEY=VALUE\nhint: e.g. --env LOG_LEVEL=debug\n"],
+    [
+      ["deploy", "--env", "NOPE"],
+      'error: --env takes KEY=VALUE; this one has no "=" (its text is not shown: it may be a secret)\nhint: e.g. --env LOG_LEVEL=debug\n',
+    ],
     [["deploy", "--strategy", "yolo"], "error: --strategy yolo: unknown strategy\nhint: use one of rolling, blue-green, canary\n"],
     [["deploy", "--wait-lock", "forever"], "error: --wait-lock forever: not a duration\nhint: use a duration like 30s or 5m\n"],
     [

@@ -169,6 +169,19 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     problems: ["app.replicas: must be a positive integer (slipway.yaml:4)"],
   },
   {
+    name: "replicas 1000000",
+    text: yaml(...BASE, "  replicas: 1000000"),
+    problems: ["app.replicas: must be at most 1000 (each instance is a process or container with its own port) (slipway.yaml:4)"],
+  },
+  {
+    name: "an empty word in a command",
+    text: yaml("name: hello", "app:", '  command: ["", server.js]', "hooks:", '  preDeploy: ["./migrate", ""]'),
+    problems: [
+      "app.command: has an empty word (word 1): remove it, or quote what it should be (slipway.yaml:3)",
+      "hooks.preDeploy: has an empty word (word 2): remove it, or quote what it should be (slipway.yaml:5)",
+    ],
+  },
+  {
     name: 'replicas "three"',
     text: yaml(...BASE, "  replicas: three"),
     problems: ["app.replicas: must be a positive integer (slipway.yaml:4)"],

@@ -198,7 +198,9 @@ describe("defineEnv", () => {
 
   it("rejects a schema that is not one", () => {
     expect(() => envSchema({ "BAD-NAME": str() })).toThrow('envSchema: "BAD-NAME" is not a valid variable name (letters, digits and _)');
-    expect(() => envSchema({ PORT: 3000 } as never)).toThrow("envSchema: PORT must be a zod schema, e.g. str() or z.string()");
+    expect(() => envSchema({ PORT: 3000 } as never)).toThrow(
+      "envSchema: PORT must be a schema (e.g. str(), z.string() or v.string()); got number 3000",
+    );
   });
 });
 

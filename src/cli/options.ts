@@ -1,8 +1,9 @@
 import { hostname, userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
-import { loadConfig, type LoadedConfig } from "../config/load.js";
+import type { LoadedConfig } from "../config/load.js";
 import { isDuration, MAX_DURATION_TEXT, parseDuration } from "../config/duration.js";
 import { SlipwayError } from "../errors.js";
+import { versionLabelProblem } from "../release/version.js";
 
 /** Options every command accepts (see `slipway --help`). */
 export interface GlobalOptions {
@@ -12,7 +13,9 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-export function load(opts: GlobalOptions, deployEnv?: readonly string[]): LoadedConfig {
+/** Reads and validates the config (loaded on first use: `slipway status` never needs the schema). */
+export async function load(opts: GlobalOptions, deployEnv?: readonly string[]): Promise<LoadedConfig> {
+  const { loadConfig } = await import("../config/load.js");
   return loadConfig({ file: opts.config, cwd: process.cwd(), environment: opts.environment, deployEnv });
 }
 
@@ -36,14 +39,44 @@ export function durationOption(flag: string, value: string | undefined): number 
   }
 }
 
+/** `--version LABEL`, checked before anything runs; a long one is shown cut short. */
+export function versionOption(value: string | undefined): string | undefined {
+  const problem = value === undefined ? null : versionLabelProblem(value);
+  if (value === undefined || problem === null) return value;
+  const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  throw new SlipwayError("USAGE", `--version ${JSON.stringify(shown)}: ${problem}`, {
+    hint: "e.g. --version v1.4.2 or --version 2026-12-02.1",
+  });
+}
+
+/** A variable name as shells and env files write them. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `--env KEY=VALUE` flags as an object. Errors name the key at most: the
+ * value (and a flag without `=`, which may be a pasted secret) is never echoed.
+ */
 export function envOption(values: string[]): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const v of values) {
+  for (const [at, v] of values.entries()) {
     const eq = v.indexOf("=");
-    if (eq <= 0) throw new SlipwayError("USAGE", `--env ${v}: expected KEY=VALUE`, { hint: "e.g. --env LOG_LEVEL=debug" });
-    env[v.slice(0, eq)] = v.slice(eq + 1);
+    const which = values.length > 1 ? ` (the ${ordinal(at + 1)} --env)` : "";
+    if (eq < 0)
+      throw new SlipwayError("USAGE", `--env takes KEY=VALUE; this one${which} has no "=" (its text is not shown: it may be a secret)`, {
+        hint: "e.g. --env LOG_LEVEL=debug",
+      });
+    const name = v.slice(0, eq);
+    if (!ENV_NAME.test(name))
+      throw new SlipwayError("USAGE", `--env ${JSON.stringify(name)}=...: not a variable name${which}`, {
+        hint: "names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug",
+      });
+    env[name] = v.slice(eq + 1);
   }
   return env;
+}
+
+function ordinal(n: number): string {
+  return `${n}${n % 10 === 1 && n % 100 !== 11 ? "st" : n % 10 === 2 && n % 100 !== 12 ? "nd" : n % 10 === 3 && n % 100 !== 13 ? "rd" : "th"}`;
 }
 
 export function intOption(flag: string, value: string | undefined): number | undefined {

@@ -1,4 +1,4 @@
-import logUpdate from "log-update";
+import type logUpdate from "log-update";
 import type { ProgressMessage } from "../daemon/progress.js";
 import type { DaemonStatus } from "../daemon/status.js";
 
@@ -21,10 +21,16 @@ export class ProgressView {
   private status: DaemonStatus | null = null;
   private readonly recent: string[] = [];
 
-  constructor(
+  private constructor(
     private readonly mode: OutputMode,
     private readonly title: string,
+    private readonly draw: typeof logUpdate | null,
   ) {}
+
+  /** A view for `mode`; the terminal redraw (log-update) loads only for "live". */
+  static async open(mode: OutputMode, title: string): Promise<ProgressView> {
+    return new ProgressView(mode, title, mode === "live" ? await liveRedraw() : null);
+  }
 
   update(m: ProgressMessage): void {
     if (this.mode === "json") return void process.stdout.write(JSON.stringify(m) + "\n");
@@ -35,11 +41,11 @@ export class ProgressView {
       if (this.recent.length > 6) this.recent.shift();
     }
     if (m.type === "status") this.status = m.status as DaemonStatus;
-    if (this.mode === "live") logUpdate(this.frame());
+    this.draw?.(this.frame());
   }
 
   done(): void {
-    if (this.mode === "live") logUpdate.done();
+    this.draw?.done();
   }
 
   private frame(): string {
@@ -48,6 +54,11 @@ export class ProgressView {
     lines.push(...this.recent);
     return lines.join("\n");
   }
+}
+
+/** log-update, loaded on first use: only a terminal's live views redraw. */
+export async function liveRedraw(): Promise<typeof logUpdate> {
+  return (await import("log-update")).default;
 }
 
 export function instanceTable(s: DaemonStatus): string[] {

@@ -22,6 +22,12 @@ export const DEFAULT_APP_CWD = ".";
  */
 export const DEFAULT_PASS_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "LC_*", "TZ", "TMPDIR"] as const;
 export const DEFAULT_REPLICAS = 1;
+/**
+ * The most instances `app.replicas` may ask for: each one is a process (or
+ * container) with its own port and health probes on one machine, and a
+ * million of them is a typo, not a plan.
+ */
+export const MAX_REPLICAS = 1000;
 export const DEFAULT_SHUTDOWN_SIGNAL = "SIGTERM";
 export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
 /**

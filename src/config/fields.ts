@@ -134,6 +134,7 @@ export function command() {
       try {
         const words = typeof value === "string" ? splitCommand(value) : value;
         if (words.length === 0) ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
+        checkWords(words, ctx, value);
         return words;
       } catch {
         ctx.issues.push({ code: "custom", message: "has an unterminated quote", input: value });
@@ -145,10 +146,24 @@ export function command() {
 }
 
 /** A string (checked not blank and, with `quotes`, its quotes closed) or a list of strings, each turned into the value by its own function. */
+/** An empty word in a command list (`["", "server.js"]`) is a mistake: nothing runs as "". */
+function checkWords(words: readonly string[], ctx: z.core.$RefinementCtx<string | string[]>, value: string | string[]): void {
+  const empty = words.findIndex((word) => word === "");
+  if (empty >= 0)
+    ctx.issues.push({
+      code: "custom",
+      message: `has an empty word (word ${empty + 1}): remove it, or quote what it should be`,
+      input: value,
+    });
+}
+
 function stringOrList<T>(type: string, string: (line: string) => T, list: (words: string[]) => T, quotes = false) {
   return typed(
     commandInput("must be a command: a string (run with sh -c) or a list of strings").transform((value, ctx) => {
-      if (typeof value !== "string") return list(value);
+      if (typeof value !== "string") {
+        checkWords(value, ctx, value);
+        return list(value);
+      }
       if (value.trim() === "") ctx.issues.push({ code: "custom", message: "must not be empty", input: value });
       else if (quotes && !quotesClosed(value)) ctx.issues.push({ code: "custom", message: "has an unterminated quote", input: value });
       return string(value);

@@ -74,7 +74,10 @@ const appSchema = z
       .optional()
       .describe("docker: limits per container."),
     cwd: z.string().default(d.DEFAULT_APP_CWD).describe("Working directory, relative to the config file's directory."),
-    replicas: positiveInt().default(d.DEFAULT_REPLICAS).describe("Number of instances."),
+    replicas: positiveInt()
+      .max(d.MAX_REPLICAS, says(`must be at most ${d.MAX_REPLICAS} (each instance is a process or container with its own port)`))
+      .default(d.DEFAULT_REPLICAS)
+      .describe(`Number of instances (at most ${d.MAX_REPLICAS}).`),
     env: z
       .record(z.string(), envValue, says("must be a mapping of NAME: value"))
       .default({})

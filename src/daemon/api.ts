@@ -52,8 +52,10 @@ async function handle(daemon: ControlPlane, req: IncomingMessage, res: ServerRes
     case "POST /v1/abort":
     case "POST /v1/pause":
     case "POST /v1/resume": {
-      const body = (await readJson(req)) as { full?: boolean; holder: string };
+      const body = (await readJson(req)) as { full?: boolean; holder: string; follow?: boolean };
       const action = url.pathname.slice("/v1/".length) as ControlAction;
+      // `slipway promote` (resume, abort) follows the rollout like deploy: to its end or next pause.
+      if (body.follow && action !== "pause") return stream(daemon, res, () => daemon.controlAndFollow(action, body));
       return sendJson(res, 200, await daemon.control(action, body));
     }
     case "POST /v1/down":
@@ -87,8 +89,11 @@ async function stream(daemon: ControlPlane, res: ServerResponse, op: () => Promi
   };
   const off = daemon.onRecord((event) => {
     send({ type: "event", event });
-    if (event.type === "rollout.paused") {
-      finish({ type: "result", result: { paused: true, rolloutId: event.rolloutId, reason: event.message } });
+    // Paused by the strategy (a step, an inconclusive analysis) or by `slipway pause`.
+    const pausedByHand = event.type === "control" && event.data?.action === "pause";
+    if (event.type === "rollout.paused" || pausedByHand) {
+      const reason = pausedByHand ? `${event.message}; slipway resume continues` : event.message;
+      finish({ type: "result", result: { paused: true, rolloutId: event.rolloutId, reason } });
     }
   });
   const timer = setInterval(() => send({ type: "status", status: daemon.status() }), STATUS_EVERY);

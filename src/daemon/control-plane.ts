@@ -36,6 +36,11 @@ export interface ControlPlane {
   retry(req: RetryRequest): Promise<RolloutResult>;
   /** Resolves once the action is applied (an abort: once the rollout has ended) and its traffic change reached the router. */
   control(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<ControlState & { rollout: number }>;
+  /**
+   * `control`, then the rollout it acted on followed to its end: its result
+   * (or error). An abort resolves with the action's state once traffic is back.
+   */
+  controlAndFollow(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<object>;
   /** Resolves once the router process has every traffic change made so far. */
   flushed(): Promise<void>;
   /** The logs of a release's instances, through its platform. */

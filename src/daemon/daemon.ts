@@ -331,6 +331,12 @@ export class Daemon implements ControlPlane {
     return state;
   }
 
+  async controlAndFollow(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<object> {
+    const ending = this.rollouts.ending();
+    const state = await this.control(action, opts);
+    return action === "abort" || !ending ? state : ending;
+  }
+
   flushed(): Promise<void> {
     return this.router.flushed();
   }

@@ -53,6 +53,8 @@ export class Rollouts {
   /** Aborted once, when the daemon stops: a running rollout ends as interrupted. */
   private readonly stopping = new AbortController();
   active: ActiveRollout | null = null;
+  /** How the active rollout ends: its result, or its error (what `promote` and `resume` follow). */
+  private outcome: Promise<RolloutResult> | null = null;
   /** Journals of this daemon's rollouts that may still have webhook posts in flight. */
   private readonly journals = new Set<Journal>();
   private readonly intake: ReleaseIntake;
@@ -168,6 +170,7 @@ export class Rollouts {
       rolloutId: active.id,
       releaseId: active.release.id,
       message: `${action}${opts.full ? " --full" : ""} by ${opts.holder}`,
+      data: { action, full: Boolean(opts.full) },
     });
     return { ...c.state, rollout: active.id };
   }
@@ -294,7 +297,14 @@ export class Rollouts {
       { kind, target, config, holder, strategy, workload, track: (j) => this.journal(j) },
     );
     this.active = tx.active;
-    return tx.run();
+    const outcome = tx.run();
+    this.outcome = outcome;
+    return outcome;
+  }
+
+  /** How the rollout in progress ends (its result, or its error); null when none runs. */
+  ending(): Promise<RolloutResult> | null {
+    return this.active ? this.outcome : null;
   }
 
   /** Rollback to a release whose instances still run (blue-green standby): traffic moves, no process starts. */

@@ -5,7 +5,8 @@
  */
 import { checkEnv, type EnvVars } from "./check.js";
 import { EnvError } from "./error.js";
-import { activeCollector, type EnvShape, type InferEnv } from "./schema.js";
+import { toEnvShape, type EnvSchemaInput, type ShapeOf } from "./schema-input.js";
+import { activeCollector, type InferEnv } from "./schema.js";
 import { DEFAULT_ENV_FILE, definedVars, readEnvFiles } from "./sources.js";
 
 /**
@@ -62,11 +63,13 @@ function deepFreeze<T>(value: T): T {
  * env.LOG_LEVEL; // "debug" | "info" | "warn" | "error"
  * env.API_TOKEN; // Secret | undefined
  */
-export function defineEnv<const S extends EnvShape>(schema: S, options: DefineEnvOptions = {}): InferEnv<S> {
+export function defineEnv<const S extends EnvSchemaInput>(input: S, options: DefineEnvOptions = {}): InferEnv<ShapeOf<S>> {
+  type Env = InferEnv<ShapeOf<S>>;
+  const schema = toEnvShape(input, "defineEnv");
   const collector = activeCollector();
   if (collector) {
     collector.schemas.push(schema);
-    return Object.freeze(Object.fromEntries(Object.keys(schema).map((name) => [name, undefined]))) as InferEnv<S>;
+    return Object.freeze(Object.fromEntries(Object.keys(schema).map((name) => [name, undefined]))) as Env;
   }
   const files = readEnvFiles(options.files ?? [DEFAULT_ENV_FILE], options.cwd ?? process.cwd());
   const vars = { ...files.vars, ...definedVars(options.processEnv ?? process.env) };
@@ -80,5 +83,5 @@ export function defineEnv<const S extends EnvShape>(schema: S, options: DefineEn
   }
   const warn = options.onWarning ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
   for (const warning of result.warnings) warn(warning);
-  return deepFreeze(result.values) as InferEnv<S>;
+  return deepFreeze(result.values) as Env;
 }

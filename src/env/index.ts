@@ -18,6 +18,7 @@
  */
 export { defineEnv, type DefineEnvOptions } from "./define.js";
 export { envSchema, type EnvShape, type InferEnv } from "./schema.js";
+export type { EnvSchemaInput, StandardSchemaV1 } from "./schema-input.js";
 export { bool, num, oneOf, port, secret, str, url, type EnvVar, type Resolved, type VarOptions } from "./vars.js";
 export { Secret } from "./secret.js";
 export { EnvError } from "./error.js";

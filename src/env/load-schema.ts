@@ -7,6 +7,7 @@
 import { relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SlipwayError } from "../errors.js";
+import { toEnvShape } from "./schema-input.js";
 import { collectingSchemas, isEnvSchema, type EnvShape } from "./schema.js";
 
 const HOW = 'export default envSchema({ ... }) (or export const schema = envSchema({ ... })) from "slipway/env"';
@@ -43,5 +44,5 @@ export async function loadEnvSchema(file: string, cwd = process.cwd()): Promise<
   const { result: module, collected } = loaded;
   const schema = [module["default"], module["schema"], collected[0]].find(isEnvSchema);
   if (!schema) throw new SlipwayError("CONFIG_INVALID", `${label} exports no env schema`, { hint: HOW });
-  return schema;
+  return toEnvShape(schema, label);
 }

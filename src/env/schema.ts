@@ -5,14 +5,9 @@
  * app's environment.
  */
 import type { z } from "zod";
+import { isEnvSchemaInput, toEnvShape, type EnvSchemaInput, type EnvShape, type ShapeOf } from "./schema-input.js";
 
-/**
- * Variable names to zod schemas from the variable's text to its value.
- *
- * @example
- * const shape: EnvShape = { PORT: port(), REGION: z.enum(["eu", "us"]).default("eu") };
- */
-export type EnvShape = Record<string, z.ZodType>;
+export type { EnvShape } from "./schema-input.js";
 
 /**
  * The typed, read-only environment `defineEnv` returns for a schema.
@@ -24,16 +19,15 @@ export type InferEnv<S extends EnvShape> = { readonly [K in keyof S]: z.output<S
 
 const MARK = Symbol.for("slipway.env.schema");
 const COLLECTOR = Symbol.for("slipway.env.collector");
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function isZodSchema(value: unknown): value is z.ZodType {
-  return typeof value === "object" && value !== null && typeof (value as { safeParse?: unknown }).safeParse === "function";
-}
 
 /**
  * Declares an env schema: checks every name is a valid variable name and
- * every value a zod schema, and returns the same object, frozen and marked so
+ * every value a schema, and returns the shape, frozen and marked so
  * `slipway env` finds it as the module's default export (or `schema` export).
+ * An object of zod schemas comes back as the same object; a zod object
+ * (`z.object`), a valibot object (`v.object`) or an object with other
+ * Standard Schemas as values come back as the equivalent shape. Anything else
+ * is a TypeError saying what was passed and what is accepted.
  *
  * @example
  * // env.js
@@ -46,30 +40,30 @@ function isZodSchema(value: unknown): value is z.ZodType {
  * export default schema;
  * export const env = defineEnv(schema);
  */
-export function envSchema<const S extends EnvShape>(vars: S): S {
-  for (const [name, schema] of Object.entries(vars)) {
-    if (!NAME.test(name)) throw new TypeError(`envSchema: "${name}" is not a valid variable name (letters, digits and _)`);
-    if (!isZodSchema(schema)) throw new TypeError(`envSchema: ${name} must be a zod schema, e.g. str() or z.string()`);
+export function envSchema<const S extends EnvSchemaInput>(vars: S): ShapeOf<S> {
+  const shape = toEnvShape(vars, "envSchema");
+  // An object of zod schemas is kept (same object); other inputs give a new shape.
+  const kept = Object.entries(shape).every(([name, schema]) => (vars as Record<string, unknown>)[name] === schema)
+    ? (vars as EnvShape)
+    : shape;
+  if (!Object.isFrozen(kept)) {
+    Object.defineProperty(kept, MARK, { value: true });
+    Object.freeze(kept);
   }
-  if (!Object.isFrozen(vars)) {
-    Object.defineProperty(vars, MARK, { value: true });
-    Object.freeze(vars);
-  }
-  return vars;
+  return kept as ShapeOf<S>;
 }
 
 /**
- * True for a schema made by `envSchema`, or any plain object whose values are all zod schemas.
+ * True for a schema made by `envSchema`, or anything it accepts (an object of
+ * schemas, a zod or valibot object).
  *
  * @example
  * isEnvSchema({ PORT: port() }); // true
  * isEnvSchema({ port: 3000 });   // false
  */
-export function isEnvSchema(value: unknown): value is EnvShape {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  if ((value as Record<symbol, unknown>)[MARK] === true) return true;
-  const values = Object.values(value);
-  return values.length > 0 && values.every(isZodSchema);
+export function isEnvSchema(value: unknown): value is EnvSchemaInput {
+  if (typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MARK] === true) return true;
+  return isEnvSchemaInput(value);
 }
 
 /** Schemas handed to `defineEnv` while a schema module is being loaded by slipway (see ./load-schema.ts). */

@@ -197,7 +197,10 @@ export async function removeImages(docker: Dockerode, refs: Iterable<string>): P
       const tags = await docker
         .getImage(ref)
         .inspect()
-        .then((image) => image.RepoTags ?? [], () => []);
+        .then(
+          (image) => image.RepoTags ?? [],
+          () => [],
+        );
       if (tags.length > 0) continue;
     }
     await docker

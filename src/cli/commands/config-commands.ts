@@ -8,9 +8,9 @@ export function registerConfigCommands(program: Command): void {
   config
     .command("validate")
     .description("validate slipway.yaml (all problems at once, with lines); exit 2 when invalid")
-    .action((_o: object, cmd: Command) => {
+    .action(async (_o: object, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const loaded = load(g);
+      const loaded = await load(g);
       const { warnings } = loaded;
       if (g.json) return void console.log(JSON.stringify({ valid: true, file: loaded.file, warnings, config: loaded.config }, null, 2));
       const env = g.environment ? ` (environment ${g.environment})` : "";

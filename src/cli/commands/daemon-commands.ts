@@ -16,7 +16,7 @@ export function registerDaemonCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const root = projectRoot(g);
       const hasConfig = g.config !== undefined || ["slipway.yaml", "slipway.yml"].some((f) => existsSync(join(root, f)));
-      const listen = hasConfig ? load(g).config.listen : undefined;
+      const listen = hasConfig ? (await load(g)).config.listen : undefined;
       const handle = await ensureDaemon(root, listen);
       const status = await handle.client.get<DaemonStatus>("/v1/status");
       if (g.json) return void console.log(JSON.stringify({ pid: handle.pid, started: handle.started, recovery: status.recovery }));

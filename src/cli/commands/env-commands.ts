@@ -42,9 +42,9 @@ interface Located {
 }
 
 /** The schema module: --schema, else app.envSchema, else the first of ENV_SCHEMA_FILES in the app directory. */
-function locate(g: GlobalOptions, schemaOption: string | undefined): Located {
+async function locate(g: GlobalOptions, schemaOption: string | undefined): Promise<Located> {
   const hasConfig = g.config !== undefined || CONFIG_FILE_NAMES.some((name) => existsSync(name));
-  const loaded = hasConfig ? load(g) : undefined;
+  const loaded = hasConfig ? await load(g) : undefined;
   const dir = loaded?.config.app.cwd ?? process.cwd();
   if (schemaOption !== undefined) return { dir, file: resolve(schemaOption), origin: "--schema", loaded };
   if (loaded?.config.app.envSchema) return { dir, file: loaded.config.app.envSchema, origin: "app.envSchema", loaded };
@@ -109,7 +109,7 @@ async function check(opts: CheckOptions, g: GlobalOptions): Promise<void> {
     throw new SlipwayError("USAGE", "--release checks what a deploy would get; it does not take --file", { hint: "drop --file" });
   if (!opts.release && opts.env.length > 0)
     throw new SlipwayError("USAGE", "--env only goes with --release", { hint: "slipway env check --release --env KEY=VALUE" });
-  const located = locate(g, opts.schema);
+  const located = await locate(g, opts.schema);
   if (opts.release && !located.loaded)
     throw new SlipwayError("USAGE", "--release needs a slipway.yaml", { hint: "run it in the project, or pass -c FILE" });
   const schema = await schemaAt(located.file, located.origin);
@@ -158,7 +158,7 @@ export function registerEnvCommands(program: Command): void {
     .option("--out <file>", `where to write it, - for stdout (default: ${ENV_EXAMPLE_FILE} in the app directory)`)
     .action(async (opts: { schema?: string; out?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const { dir, file, origin } = locate(g, opts.schema);
+      const { dir, file, origin } = await locate(g, opts.schema);
       const schema = await schemaAt(file, origin);
       const text = envExample(schema);
       if (opts.out === "-") return void process.stdout.write(text);
@@ -173,7 +173,7 @@ export function registerEnvCommands(program: Command): void {
     .description("print the Markdown table of every variable (type, required, default, description)")
     .option("--schema <file>", schemaOption)
     .action(async (opts: { schema?: string }, cmd: Command) => {
-      const { file, origin } = locate(cmd.optsWithGlobals<GlobalOptions>(), opts.schema);
+      const { file, origin } = await locate(cmd.optsWithGlobals<GlobalOptions>(), opts.schema);
       process.stdout.write(envDocs(await schemaAt(file, origin)));
     });
 }

@@ -3,8 +3,7 @@ import { once } from "node:events";
 import type { DaemonStatus } from "../../daemon/status.js";
 import { daemonClient } from "../daemon-control.js";
 import { intOption, projectRoot, type GlobalOptions } from "../options.js";
-import logUpdate from "log-update";
-import { outputMode, statusLines, table } from "../render.js";
+import { liveRedraw, outputMode, statusLines, table } from "../render.js";
 
 /** Refresh of `slipway status --watch` on a terminal, and between plain snapshots. */
 const WATCH_EVERY = 500;
@@ -36,10 +35,11 @@ export function registerInfoCommands(program: Command): void {
         return void console.log(g.json ? JSON.stringify(s, null, 2) : statusLines(s).join("\n"));
       }
       const live = outputMode(Boolean(g.json)) === "live";
+      const logUpdate = live ? await liveRedraw() : null;
       for (;;) {
         const s = await api.get<DaemonStatus>("/v1/status");
         if (g.json) console.log(JSON.stringify(s));
-        else if (live) logUpdate(statusLines(s).join("\n"));
+        else if (logUpdate) logUpdate(statusLines(s).join("\n"));
         else console.log(statusLines(s).join("\n") + "\n");
         await new Promise((r) => setTimeout(r, live ? WATCH_EVERY : WATCH_EVERY_PLAIN));
       }

@@ -1,14 +1,9 @@
 import type { Command } from "commander";
 import { STRATEGY_TYPES, type StrategyType } from "../../config/types.js";
-import type { ProgressMessage } from "../../daemon/progress.js";
-import type { RolloutResult } from "../../daemon/rollouts.js";
-import { readyCount } from "../../rollout/release-health.js";
 import { SlipwayError } from "../../errors.js";
-import { ApiClient } from "../../control/api-client.js";
 import { daemonClient, ensureDaemon } from "../daemon-control.js";
-import { checkDeployEnv } from "./env-commands.js";
-import { durationOption, envOption, holder, intOption, load, projectRoot, type GlobalOptions } from "../options.js";
-import { outputMode, ProgressView } from "../render.js";
+import { durationOption, envOption, holder, intOption, load, projectRoot, versionOption, type GlobalOptions } from "../options.js";
+import { followRollout, ready, report } from "../rollout-stream.js";
 import { readFileSync } from "node:fs";
 
 /** `slipway deploy` and `slipway rollback`: streamed rollouts. */
@@ -24,19 +19,21 @@ export function registerRolloutCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       // Every flag is checked before anything is read or started.
       const strategy = strategyOption(opts.strategy);
+      const version = versionOption(opts.version);
       const env = envOption(opts.env);
       const waitLock = durationOption("--wait-lock", opts.waitLock);
-      const loaded = load(g, Object.keys(env));
+      const loaded = await load(g, Object.keys(env));
       // What `config validate` warns about (say, a $VAR the instance will not have) is said here too, on stderr.
       for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
       // A release whose environment does not match app.envSchema is refused before the daemon is contacted.
+      const { checkDeployEnv } = await import("./env-commands.js");
       await checkDeployEnv(loaded.config, env);
       const body = {
         config: loaded.config,
         configText: readFileSync(loaded.file, "utf8"),
         configFile: loaded.file,
         environment: g.environment,
-        version: opts.version,
+        version,
         env,
         strategy,
         holder: holder(),
@@ -48,7 +45,7 @@ export function registerRolloutCommands(program: Command): void {
         waitLock,
       };
       const { client } = await ensureDaemon(loaded.root, loaded.config.listen);
-      report(await run(client, "/v1/deploy", body, `Deploying ${loaded.config.name}`, g), g);
+      report(await followRollout(client, "/v1/deploy", body, `Deploying ${loaded.config.name}`, g), g);
     });
 
   program
@@ -60,7 +57,7 @@ export function registerRolloutCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const body = { holder: holder(), strategy: strategyOption(opts.strategy), waitLock: durationOption("--wait-lock", opts.waitLock) };
       const client = await daemonClient(projectRoot(g));
-      report(await run(client, "/v1/retry", body, "Retrying", g), g);
+      report(await followRollout(client, "/v1/retry", body, "Retrying", g), g);
     });
 
   program
@@ -72,7 +69,7 @@ export function registerRolloutCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const body = { to: intOption("--to", opts.to), holder: holder(), waitLock: durationOption("--wait-lock", opts.waitLock) };
       const client = await daemonClient(projectRoot(g));
-      const result = await run(client, "/v1/rollback", body, "Rolling back", g);
+      const result = await followRollout(client, "/v1/rollback", body, "Rolling back", g);
       if (!g.json && "release" in result) {
         const from = result.previous ? ` (was release ${result.previous.id} (${result.previous.version}))` : "";
         const how =
@@ -84,50 +81,7 @@ export function registerRolloutCommands(program: Command): void {
     });
 }
 
-type Outcome = RolloutResult | { paused: true; rolloutId: number; reason: string };
-
 function strategyOption(value: string | undefined): StrategyType | undefined {
   if (value === undefined || (STRATEGY_TYPES as readonly string[]).includes(value)) return value as StrategyType | undefined;
   throw new SlipwayError("USAGE", `--strategy ${value}: unknown strategy`, { hint: `use one of ${STRATEGY_TYPES.join(", ")}` });
-}
-
-function report(result: Outcome, g: GlobalOptions): void {
-  if (g.json) return;
-  if ("paused" in result) {
-    console.log(`rollout ${result.rolloutId} is paused: ${result.reason}`);
-    console.log("continue with slipway promote (or promote --full), roll back with slipway abort; slipway status --watch follows it");
-    return;
-  }
-  const prev = result.previous ? `, replacing release ${result.previous.id} (${result.previous.version})` : "";
-  console.log(
-    `release ${result.release.id} (${result.release.version}) is live in ${(result.durationMs / 1000).toFixed(1)}s (${result.strategy})${prev}${ready(result)}`,
-  );
-}
-
-/** ", all 2 instances ready". */
-function ready(result: RolloutResult): string {
-  return `, ${readyCount(result.instances)}`;
-}
-
-async function run(client: ApiClient, path: string, body: object, title: string, g: GlobalOptions): Promise<Outcome> {
-  const view = new ProgressView(outputMode(Boolean(g.json)), title);
-  let outcome: ProgressMessage | undefined;
-  try {
-    await client.stream(path, body, (m) => {
-      if (m.type === "result" || m.type === "error") outcome = m;
-      view.update(m);
-    });
-  } finally {
-    view.done();
-  }
-  if (outcome?.type === "error") {
-    const err = SlipwayError.fromJSON(outcome.error as Parameters<typeof SlipwayError.fromJSON>[0]);
-    if (g.json) (err as SlipwayError & { printed?: boolean }).printed = true;
-    throw err;
-  }
-  if (outcome?.type !== "result")
-    throw new SlipwayError("DAEMON_UNAVAILABLE", "the daemon closed the connection before the rollout ended", {
-      hint: "see slipway status and .slipway/daemon.log",
-    });
-  return outcome.result as unknown as Outcome;
 }

@@ -25,9 +25,9 @@ export function registerServiceCommands(program: Command): void {
     .option("--user", "a user unit (~/.config/systemd/user) instead of a system one")
     .option("--dry-run", "print the unit and where it would go; write nothing")
     .option("--force", "replace an existing unit file")
-    .action((opts: InstallOptions, cmd: Command) => {
+    .action(async (opts: InstallOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const loaded = load(g);
+      const loaded = await load(g);
       const { config } = loaded;
       const user = opts.user === true;
       const file = unitPath(config.name, user);
