@@ -64,14 +64,14 @@ export async function daemonMemorySection(_options, results) {
  * checkout (the app imports slipway/health; absolute, so the release
  * snapshots, which copy symlinks verbatim, resolve it).
  */
-function copyHello(dir) {
+export function copyHello(dir) {
   cpSync(path.join(ROOT, "examples", "hello"), dir, { recursive: true, filter: (src) => !/[/\\](node_modules|\.slipway)$/.test(src) });
   mkdirSync(path.join(dir, "node_modules"));
   symlinkSync(ROOT, path.join(dir, "node_modules", "slipway"), "dir");
 }
 
 /** A project dir with examples/hello and a config rewritten by `edit`. */
-function project(edit) {
+export function project(edit) {
   const dir = mkdtempSync(path.join(tmpdir(), "slipway-bench-"));
   copyHello(dir);
   const config = readFileSync(path.join(dir, "slipway.yaml"), "utf8").replace("127.0.0.1:8080", "127.0.0.1:0");

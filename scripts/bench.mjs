@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { cliStartSection } from "./bench-cli.mjs";
 import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
 import { deployLatencySection } from "./bench-deploy.mjs";
 import { faultSection } from "./bench-faults.mjs";
@@ -429,6 +430,7 @@ export const SECTIONS = [
   preciseLatencySection,
   daemonMemorySection,
   rollbackSection,
+  cliStartSection,
   snapshotSection,
   faultSection,
   deployLatencySection,

@@ -137,7 +137,7 @@ describe.skipIf(!engine)("image builder (real engine)", () => {
     expect(details.at(-1)).toMatch(/returned a non-zero code: 3$/);
     expect(hint).toContain(`docker build -f Dockerfile ${FIXTURES}/broken`);
     await expect(docker.getImage(`${REPO}:broken`).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    const brokenLayers = builtLayers(details);
+    const brokenLayers = builtLayers(details, { includeCached: true });
     expect(brokenLayers.length).toBeGreaterThan(0);
     // forcerm: no leftover container. Another build of the same Dockerfile (a second copy of the suite on this engine)
     // runs its own container on these layers for a moment, so the check waits for none to be left.

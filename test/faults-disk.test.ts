@@ -142,7 +142,12 @@ it.skipIf(noTmpfs !== null)(
     const paused = await p.run("deploy", "--version", "v2");
     expect(paused.code, paused.stderr).toBe(0); // waiting for promote
     fillDisk(join(state, "filler"));
-    await p.ok("promote");
+    // promote follows the rollout like deploy: it ends with what deploy would say, exit 1
+    const promote = await p.run("promote");
+    expect(promote.code).toBe(1);
+    expect(promote.stderr).toMatch(
+      /^error: no space left on the disk holding .*\n {2}release 2 \(v2\) serves, but the ledger could not record it yet/,
+    );
     await waitFor("v2 to serve", async () => (await p.get("/")).body.includes('"version":"v2"'));
     // the ledger could not say so: it still names v1, and no rollout is shown as running
     const during = await expectServing(p, daemon);

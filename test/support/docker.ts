@@ -214,13 +214,15 @@ export async function removeImages(docker: Dockerode, refs: Iterable<string>): P
 
 /**
  * Ids of the images a classic build committed after its FROM step, read from
- * its output lines (" ---> 3dfb62a02b35"), cached steps left out: a failed build
- * leaves them behind untagged.
+ * its output lines (" ---> 3dfb62a02b35"): a failed build leaves them behind
+ * untagged. Cached steps are left out (their layers are other builds' too, say
+ * another copy of the suite's) unless `includeCached`: the layers the build
+ * ran on, for a check of what runs on them.
  *
  * @example
  * await removeImages(docker, builtLayers(lines).reverse());
  */
-export function builtLayers(lines: string[]): string[] {
+export function builtLayers(lines: string[], { includeCached = false } = {}): string[] {
   let step = 0;
   let cached = false;
   return lines.flatMap((line) => {
@@ -229,7 +231,7 @@ export function builtLayers(lines: string[]): string[] {
     // " ---> Using cache": the layer is shared with other builds (another suite's): not this build's to remove
     if (line === " ---> Using cache") cached = true;
     const id = /^ ---> ([0-9a-f]{12})$/.exec(line)?.[1];
-    return id && step > 1 && !cached ? [id] : [];
+    return id && step > 1 && (includeCached || !cached) ? [id] : [];
   });
 }
 
