@@ -42,6 +42,12 @@ describe("the command line's argument handling, in process", () => {
     const label = await cli("deploy", "--version");
     expect(label).toMatchObject({ code: 2, out: "" });
     expect(label.err).toContain("error: option '--version <label>' argument missing");
+    expect(await cli("--json", "--version")).toEqual({ code: 0, out: `${PACKAGE_VERSION}\n`, err: "" });
+    expect(await cli("status", "--version")).toEqual({
+      code: 2,
+      out: "",
+      err: "error: status takes no --version\nhint: slipway --version prints Slipway's version; deploy --version LABEL names a release\n",
+    });
   });
 
   it("suggests the command meant by a typo, with the help hint, exit 2", async () => {
@@ -77,7 +83,11 @@ describe("the command line's argument handling, in process", () => {
       ],
       [
         ["deploy", "--env", "=x"],
-        'error: --env ""=...: not a variable name\nhint: names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug\n',
+        'error: --env=...: the name before "=" is empty\nhint: names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug\n',
+      ],
+      [
+        ["deploy", "--env", "postgres://admin:hunter2@db/app?sslmode=require"],
+        'error: --env: the text before "=" is not a variable name (not shown: it may be a secret)\nhint: names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug\n',
       ],
       [
         ["deploy", "--version", "v".repeat(5000)],

@@ -40,11 +40,11 @@ function modulesOf(cwd: string, args: string[]): string[] {
 }
 
 /** Runs `script` in `shell` after loading the completion script of that shell; its stdout. */
-function shell(bin: string, script: string, cwd: string): string {
+function shell(bin: string, script: string, cwd: string, binDir = join(cwd, "bin")): string {
   const r = spawnSync(bin, ["-c", script], {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, PATH: `${join(cwd, "bin")}:${process.env.PATH}` },
+    env: { ...process.env, PATH: `${binDir}:${process.env.PATH}` },
   });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
@@ -126,7 +126,22 @@ describe("slipway --version and slipway version", () => {
     expect(complete("slipway -c slipway.yaml pro")).toEqual(["promote"]);
     expect(complete("slipway promote --")).toEqual(expect.arrayContaining(["--full", "--no-wait", "--help"]));
     expect(complete("slipway env ch")).toEqual(["check"]);
-    expect(complete("slipway completion ''")).toEqual(expect.arrayContaining(["--help"]));
+    expect(complete("slipway completion ''")).toEqual(expect.arrayContaining(["bash", "zsh", "fish"]));
+    expect(complete("slipway audit --fail-on ''")).toEqual(["error", "warning", "info", "none"]);
+    // env check's --release is a switch, logs' -f too: what follows them is an option, not a release id or a file
+    expect(complete("slipway env check --release --w")).toEqual(["--with-process-env"]);
+    expect(complete("slipway env check --release ''")).not.toContain("2");
+    expect(complete("slipway logs -f --r")).toEqual(["--release"]);
+    // fish, with -c naming the project from elsewhere
+    writeFileSync(join(dir, "slipway.fish"), (await project.ok("completion", "fish")).stdout);
+    const other = tempDir();
+    const fish = shell(
+      "fish",
+      `source ${join(dir, "slipway.fish")}; complete -C 'slipway -c ${join(dir, "slipway.yaml")} rollback --to '`,
+      other,
+      join(dir, "bin"),
+    );
+    expect(fish.trim().split("\n")).toEqual(["1\tv1 superseded", "2\tv2 active"]); // fish sorts them
   }, 120_000);
 
   it("each script parses in its shell; zsh and fish complete a command too", async () => {

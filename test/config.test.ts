@@ -175,10 +175,10 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
   },
   {
     name: "an empty word in a command",
-    text: yaml("name: hello", "app:", '  command: ["", server.js]', "hooks:", '  preDeploy: ["./migrate", ""]'),
+    text: yaml("name: hello", "app:", '  command: ["", server.js]', "hooks:", '  preDeploy: ["./migrate", "  "]'),
     problems: [
-      "app.command: has an empty word (word 1): remove it, or quote what it should be (slipway.yaml:3)",
-      "hooks.preDeploy: has an empty word (word 2): remove it, or quote what it should be (slipway.yaml:5)",
+      "app.command: has an empty word (word 1): remove it or write what it should be (slipway.yaml:3)",
+      "hooks.preDeploy: has an empty word (word 2): remove it or write what it should be (slipway.yaml:5)",
     ],
   },
   {

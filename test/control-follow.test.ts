@@ -84,7 +84,9 @@ describe("promote, resume and abort follow the rollout", () => {
     expect((await project.ok("pause")).stdout).toMatch(/^rollout 2: paused at 20%; slipway resume continues\n$/);
     const held = await deploy;
     expect(held.code).toBe(0);
-    expect(held.stdout).toMatch(/rollout 2 is paused: pause by .*; slipway resume continues\n/);
+    expect(held.stdout).toMatch(
+      /rollout 2 is paused: pause by .*; slipway resume continues\ncontinue with slipway resume, roll back with slipway abort/,
+    );
     // resume follows the rest of the pause, 50%, to the next manual pause
     const resume = await project.ok("resume");
     expect(resume.stdout).toMatch(/50% of traffic to release 2 \(v2\)/);

@@ -5,6 +5,7 @@ import { inspect } from "node:util";
 import * as v from "valibot";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
+import { z as z3 } from "zod/v3";
 import { defineEnv, EnvError, envExample, envSchema, port, Secret, secret, type DefineEnvOptions } from "../src/env/index.js";
 import { loadEnvSchema } from "../src/env/load-schema.js";
 import { REPO } from "./support/project.js";
@@ -121,6 +122,36 @@ describe("a valibot object, and an object of valibot schemas", () => {
   });
 });
 
+describe("checks across variables, and zod 3", () => {
+  it("a zod .refine on the object and a valibot check on it run once every variable is valid", () => {
+    const either = z.object({ A: z.string().optional(), B: z.string().optional() }).refine((o) => o.A || o.B, "set A or B");
+    expect(problems(() => defineEnv(either, { ...quiet, processEnv: {} }))).toEqual(["env: set A or B"]);
+    expect(defineEnv(either, { ...quiet, processEnv: { B: "b" } })).toEqual({ A: undefined, B: "b" });
+    const same = v.pipe(
+      v.object({ PASSWORD: v.string(), CONFIRM: v.string() }),
+      v.forward(
+        v.check((o) => o.PASSWORD === o.CONFIRM, "must equal PASSWORD"),
+        ["CONFIRM"],
+      ),
+    );
+    expect(problems(() => defineEnv(same, { ...quiet, processEnv: { PASSWORD: "a", CONFIRM: "b" } }))).toEqual([
+      "CONFIRM: must equal PASSWORD",
+    ]);
+    // a variable's own problem is reported first, alone
+    expect(problems(() => defineEnv(same, { ...quiet, processEnv: { PASSWORD: "a" } }))).toEqual(["CONFIRM: missing (a string)"]);
+  });
+
+  it("takes a zod 3 object, refined or not", () => {
+    const env = defineEnv(z3.object({ PORT: z3.coerce.number(), MODE: z3.enum(["a", "b"]).default("a") }), {
+      ...quiet,
+      processEnv: { PORT: "81" },
+    });
+    expect(env).toEqual({ PORT: 81, MODE: "a" });
+    const refined = z3.object({ A: z3.string().optional() }).refine((o) => o.A !== undefined, "A is needed");
+    expect(problems(() => defineEnv(refined, { ...quiet, processEnv: {} }))).toEqual(["env: A is needed"]);
+  });
+});
+
 describe("anything else", () => {
   const accepted =
     "expected an object of variable schemas (envSchema({ PORT: port() }), zod or any Standard Schema as values), a zod object (z.object({ ... })) or a valibot object (v.object({ ... }))";
@@ -129,6 +160,12 @@ describe("anything else", () => {
     ["a zod string", z.string(), "got a zod string schema whose variables cannot be listed"],
     ["a valibot string", v.string(), "got a valibot string schema whose variables cannot be listed"],
     ["null", null, "got null"],
+    ["undefined", undefined, "got undefined"],
+    [
+      "an arktype-like schema",
+      { "~standard": { version: 1, vendor: "arktype", validate: () => ({ value: {} }) } },
+      "got an arktype schema whose variables cannot be listed",
+    ],
     ["an array", [port()], "got an array"],
     ["an empty object", {}, "got an empty object"],
   ])("%s is one TypeError naming it and what is accepted", (_label, input, got) => {
@@ -165,5 +202,10 @@ describe("slipway env reads a module that exports a zod or valibot object", () =
     const defined = await loadEnvSchema(join(dir, "defined.mjs"));
     expect(Object.keys(defined)).toEqual(["REGION"]);
     expect(envExample(defined)).toMatch(/^# string; optional\n# REGION=$/m);
+    // an export meant as the schema that is not one: the TypeError's words, not "exports no env schema"
+    writeFileSync(join(dir, "wrong.mjs"), `import { z } from "zod";\nexport default z.string();\n`);
+    await expect(loadEnvSchema(join(dir, "wrong.mjs"), dir)).rejects.toThrow(
+      "wrong.mjs's default export: expected an object of variable schemas",
+    );
   });
 });

@@ -11,7 +11,7 @@ const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 
 /** Port lanes below the ephemeral range, apart from test/swarm.test.ts's. */
-const PORT_BASE = claimPortBase([30000, 32000, 34000, 36000, 38000]);
+const PORT_BASE = claimPortBase([2000, 6000, 8000]); // below instance ports (20000-32000) and the ephemeral range
 
 function swarmConfig(port: number, name: string, previewPort: number): string {
   return `name: ${name}

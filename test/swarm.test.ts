@@ -23,7 +23,7 @@ const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 const APP = `swarmtest-${process.pid}`;
 const REPO = `slipway-swarm-test-${process.pid}`;
 /** Below the ephemeral range; a lane of 1000 ports each, per test process. */
-const PORT_BASE = claimPortBase([20000, 22000, 24000, 26000, 28000]);
+const PORT_BASE = claimPortBase([14000, 16000, 18000]); // below instance ports (20000-32000) and the ephemeral range
 
 const SERVER = `import { createServer } from "node:http";
 const port = Number(process.env.PORT);

@@ -25,6 +25,8 @@ export interface CompletionCommand {
   name: string;
   description: string;
   options: CompletionOption[];
+  /** Fixed values of its argument (`completion bash|zsh|fish`). */
+  values?: readonly string[];
 }
 
 export interface CompletionModel {
@@ -45,29 +47,50 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const top = (model: CompletionModel) => [...new Set(model.commands.map((c) => c.name.split(" ")[0]!))];
 const valueFlags = (options: CompletionOption[]) => options.filter((o) => o.takesValue).flatMap((o) => o.flags);
 
+/** What Tab offers for an option's value in bash. */
+function bashValue(o: CompletionOption): string {
+  if (o.releaseId) return "_slipway_releases; return ;;";
+  if (o.choices) return `COMPREPLY=($(compgen -W ${quote(o.choices.join(" "))} -- "$cur")); return ;;`;
+  return `COMPREPLY=($(compgen -f -- "$cur")); return ;;`;
+}
+
 function bash(model: CompletionModel): string {
   const cases = top(model).map((name) => {
     const subs = model.commands.filter((c) => c.name.startsWith(`${name} `));
     const own = model.commands.find((c) => c.name === name);
-    const words = [...subs.map((c) => c.name.slice(name.length + 1)), ...(own?.options ?? []).flatMap((o) => o.flags), "--help"];
+    const words = [
+      ...subs.map((c) => c.name.slice(name.length + 1)),
+      ...(own?.values ?? []),
+      ...(own?.options ?? []).flatMap((o) => o.flags),
+      "--help",
+    ];
     return `    ${name}) words=${quote(words.join(" "))} ;;`;
   });
   const subOptions = model.commands
     .filter((c) => c.name.includes(" "))
     .map((c) => `    ${quote(c.name)}) words=${quote([...c.options.flatMap((o) => o.flags), "--help"].join(" "))} ;;`);
-  const all = [...model.globals, ...model.commands.flatMap((c) => c.options)];
-  // by "command --flag": init's --strategy offers other values than deploy's
-  const choices = [
-    ...model.commands.flatMap((c) => c.options.filter((o) => o.choices).map((o) => ({ at: c.name.split(" ")[0]!, o }))),
-    ...model.globals.filter((o) => o.choices).map((o) => ({ at: "*", o })),
-  ].flatMap(({ at, o }) =>
-    o.flags.map(
-      (f) => `    ${at === "*" ? "*" : quote(at)}" "${f}) COMPREPLY=($(compgen -W ${quote(o.choices!.join(" "))} -- "$cur")); return ;;`,
+  // An option's value, by "command --flag" (init's --strategy offers other values than deploy's;
+  // env check's --release takes none), then the root options' anywhere.
+  const values = [
+    ...model.commands.flatMap((c) =>
+      c.options
+        .filter((o) => o.takesValue)
+        .flatMap((o) => o.flags.map((f) => `    ${quote(`${c.name.split(" ")[0]!} ${f}`)}) ${bashValue(o)}`)),
     ),
-  );
-  const releaseFlags = [...new Set(all.filter((o) => o.releaseId).flatMap((o) => o.flags))];
+    ...model.globals.filter((o) => o.takesValue).flatMap((o) => o.flags.map((f) => `    *" "${f}) ${bashValue(o)}`)),
+  ];
   const globalValue = valueFlags(model.globals).join("|");
   return `# slipway completion for bash: eval "$(slipway completion bash)" in ~/.bashrc
+_slipway_releases() {
+  local config="" j
+  for ((j=1; j<COMP_CWORD; j++)); do
+    case "\${COMP_WORDS[j]}" in
+      -c|--config) config="\${COMP_WORDS[j+1]}" ;;
+      --config=*) config="\${COMP_WORDS[j]#--config=}" ;;
+    esac
+  done
+  COMPREPLY=($(compgen -W "$(\${COMP_WORDS[0]} completion releases \${config:+--config "$config"} 2>/dev/null | cut -f1)" -- "$cur"))
+}
 _slipway() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local cmd="" sub="" words i
@@ -80,17 +103,7 @@ _slipway() {
     esac
   done
   case "$cmd $prev" in
-${choices.join("\n")}
-  esac
-  case "$prev" in
-    ${releaseFlags.join("|")})
-      local config="" j
-      for ((j=1; j<COMP_CWORD; j++)); do
-        case "\${COMP_WORDS[j]}" in -c|--config) config="\${COMP_WORDS[j+1]}" ;; esac
-      done
-      COMPREPLY=($(compgen -W "$(\${COMP_WORDS[0]} completion releases \${config:+--config "$config"} 2>/dev/null | cut -f1)" -- "$cur"))
-      return ;;
-    ${[...new Set(valueFlags(all))].join("|")}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+${values.join("\n")}
   esac
   if [[ -z "$cmd" ]]; then
     words=${quote([...top(model), ...model.globals.flatMap((o) => o.flags), "--version", "--help"].join(" "))}
@@ -113,6 +126,16 @@ function fish(model: CompletionModel): string {
   const lines = [
     "# slipway completion for fish: slipway completion fish > ~/.config/fish/completions/slipway.fish",
     "complete -c slipway -f",
+    "function __slipway_releases",
+    "  set -l words (commandline -opc)",
+    "  set -l config",
+    "  for i in (seq (count $words))",
+    "    if contains -- $words[$i] -c --config; and test $i -lt (count $words)",
+    "      set config --config $words[(math $i + 1)]",
+    "    end",
+    "  end",
+    "  slipway completion releases $config 2>/dev/null",
+    "end",
     ...model.globals.map((o) => fishOption("", o)),
     'complete -c slipway -n __fish_use_subcommand -l version -s V -d "print Slipway\'s version"',
   ];
@@ -120,6 +143,7 @@ function fish(model: CompletionModel): string {
     const [name, sub] = c.name.split(" ") as [string, string | undefined];
     if (sub === undefined) {
       lines.push(`complete -c slipway -n __fish_use_subcommand -a ${name} -d ${quote(c.description)}`);
+      if (c.values) lines.push(`complete -c slipway -n ${quote(`__fish_seen_subcommand_from ${name}`)} -a ${quote(c.values.join(" "))}`);
       for (const o of c.options) lines.push(fishOption(`__fish_seen_subcommand_from ${name}`, o));
     } else {
       lines.push(
@@ -135,7 +159,7 @@ function fishOption(condition: string, o: CompletionOption): string {
   const parts = ["complete -c slipway"];
   if (condition) parts.push(`-n ${quote(condition)}`);
   for (const f of o.flags) parts.push(f.startsWith("--") ? `-l ${f.slice(2)}` : `-s ${f.slice(1)}`);
-  if (o.releaseId) parts.push(`-x -a '(slipway completion releases 2>/dev/null)'`);
+  if (o.releaseId) parts.push(`-x -a '(__slipway_releases)'`);
   else if (o.choices) parts.push(`-x -a ${quote(o.choices.join(" "))}`);
   else if (o.takesValue) parts.push("-r -F");
   parts.push(`-d ${quote(o.description)}`);

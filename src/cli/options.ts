@@ -49,6 +49,11 @@ export function versionOption(value: string | undefined): string | undefined {
   });
 }
 
+/** A repeatable flag's values (`--env A=1 --env B=2`), with no default shown in help. */
+export function collect(value: string, list: string[] = []): string[] {
+  return [...list, value];
+}
+
 /** A variable name as shells and env files write them. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -66,10 +71,18 @@ export function envOption(values: string[]): Record<string, string> {
         hint: "e.g. --env LOG_LEVEL=debug",
       });
     const name = v.slice(0, eq);
-    if (!ENV_NAME.test(name))
-      throw new SlipwayError("USAGE", `--env ${JSON.stringify(name)}=...: not a variable name${which}`, {
+    if (!ENV_NAME.test(name)) {
+      // "BAD KEY" is shown; "postgres://admin:pw@db/x?mode" (a value pasted without its name) is not
+      const problem =
+        name === ""
+          ? `--env=...${which}: the name before "=" is empty`
+          : /^[\w .-]{1,64}$/.test(name)
+            ? `--env ${JSON.stringify(name)}=...${which}: not a variable name`
+            : `--env${which}: the text before "=" is not a variable name (not shown: it may be a secret)`;
+      throw new SlipwayError("USAGE", problem, {
         hint: "names are letters, digits and _, not starting with a digit; e.g. --env LOG_LEVEL=debug",
       });
+    }
     env[name] = v.slice(eq + 1);
   }
   return env;

@@ -117,12 +117,22 @@ export function printError(err: unknown, debug: boolean, io: CliIo = PROCESS_IO)
  */
 export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const args = argv.slice(2);
-  if (VERSION_FLAGS.includes(args[0] ?? "")) {
-    io.out.write(`${PACKAGE_VERSION}\n`);
-    return 0;
+  const command = commandOf(args);
+  if (args.some((arg) => VERSION_FLAGS.includes(arg))) {
+    // `slipway --json --version` asks for the version too; after a command only deploy takes --version (a label)
+    if (command === undefined) {
+      io.out.write(`${PACKAGE_VERSION}\n`);
+      return 0;
+    }
+    if (command !== "deploy") {
+      io.err.write(
+        `error: ${command} takes no --version\nhint: slipway --version prints Slipway's version; deploy --version LABEL names a release\n`,
+      );
+      return 2;
+    }
   }
   try {
-    const program = await buildProgram(io, commandOf(args));
+    const program = await buildProgram(io, command);
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {

@@ -12,13 +12,15 @@ import { outputMode, ProgressView } from "./render.js";
  * progress view, same exit codes (a failed rollout's error is thrown).
  */
 
-export type Outcome = RolloutResult | { paused: true; rolloutId: number; reason: string };
+/** A rollout streamed to its end, or to a pause (`byHand`: by `slipway pause`, which `resume` ends). */
+export type Outcome = RolloutResult | { paused: true; rolloutId: number; reason: string; byHand?: boolean };
 
 export function report(result: Outcome, g: GlobalOptions): void {
   if (g.json) return;
   if ("paused" in result) {
     console.log(`rollout ${result.rolloutId} is paused: ${result.reason}`);
-    console.log("continue with slipway promote (or promote --full), roll back with slipway abort; slipway status --watch follows it");
+    const go = result.byHand ? "slipway resume" : "slipway promote";
+    console.log(`continue with ${go}, roll back with slipway abort; slipway status --watch follows it`);
     return;
   }
   const prev = result.previous ? `, replacing release ${result.previous.id} (${result.previous.version})` : "";

@@ -148,11 +148,11 @@ export function command() {
 /** A string (checked not blank and, with `quotes`, its quotes closed) or a list of strings, each turned into the value by its own function. */
 /** An empty word in a command list (`["", "server.js"]`) is a mistake: nothing runs as "". */
 function checkWords(words: readonly string[], ctx: z.core.$RefinementCtx<string | string[]>, value: string | string[]): void {
-  const empty = words.findIndex((word) => word === "");
+  const empty = words.findIndex((word) => word.trim() === "");
   if (empty >= 0)
     ctx.issues.push({
       code: "custom",
-      message: `has an empty word (word ${empty + 1}): remove it, or quote what it should be`,
+      message: `has an empty word (word ${empty + 1}): remove it or write what it should be`,
       input: value,
     });
 }

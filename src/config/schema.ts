@@ -51,7 +51,7 @@ const appSchema = z
     command: appCommand()
       .optional()
       .describe(
-        "Command starting one instance, which must listen on $PORT. A string runs with sh -c, like a Procfile line ($PORT expands; a single command gets `exec` put before it so the app receives the stop signal; end a compound one with `exec`: `./migrate && exec node server.js`). A list of words runs without a shell: `$NAME` or `${NAME}` naming PORT, a SLIPWAY_* variable or an app.env key is replaced by the instance's value, `$$` is a literal `$`, anything else stays as written. Required for platform process; for docker and swarm it overrides the image's CMD.",
+        "Command starting one instance, which must listen on $PORT. A string runs with sh -c, like a Procfile line ($PORT expands; a single command gets `exec` put before it so the app receives the stop signal; end a compound one with `exec`: `./migrate && exec node server.js`). A list of words runs without a shell: `$NAME` or `${NAME}` naming PORT, a SLIPWAY_* variable or an app.env key is replaced by the instance's value, `$$` is a literal `$`, anything else stays as written; an empty (or blank) word is refused. Required for platform process; for docker and swarm it overrides the image's CMD.",
       ),
     build: z
       .strictObject({

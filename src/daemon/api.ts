@@ -93,7 +93,7 @@ async function stream(daemon: ControlPlane, res: ServerResponse, op: () => Promi
     const pausedByHand = event.type === "control" && event.data?.action === "pause";
     if (event.type === "rollout.paused" || pausedByHand) {
       const reason = pausedByHand ? `${event.message}; slipway resume continues` : event.message;
-      finish({ type: "result", result: { paused: true, rolloutId: event.rolloutId, reason } });
+      finish({ type: "result", result: { paused: true, rolloutId: event.rolloutId, reason, byHand: pausedByHand } });
     }
   });
   const timer = setInterval(() => send({ type: "status", status: daemon.status() }), STATUS_EVERY);

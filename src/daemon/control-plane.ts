@@ -38,7 +38,7 @@ export interface ControlPlane {
   control(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<ControlState & { rollout: number }>;
   /**
    * `control`, then the rollout it acted on followed to its end: its result
-   * (or error). An abort resolves with the action's state once traffic is back.
+   * (or error). An abort resolves with the action's state once the rollout has ended (traffic back, the new release stopped).
    */
   controlAndFollow(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<object>;
   /** Resolves once the router process has every traffic change made so far. */

@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { describeVar, type VarInfo } from "./describe.js";
 import { extraVars } from "./extras.js";
+import { OBJECT_CHECK, type ObjectCheck } from "./schema-input.js";
 import type { EnvShape } from "./schema.js";
 
 /** Variables as strings; unset ones may be absent or undefined. */
@@ -76,6 +77,13 @@ export function checkEnv(schema: EnvShape, vars: EnvVars, options: CheckOptions)
     const { value, problem } = checkVar(describeVar(name, varSchema), varSchema, vars[name], options.production);
     if (problem !== undefined) problems.push(problem);
     else values[name] = value;
+  }
+  // The object's own checks (a zod .refine across variables), once every variable is valid on its own.
+  const whole = (schema as { [OBJECT_CHECK]?: ObjectCheck })[OBJECT_CHECK];
+  if (whole && problems.length === 0) {
+    const text = Object.fromEntries(Object.keys(schema).map((name) => [name, vars[name] === "" ? undefined : vars[name]]));
+    // a variable the platform provides is absent here: what the check says of it is not a problem
+    problems.push(...whole(text).filter((problem) => !options.provided?.(problem.slice(0, problem.indexOf(":")))));
   }
   const present = Object.keys(vars).filter((name) => vars[name] !== undefined && !options.provided?.(name));
   const extras = extraVars(Object.keys(schema), present);

@@ -43,6 +43,16 @@ export async function loadEnvSchema(file: string, cwd = process.cwd()): Promise<
   }
   const { result: module, collected } = loaded;
   const schema = [module["default"], module["schema"], collected[0]].find(isEnvSchema);
-  if (!schema) throw new SlipwayError("CONFIG_INVALID", `${label} exports no env schema`, { hint: HOW });
-  return toEnvShape(schema, label);
+  if (schema) return toEnvShape(schema, label);
+  // An export that looks meant as the schema but is not one: say why (the TypeError's words), not just "none".
+  for (const name of ["default", "schema"]) {
+    const value = module[name];
+    if (value === undefined) continue;
+    try {
+      toEnvShape(value, `${label}'s ${name === "default" ? "default export" : "schema export"}`);
+    } catch (error) {
+      throw new SlipwayError("CONFIG_INVALID", (error as Error).message, { hint: HOW });
+    }
+  }
+  throw new SlipwayError("CONFIG_INVALID", `${label} exports no env schema`, { hint: HOW });
 }

@@ -64,28 +64,73 @@ function isStandard(value: unknown): value is StandardSchemaV1 {
   return (typeof value === "object" || typeof value === "function") && value !== null && typeof std?.validate === "function";
 }
 
-/** The listed variables of an object schema (zod's `shape`, valibot's `entries`), or undefined. */
-function entriesOf(value: unknown): Record<string, unknown> | undefined {
+/** The zod 3 object inside a zod 3 schema (`z.object(...)`, or one with `.refine()` around it), or undefined. */
+function zod3Object(value: unknown): { shape: Record<string, unknown> } | undefined {
+  let at = value as { _def?: { typeName?: string; schema?: unknown }; shape?: Record<string, unknown> } | undefined;
+  for (let depth = 0; depth < 5 && at?._def; depth++) {
+    if (at._def.typeName === "ZodObject") return at.shape ? { shape: at.shape } : undefined;
+    if (at._def.typeName !== "ZodEffects") return undefined;
+    at = at._def.schema as typeof at;
+  }
+  return undefined;
+}
+
+/**
+ * The listed variables of an object schema (zod 4's `shape`, zod 3's, valibot's
+ * `entries`), and whether the object has checks of its own (`.refine`,
+ * valibot's `v.pipe(v.object(...), v.check(...))`), or undefined.
+ */
+function entriesOf(value: unknown): { vars: Record<string, unknown>; whole: boolean } | undefined {
   if (isZodSchema(value)) {
-    const def = (value as unknown as { _zod: { def: { type: string; shape?: Record<string, unknown> } } })._zod.def;
-    return def.type === "object" ? def.shape : undefined;
+    const def = (value as unknown as { _zod: { def: { type: string; shape?: Record<string, unknown>; checks?: unknown[] } } })._zod.def;
+    return def.type === "object" && def.shape ? { vars: def.shape, whole: (def.checks?.length ?? 0) > 0 } : undefined;
   }
   if (!isStandard(value)) return undefined;
-  const entries = (value as { entries?: unknown }).entries;
-  return typeof entries === "object" && entries !== null ? (entries as Record<string, unknown>) : undefined;
+  const zod3 = zod3Object(value);
+  if (zod3) return { vars: zod3.shape, whole: (value as unknown as { _def: { typeName: string } })._def.typeName !== "ZodObject" };
+  const { entries, pipe } = value as { entries?: unknown; pipe?: unknown[] };
+  return typeof entries === "object" && entries !== null
+    ? { vars: entries as Record<string, unknown>, whole: (pipe?.length ?? 0) > 1 }
+    : undefined;
 }
+
+/**
+ * Where a shape keeps its object's own checks (a zod `.refine` across
+ * variables, a valibot `v.check` on the object): run by `checkEnv` once every
+ * variable is valid, on the variables' text.
+ */
+export const OBJECT_CHECK = Symbol.for("slipway.env.objectCheck");
+
+/** An object's own checks: the problems they find in `vars` ("A: message", or "env: message" for the whole). */
+export type ObjectCheck = (vars: Readonly<Record<string, string | undefined>>) => string[];
+
+function objectCheck(schema: StandardSchemaV1, caller: string): ObjectCheck {
+  return (vars) => {
+    const result = schema["~standard"].validate(vars);
+    if (result instanceof Promise) throw new TypeError(`${caller}: the schema validates asynchronously; an env schema must be synchronous`);
+    return (result.issues ?? []).map((issue) => {
+      const key = issue.path?.[0];
+      const name = typeof key === "object" && key !== null && "key" in key ? (key as { key: unknown }).key : key;
+      return `${typeof name === "string" ? name : "env"}: ${issue.message}`;
+    });
+  };
+}
+
+/** "a zod", "an arktype". */
+const article = (word: string) => `${/^[aeiou]/i.test(word) ? "an" : "a"} ${word}`;
 
 /** A one-word account of what was passed, for the TypeError. */
 function described(value: unknown): string {
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "an array";
   if (isStandard(value)) {
     // zod's def.type, valibot's type: "string", "number"...
     const type = isZodSchema(value)
       ? (value as unknown as { _zod: { def: { type: unknown } } })._zod.def.type
       : (value as { type?: unknown }).type;
-    return `a ${value["~standard"].vendor}${typeof type === "string" ? ` ${type}` : ""} schema whose variables cannot be listed`;
+    return `${article(value["~standard"].vendor)}${typeof type === "string" ? ` ${type}` : ""} schema whose variables cannot be listed`;
   }
+  if (typeof value === "function") return "a function";
   return typeof value === "object" ? "an object that is not a schema" : `${typeof value} ${JSON.stringify(value)}`;
 }
 
@@ -115,8 +160,9 @@ function fromStandard(name: string, schema: StandardSchemaV1): z.ZodType {
  * toEnvShape("PORT", "defineEnv"); // TypeError: defineEnv: expected an object of variable schemas ..., got string "PORT"
  */
 export function toEnvShape(input: unknown, caller: string): EnvShape {
+  const object = entriesOf(input);
   const vars =
-    entriesOf(input) ?? (!isStandard(input) && typeof input === "object" && input !== null && !Array.isArray(input) ? input : undefined);
+    object?.vars ?? (!isStandard(input) && typeof input === "object" && input !== null && !Array.isArray(input) ? input : undefined);
   if (vars === undefined || Object.keys(vars).length === 0) {
     const got = vars === undefined ? described(input) : "an empty object";
     throw new TypeError(`${caller}: expected ${ACCEPTED}; got ${got}`);
@@ -128,6 +174,7 @@ export function toEnvShape(input: unknown, caller: string): EnvShape {
     else if (isStandard(schema)) shape[name] = fromStandard(name, schema);
     else throw new TypeError(`${caller}: ${name} must be a schema (e.g. str(), z.string() or v.string()); got ${described(schema)}`);
   }
+  if (object?.whole) Object.defineProperty(shape, OBJECT_CHECK, { value: objectCheck(input as StandardSchemaV1, caller) });
   return shape;
 }
 

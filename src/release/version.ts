@@ -42,6 +42,7 @@ const LABEL = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
  * versionLabelProblem("v 2");   // 'must be letters, digits, "_", "." and "-" (not starting with "." or "-")'
  */
 export function versionLabelProblem(label: string): string | null {
+  if (label === "") return "is empty";
   if (label.length > MAX_VERSION_LENGTH) return `is ${label.length} characters long, at most ${MAX_VERSION_LENGTH}`;
   if (!LABEL.test(label)) return 'must be letters, digits, "_", "." and "-" (not starting with "." or "-")';
   return null;

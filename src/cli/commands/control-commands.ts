@@ -41,7 +41,7 @@ export function registerControlCommands(program: Command): void {
   program
     .command("abort")
     .description("traffic back to the stable release at once, the new release stopped, the rollout marked aborted")
-    .option(noWait, "the same; without the progress of the undo")
+    .option(noWait, "print one line instead of the undo's events (it still returns once the undo has ended)")
     .action(
       act(
         "abort",

@@ -13,7 +13,7 @@ import { checkReleaseEnv } from "../../env/release-env.js";
 import type { EnvShape } from "../../env/schema.js";
 import { DEFAULT_ENV_FILE, definedVars, readEnvFiles, type FileVars } from "../../env/sources.js";
 import { SlipwayError } from "../../errors.js";
-import { envOption, load, type GlobalOptions } from "../options.js";
+import { collect, envOption, load, type GlobalOptions } from "../options.js";
 
 /** Schema modules looked up in the app directory when neither --schema nor app.envSchema names one, in order. */
 export const ENV_SCHEMA_FILES = ["env.schema.js", "env.js"] as const;
@@ -25,7 +25,6 @@ const CHECK_HINT = `set them in ${DEFAULT_ENV_FILE} or the environment; slipway 
 const shown = (path: string) => relative(process.cwd(), path) || ".";
 const warn = (warnings: readonly string[]) => warnings.forEach((w) => process.stderr.write(`warning: ${w}\n`));
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-const collect = (value: string, list: string[]) => [...list, value];
 
 async function schemaAt(file: string, origin: string): Promise<EnvShape> {
   if (!existsSync(file)) throw new SlipwayError("CONFIG_INVALID", `${origin}: no such file ${shown(file)}`, { hint: "check the path" });
@@ -78,7 +77,7 @@ interface CheckOptions {
   file: string[];
   withProcessEnv?: boolean;
   release?: boolean;
-  env: string[];
+  env?: string[];
   production?: boolean;
 }
 
@@ -107,7 +106,8 @@ function checkLocal(schema: EnvShape, located: Located, opts: CheckOptions): { s
 async function check(opts: CheckOptions, g: GlobalOptions): Promise<void> {
   if (opts.release && (opts.file.length > 0 || opts.withProcessEnv))
     throw new SlipwayError("USAGE", "--release checks what a deploy would get; it does not take --file", { hint: "drop --file" });
-  if (!opts.release && opts.env.length > 0)
+  const flags = opts.env ?? [];
+  if (!opts.release && flags.length > 0)
     throw new SlipwayError("USAGE", "--env only goes with --release", { hint: "slipway env check --release --env KEY=VALUE" });
   const located = await locate(g, opts.schema);
   if (opts.release && !located.loaded)
@@ -116,7 +116,7 @@ async function check(opts: CheckOptions, g: GlobalOptions): Promise<void> {
   const { sources, warnings } =
     opts.release && located.loaded
       ? checkReleaseEnv(located.loaded.config, schema, {
-          flags: envOption(opts.env),
+          flags: envOption(flags),
           schemaFile: located.file,
           origin: located.origin === "app.envSchema" ? located.origin : undefined,
           production: opts.production,
@@ -147,7 +147,7 @@ export function registerEnvCommands(program: Command): void {
       "--release",
       "check what slipway deploy would give a release: .env, the variables app.passEnv (and PATH, HOME...) pass from the process environment, app.env, --env",
     )
-    .option("--env <KEY=VALUE>", "with --release: a deploy's --env value (repeatable)", collect, [])
+    .option("--env <KEY=VALUE>", "with --release: a deploy's --env value (repeatable)", collect)
     .option("--production", "check as NODE_ENV=production: devDefault values don't apply")
     .action((opts: CheckOptions, cmd: Command) => check(opts, cmd.optsWithGlobals<GlobalOptions>()));
 

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { STRATEGY_TYPES, type StrategyType } from "../../config/types.js";
 import { SlipwayError } from "../../errors.js";
 import { daemonClient, ensureDaemon } from "../daemon-control.js";
-import { durationOption, envOption, holder, intOption, load, projectRoot, versionOption, type GlobalOptions } from "../options.js";
+import { collect, durationOption, envOption, holder, intOption, load, projectRoot, versionOption, type GlobalOptions } from "../options.js";
 import { followRollout, ready, report } from "../rollout-stream.js";
 import { readFileSync } from "node:fs";
 
@@ -11,16 +11,16 @@ export function registerRolloutCommands(program: Command): void {
   program
     .command("deploy")
     .description("deploy the app in the working directory as a new release")
-    .option("--version <label>", "version label (default: git short sha, else a timestamp)")
-    .option("--env <KEY=VALUE>", "release env var (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--version <label>", "version label: letters, digits, _ . -, at most 128 (default: git short sha, else a timestamp)")
+    .option("--env <KEY=VALUE>", "release env var (repeatable)", collect)
     .option("--strategy <type>", `override strategy.type (${STRATEGY_TYPES.join(", ")})`)
     .option("--wait-lock <duration>", "wait this long for another rollout to finish instead of failing")
-    .action(async (opts: { version?: string; env: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
+    .action(async (opts: { version?: string; env?: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       // Every flag is checked before anything is read or started.
       const strategy = strategyOption(opts.strategy);
       const version = versionOption(opts.version);
-      const env = envOption(opts.env);
+      const env = envOption(opts.env ?? []);
       const waitLock = durationOption("--wait-lock", opts.waitLock);
       const loaded = await load(g, Object.keys(env));
       // What `config validate` warns about (say, a $VAR the instance will not have) is said here too, on stderr.

@@ -1,21 +1,69 @@
+import { readFileSync } from "node:fs";
 import net from "node:net";
 
 /**
- * A TCP port that was free on `host` a moment ago: binds port 0, reads the
- * port the kernel chose and closes. The caller allocates one per instance.
- *
- * @example
- * const port = await freePort("127.0.0.1"); // 41877
+ * Where instance ports come from: below the kernel's ephemeral range
+ * (32768-60999 on Linux), as Nomad's dynamic ports (20000-32000) do. A port
+ * the kernel hands out for port 0 or for an outgoing connection's local end
+ * can be taken by any process between the check and the instance's own bind
+ * (seen as EADDRINUSE with a second test suite on the machine); one below
+ * that range is taken only by a process that asks for it by number.
  */
-export function freePort(host: string): Promise<number> {
+export const INSTANCE_PORTS = { min: 20000, max: 32000 } as const;
+
+/** How many random ports of the range are tried before the kernel picks one. */
+const TRIES = 64;
+
+/**
+ * The kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`),
+ * or Linux's default where it cannot be read.
+ */
+export function ephemeralRange(read: () => string = () => readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")): {
+  min: number;
+  max: number;
+} {
+  try {
+    const [min, max] = read().trim().split(/\s+/).map(Number);
+    if (Number.isInteger(min) && Number.isInteger(max) && min! > 0 && max! >= min!) return { min: min!, max: max! };
+  } catch {
+    // not Linux, or no /proc: Linux's default
+  }
+  return { min: 32768, max: 60999 };
+}
+
+/** Binds `port` on `host` (0: the kernel chooses) and closes; the port bound, or null when it is taken. */
+function tryPort(host: string, port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
-    server.once("error", reject);
-    server.listen({ host, port: 0, exclusive: true }, () => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      err.code === "EADDRINUSE" || err.code === "EACCES" ? resolve(null) : reject(err),
+    );
+    server.listen({ host, port, exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error(`no port assigned on ${host}`))));
+      const bound = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(bound || null));
     });
   });
+}
+
+/**
+ * A TCP port that was free on `host` a moment ago, for one instance: a
+ * random one of `INSTANCE_PORTS` outside the ephemeral range (see there),
+ * else one the kernel chooses.
+ *
+ * @example
+ * const port = await freePort("127.0.0.1"); // 27413
+ */
+export async function freePort(host: string, random: () => number = Math.random): Promise<number> {
+  const ephemeral = ephemeralRange();
+  const min = INSTANCE_PORTS.min;
+  const max = Math.min(INSTANCE_PORTS.max, ephemeral.min);
+  for (let i = 0; i < TRIES && max > min; i++) {
+    const port = await tryPort(host, min + Math.floor(random() * (max - min)));
+    if (port !== null) return port;
+  }
+  const port = await tryPort(host, 0);
+  if (port === null) throw new Error(`no port assigned on ${host}`);
+  return port;
 }

@@ -1,0 +1,56 @@
+import net from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { ephemeralRange, freePort, INSTANCE_PORTS } from "../src/platform/process/port.js";
+
+/** Instance ports come from below the kernel's ephemeral range, so no outgoing connection can take one between check and bind. */
+
+const held: net.Server[] = [];
+afterEach(async () => {
+  for (const server of held.splice(0)) await new Promise((r) => server.close(r));
+});
+
+function hold(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port, exclusive: true }, () => {
+      held.push(server);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+describe("instance ports", () => {
+  it("are drawn from 20000-32000, below the ephemeral range, and free", async () => {
+    const { min } = ephemeralRange();
+    for (let i = 0; i < 20; i++) {
+      const port = await freePort("127.0.0.1");
+      expect(port).toBeGreaterThanOrEqual(INSTANCE_PORTS.min);
+      expect(port).toBeLessThan(Math.min(INSTANCE_PORTS.max, min));
+      await hold(port); // bindable: it was free
+    }
+  });
+
+  it("skip a port in use, and fall back to one the kernel picks when the range is all taken", async () => {
+    const taken = await hold(INSTANCE_PORTS.min + 7);
+    // the first draw lands on the taken port, the second on the next one
+    const draws = [7, 8].map((offset) => (offset + 0.5) / (Math.min(INSTANCE_PORTS.max, ephemeralRange().min) - INSTANCE_PORTS.min));
+    let n = 0;
+    expect(await freePort("127.0.0.1", () => draws[Math.min(n++, 1)]!)).toBe(taken + 1);
+    // every draw taken: the kernel chooses (in its ephemeral range)
+    const kernel = await freePort("127.0.0.1", () => 7.5 / (Math.min(INSTANCE_PORTS.max, ephemeralRange().min) - INSTANCE_PORTS.min));
+    expect(kernel).not.toBe(taken);
+    expect(kernel).toBeGreaterThanOrEqual(ephemeralRange().min);
+  });
+
+  it("read the kernel's range, with Linux's default when it cannot be read", () => {
+    expect(ephemeralRange(() => "32768\t60999\n")).toEqual({ min: 32768, max: 60999 });
+    expect(ephemeralRange(() => "1024 65535")).toEqual({ min: 1024, max: 65535 });
+    expect(ephemeralRange(() => "garbage")).toEqual({ min: 32768, max: 60999 });
+    expect(
+      ephemeralRange(() => {
+        throw new Error("ENOENT");
+      }),
+    ).toEqual({ min: 32768, max: 60999 });
+  });
+});
