@@ -7,7 +7,7 @@
 import { relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SlipwayError } from "../errors.js";
-import { toEnvShape } from "./schema-input.js";
+import { looksLikeSchema, toEnvShape } from "./schema-input.js";
 import { collectingSchemas, isEnvSchema, type EnvShape } from "./schema.js";
 
 const HOW = 'export default envSchema({ ... }) (or export const schema = envSchema({ ... })) from "slipway/env"';
@@ -47,7 +47,7 @@ export async function loadEnvSchema(file: string, cwd = process.cwd()): Promise<
   // An export that looks meant as the schema but is not one: say why (the TypeError's words), not just "none".
   for (const name of ["default", "schema"]) {
     const value = module[name];
-    if (value === undefined) continue;
+    if (!looksLikeSchema(value)) continue;
     try {
       toEnvShape(value, `${label}'s ${name === "default" ? "default export" : "schema export"}`);
     } catch (error) {

@@ -178,6 +178,16 @@ export function toEnvShape(input: unknown, caller: string): EnvShape {
   return shape;
 }
 
+/**
+ * Whether `value` looks meant as an env schema, accepted or not: a schema
+ * itself, or an object with a schema among its values. A module's export
+ * like this that `toEnvShape` refuses is explained, not passed over.
+ */
+export function looksLikeSchema(value: unknown): boolean {
+  if (isStandard(value) || isZodSchema(value)) return true;
+  return typeof value === "object" && value !== null && Object.values(value).some((v) => isStandard(v) || isZodSchema(v));
+}
+
 /** Whether `value` is something `toEnvShape` accepts (a module export that may be the schema). */
 export function isEnvSchemaInput(value: unknown): boolean {
   try {
