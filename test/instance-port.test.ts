@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralRange, freePort, INSTANCE_PORTS } from "../src/platform/process/port.js";
+import { ephemeralRange, freePort, INSTANCE_PORTS, InstancePorts } from "../src/platform/process/port.js";
 
 /** Instance ports come from below the kernel's ephemeral range, so no outgoing connection can take one between check and bind. */
 
@@ -52,5 +52,27 @@ describe("instance ports", () => {
         throw new Error("ENOENT");
       }),
     ).toEqual({ min: 32768, max: 60999 });
+  });
+
+  it("a daemon hands them out in turn from a random start, skips one in use, and gives none twice within a minute", async () => {
+    let now = 0;
+    const span = Math.min(INSTANCE_PORTS.max, ephemeralRange().min) - INSTANCE_PORTS.min;
+    const start = 100;
+    const ports = new InstancePorts(
+      () => now,
+      () => start / 0x7fffffff + 1e-12,
+    );
+    const first = await ports.next("127.0.0.1");
+    expect(first).toBe(INSTANCE_PORTS.min + (start % span));
+    await hold(first + 1); // taken by someone else
+    expect(await ports.next("127.0.0.1")).toBe(first + 2);
+    // the first was handed out and is still free (its instance has not bound it yet): not given again
+    const again = new Set<number>();
+    for (let i = 0; i < 5; i++) again.add(await ports.next("127.0.0.1"));
+    expect(again.has(first)).toBe(false);
+    expect(again.size).toBe(5);
+    // a minute later the walk goes on from where it was; the early ports are free to hand out again on the next lap
+    now = 61_000;
+    expect(await ports.next("127.0.0.1")).toBe(first + 8);
   });
 });

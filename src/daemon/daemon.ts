@@ -12,7 +12,7 @@ import { FleetWorkload } from "./fleet-workload.js";
 import { RouteTable } from "./route-table.js";
 import { Workloads } from "./workloads.js";
 import { withContainerHealth } from "./container-health.js";
-import { freePort } from "../platform/process/port.js";
+import { InstancePorts } from "../platform/process/port.js";
 import type { ContainerHealth, ReleaseLogs } from "../platform/platform.js";
 import type { LedgerEvent, Release } from "../ledger/types.js";
 import type { ControlState } from "../rollout/control.js";
@@ -73,6 +73,8 @@ export class Daemon implements ControlPlane {
   readonly workloads: Workloads;
   readonly lock: DeployLock;
   readonly rollouts: Rollouts;
+  /** Where the fleet's instances get their ports (below the ephemeral range, in turn). */
+  private readonly ports = new InstancePorts(() => this.clock.now());
   recovery: RecoveryReport | null = null;
   /** Settles once the current release is back to full size after a start. */
   recovered: Promise<void> = Promise.resolve();
@@ -166,7 +168,7 @@ export class Daemon implements ControlPlane {
       createHealth,
       groupName: () => this.appName,
       drainTimeout: () => this.drainTimeout,
-      allocatePort: (host) => freePort(host),
+      allocatePort: (host) => this.ports.next(host),
     });
     this.workloads = new Workloads(
       new FleetWorkload({

@@ -47,6 +47,53 @@ function tryPort(host: string, port: number): Promise<number | null> {
   });
 }
 
+/** How long a port handed out stays reserved for its instance's own bind (a slow start on a loaded machine). */
+const RESERVED_FOR = 60_000;
+
+/**
+ * The daemon's instance ports: free ports of `INSTANCE_PORTS` below the
+ * ephemeral range, handed out in turn from a random start. A port handed out
+ * is not handed out again for a minute, free or not: several instances start
+ * at once, and each binds its port only when its process is up. Two daemons
+ * on one machine walk from different starts, so they meet only where their
+ * walks cross (a random pick per instance met another daemon's pending port
+ * in two-copy round 22: EADDRINUSE on 20521).
+ *
+ * @example
+ * const ports = new InstancePorts();
+ * await ports.next("127.0.0.1"); // 27413, then 27414...
+ */
+export class InstancePorts {
+  private cursor: number;
+  private readonly handedOut = new Map<number, number>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    random: () => number = Math.random,
+  ) {
+    this.cursor = Math.floor(random() * 0x7fffffff);
+  }
+
+  async next(host: string): Promise<number> {
+    const now = this.now();
+    for (const [port, at] of this.handedOut) if (now - at > RESERVED_FOR) this.handedOut.delete(port);
+    const min = INSTANCE_PORTS.min;
+    const span = Math.min(INSTANCE_PORTS.max, ephemeralRange().min) - min;
+    for (let i = 0; i < TRIES && span > 0; i++) {
+      const candidate = min + (this.cursor++ % span);
+      if (this.handedOut.has(candidate)) continue;
+      const port = await tryPort(host, candidate);
+      if (port !== null) {
+        this.handedOut.set(port, now);
+        return port;
+      }
+    }
+    const port = await tryPort(host, 0);
+    if (port === null) throw new Error(`no port assigned on ${host}`);
+    return port;
+  }
+}
+
 /**
  * A TCP port that was free on `host` a moment ago, for one instance: a
  * random one of `INSTANCE_PORTS` outside the ephemeral range (see there),
