@@ -37,9 +37,6 @@ const COMMAND_MODULES: readonly { commands: readonly string[]; load: () => Promi
   { commands: ["version", "completion"], load: async () => (await import("./commands/version-commands.js")).registerVersionCommands },
 ];
 
-/** Every command name, in help order (completion scripts list them). */
-export const COMMAND_NAMES: readonly string[] = COMMAND_MODULES.flatMap((m) => m.commands);
-
 /** Root options that take a value: the command name is the first argument that is neither these nor a flag. */
 const VALUE_OPTIONS = new Set(["-c", "--config", "-e", "--environment"]);
 
