@@ -24,6 +24,23 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", caughtErrors: "none" }] },
   },
   {
+    // The dashboard's page runs in the browser.
+    files: ["web/**/*.js"],
+    languageOptions: {
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        location: "readonly",
+        fetch: "readonly",
+        EventSource: "readonly",
+        FormData: "readonly",
+        Event: "readonly",
+        getComputedStyle: "readonly",
+        globalThis: "readonly",
+      },
+    },
+  },
+  {
     // Layers: strategies depend on the interfaces they own (src/rollout/fleet-view.ts), never on the daemon
     // that executes them (docs/architecture.md, "Layers").
     files: ["src/rollout/**/*.ts"],

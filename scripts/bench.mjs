@@ -21,6 +21,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { cliStartSection } from "./bench-cli.mjs";
+import { dashboardSection } from "./bench-dashboard.mjs";
 import { daemonMemorySection, rollbackSection } from "./bench-daemon.mjs";
 import { deployLatencySection } from "./bench-deploy.mjs";
 import { faultSection } from "./bench-faults.mjs";
@@ -434,6 +435,7 @@ export const SECTIONS = [
   snapshotSection,
   faultSection,
   deployLatencySection,
+  dashboardSection,
 ];
 
 export function printTable(header, rows) {

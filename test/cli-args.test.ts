@@ -108,6 +108,26 @@ describe("the command line's argument handling, in process", () => {
     }
   });
 
+  it("refuses a dashboard address it cannot serve safely, before starting anything", async () => {
+    expect(await cli("-c", config, "dashboard", "--listen", "nowhere")).toEqual({
+      code: 2,
+      out: "",
+      err: "error: --listen nowhere: expected host:port, :port or a port number\nhint: e.g. --listen 127.0.0.1:7070\n",
+    });
+    expect(await cli("-c", config, "dashboard", "--listen", "0.0.0.0:7070")).toEqual({
+      code: 2,
+      out: "",
+      err:
+        "error: the dashboard would listen on 0.0.0.0:7070 without TLS\n" +
+        "hint: set dashboard.tls (cert and key files) in slipway.yaml, or pass --insecure on a network you trust\n",
+    });
+    writeFileSync(config, "name: args\napp:\n  command: node server.js\ndashboard: { tls: { cert: c.pem, key: k.pem } }\n");
+    const missing = await cli("-c", config, "dashboard");
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe(`error: dashboard.tls.cert: cannot read ${join(dir, "c.pem")} (ENOENT)\nhint: point it at a PEM file readable by this user\n`);
+    untouched();
+  });
+
   it("names a config file that does not exist, exit 2", async () => {
     const r = await cli("-c", join(dir, "missing.yaml"), "config", "validate");
     expect(r.code).toBe(2);

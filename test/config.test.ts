@@ -515,6 +515,7 @@ describe("good configs", () => {
       progressDeadline: parseDuration(DEFAULT_PROGRESS_DEADLINE),
       retain: 5,
       logs: { maxSize: 10 * 1024 * 1024, maxFiles: 5 },
+      dashboard: { listen: { host: "127.0.0.1", port: 7070 }, hosts: [] },
       hooks: { timeout: 300_000 },
       notify: { webhooks: [], timeout: 5_000 },
       docker: { network: "host", restartPolicy: "no", init: true },

@@ -80,6 +80,8 @@ export const DEFAULT_RETAIN = 5;
 export const DEFAULT_LOG_MAX_SIZE = "10MB";
 export const DEFAULT_LOG_MAX_FILES = 5;
 export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9464";
+/** Where `slipway dashboard` listens unless told otherwise (loopback: nobody else reaches it). */
+export const DEFAULT_DASHBOARD_LISTEN = "127.0.0.1:7070";
 
 export const DEFAULT_HOOK_TIMEOUT = "5m";
 export const DEFAULT_NOTIFY_TIMEOUT = "5s";

@@ -123,6 +123,13 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     retain: parsed.retain,
     logs: parsed.logs,
     ...(parsed.metrics && { metrics: parsed.metrics }),
+    dashboard: {
+      listen: parsed.dashboard.listen,
+      hosts: parsed.dashboard.hosts,
+      ...(parsed.dashboard.tls && {
+        tls: { cert: resolve(root, parsed.dashboard.tls.cert), key: resolve(root, parsed.dashboard.tls.key) },
+      }),
+    },
     hooks: parsed.hooks,
     notify: notifyConfig(parsed.notify),
     docker: parsed.docker,

@@ -181,6 +181,29 @@ export const baseShape = {
     })
     .optional()
     .describe("Serve Prometheus metrics. Off unless set."),
+  dashboard: z
+    .strictObject({
+      listen: address()
+        .prefault(d.DEFAULT_DASHBOARD_LISTEN)
+        .describe(
+          "Address of `slipway dashboard` (default loopback 127.0.0.1:7070). Any other address needs `tls` or `slipway dashboard --insecure`.",
+        ),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).describe("PEM certificate (chain) file, relative to this file."),
+          key: z.string().min(1).describe("PEM private key file, relative to this file."),
+        })
+        .optional()
+        .describe("Serve the dashboard over HTTPS with these files (needed to listen on a non-loopback address)."),
+      hosts: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          "Host names (as typed in the browser's address bar, without port) the dashboard answers besides its listen address (DNS-rebinding guard); e.g. the machine's name behind a tunnel.",
+        ),
+    })
+    .prefault({})
+    .describe("The web dashboard (`slipway dashboard`): live rollout, releases, delivery metrics, actions. See docs/dashboard.md."),
   hooks: hooksSchema,
   notify: notifySchema,
   docker: z

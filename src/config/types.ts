@@ -108,6 +108,8 @@ export interface Config {
   logs: { maxSize: number; maxFiles: number };
   /** Prometheus-style metrics endpoint; absent unless configured. */
   metrics?: MetricsConfig;
+  /** `slipway dashboard`: where it listens, its TLS files (absolute paths), extra Host names; always present. */
+  dashboard: DashboardConfig;
   /** Commands run around a rollout; always present (no hooks: only `timeout`). */
   hooks: HooksConfig;
   /** Webhook notifications; always present (no webhooks: an empty list). */
@@ -186,6 +188,12 @@ export interface BlueGreenConfig {
   prePromotion: CheckSpec[];
   /** Analysis run after the switch; failing it switches back. */
   postPromotion?: AnalysisConfig;
+}
+
+export interface DashboardConfig {
+  listen: ListenAddress;
+  tls?: { cert: string; key: string };
+  hosts: string[];
 }
 
 export interface MetricsConfig {

@@ -42,8 +42,8 @@ export class ApiClient {
   }
 
   /** A plain-text streamed answer (logs), line by line; a promise from `onLine` is awaited (backpressure). */
-  async lines(path: string, onLine: (line: string) => unknown): Promise<void> {
-    const res = await this.open("GET", path);
+  async lines(path: string, onLine: (line: string) => unknown, signal?: AbortSignal): Promise<void> {
+    const res = await this.open("GET", path, undefined, signal);
     res.setEncoding("utf8"); // a character split between two chunks stays whole
     await readLines(res, onLine);
   }
@@ -55,9 +55,10 @@ export class ApiClient {
     return JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
   }
 
-  private open(method: string, path: string, body?: unknown): Promise<import("node:http").IncomingMessage> {
+  private open(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<import("node:http").IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ socketPath: this.socketPath, method, path, headers: { "content-type": "application/json" } }, (res) => {
+      const options = { socketPath: this.socketPath, method, path, headers: { "content-type": "application/json" }, ...(signal && { signal }) };
+      const req = httpRequest(options, (res) => {
         if ((res.statusCode ?? 500) < 400) return resolve(res);
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -4,6 +4,8 @@ import { SlipwayError } from "../errors.js";
 import { resourceError } from "../resource-error.js";
 import type { ControlAction, ControlPlane, RetryRequest } from "./control-plane.js";
 import { streamLogs } from "./logs.js";
+import { streamWatch } from "./watch.js";
+import type { EventFilter } from "../ledger/ledger.js";
 import type { ProgressMessage } from "./progress.js";
 import type { Release } from "../ledger/types.js";
 import type { DeployRequest, RollbackRequest } from "./rollouts.js";
@@ -33,7 +35,11 @@ async function handle(daemon: ControlPlane, req: IncomingMessage, res: ServerRes
     case "GET /v1/releases":
       return sendJson(res, 200, daemon.releases().map(publicRelease));
     case "GET /v1/events":
-      return sendJson(res, 200, daemon.events(Number(url.searchParams.get("limit") ?? 100)));
+      return sendJson(res, 200, daemon.events(eventFilter(url.searchParams)));
+    case "GET /v1/rollouts":
+      return sendJson(res, 200, daemon.rolloutHistory(queryInt(url.searchParams, "limit") ?? 50));
+    case "GET /v1/watch":
+      return streamWatch(daemon, req, res);
     case "GET /v1/logs":
       return streamLogs(daemon, url.searchParams, req, res);
     case "POST /v1/deploy": {
@@ -108,6 +114,30 @@ async function stream(daemon: ControlPlane, res: ServerResponse, op: () => Promi
   } catch (err) {
     finish({ type: "error", error: toSlipwayError(err, daemon.stateDir).toJSON() });
   }
+}
+
+/** `?limit=&release=&rollout=&type=` of `GET /v1/events`. */
+function eventFilter(q: URLSearchParams): EventFilter {
+  const type = q.get("type");
+  return {
+    limit: queryInt(q, "limit") ?? 100,
+    ...optional("releaseId", queryInt(q, "release")),
+    ...optional("rolloutId", queryInt(q, "rollout")),
+    ...(type && { type }),
+  };
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+/** A non-negative integer query parameter, or undefined when absent; anything else is a USAGE error. */
+function queryInt(q: URLSearchParams, name: string): number | undefined {
+  const text = q.get(name);
+  if (text === null || text === "") return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new SlipwayError("USAGE", `${name}=${JSON.stringify(text)}: expected a whole number`);
+  return n;
 }
 
 function publicRelease(r: Release) {

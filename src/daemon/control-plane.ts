@@ -1,4 +1,5 @@
-import type { LedgerEvent, Release } from "../ledger/types.js";
+import type { EventFilter } from "../ledger/ledger.js";
+import type { LedgerEvent, Release, Rollout } from "../ledger/types.js";
 import type { ReleaseLogs } from "../platform/platform.js";
 import type { ControlState } from "../rollout/control.js";
 import type { DeployRequest, RollbackRequest, RolloutResult, Rollouts } from "./rollouts.js";
@@ -27,7 +28,10 @@ export interface ControlPlane {
   releases(): Release[];
   release(id: number): Release | undefined;
   currentReleaseId(): number | null;
-  events(limit: number): LedgerEvent[];
+  /** The newest events matching the filter, oldest first. */
+  events(filter: EventFilter): LedgerEvent[];
+  /** The newest `limit` rollouts, newest first. */
+  rolloutHistory(limit: number): Rollout[];
   /** Hears every ledger event as it is recorded. Returns the unsubscribe function. */
   onRecord(listener: (event: LedgerEvent) => void): () => void;
   /** Each once recovery after a start has ended. */

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { systemClock, type Clock } from "../clock.js";
 import type { Config, ListenAddress } from "../config/types.js";
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE_BYTES } from "./defaults.js";
-import { Ledger } from "../ledger/ledger.js";
+import { Ledger, type EventFilter } from "../ledger/ledger.js";
 import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { MultiPlatform } from "../platform/multi-platform.js";
 import { ReleaseImages } from "./release-images.js";
@@ -14,7 +14,7 @@ import { Workloads } from "./workloads.js";
 import { withContainerHealth } from "./container-health.js";
 import { InstancePorts } from "../platform/process/port.js";
 import type { ContainerHealth, ReleaseLogs } from "../platform/platform.js";
-import type { LedgerEvent, Release } from "../ledger/types.js";
+import type { LedgerEvent, Release, Rollout } from "../ledger/types.js";
 import type { ControlState } from "../rollout/control.js";
 import { PACKAGE_VERSION } from "../package-version.js";
 import { InstanceHealth } from "../probe/instance-health.js";
@@ -300,8 +300,12 @@ export class Daemon implements ControlPlane {
     return this.ledger.currentReleaseId();
   }
 
-  events(limit: number): LedgerEvent[] {
-    return this.ledger.events({ limit });
+  events(filter: EventFilter): LedgerEvent[] {
+    return this.ledger.events(filter);
+  }
+
+  rolloutHistory(limit: number): Rollout[] {
+    return this.ledger.rollouts(limit);
   }
 
   onRecord(listener: (event: LedgerEvent) => void): () => void {

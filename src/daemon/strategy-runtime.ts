@@ -110,7 +110,12 @@ function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string)
         "analysis",
         `${label} #${t.n}: ${t.verdict}: ${[...t.reasons, ...t.checks.map((c) => `${c.name}: ${c.message}`)].join("; ")}`,
         {
+          label,
+          n: t.n,
           verdict: t.verdict,
+          // What a chart of the measurements draws its limits from (the dashboard).
+          windowMs: config.window,
+          limits: { maxErrorRate: config.maxErrorRate ?? null, maxLatency: config.maxLatency ?? null },
           canary: t.canary,
           stable: t.stable,
           failures: t.failures,

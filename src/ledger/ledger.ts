@@ -26,6 +26,16 @@ export interface NewEvent {
   data?: Record<string, unknown>;
 }
 
+/** Which events `Ledger.events` returns: every field given must match. */
+export interface EventFilter {
+  rolloutId?: number;
+  releaseId?: number;
+  type?: string;
+  /** Only events recorded after this one. */
+  sinceId?: number;
+  limit?: number;
+}
+
 type Row = Record<string, unknown>;
 
 /**
@@ -236,10 +246,20 @@ export class Ledger {
     return () => this.listeners.delete(listener);
   }
 
-  events(filter: { rolloutId?: number; sinceId?: number; limit?: number } = {}): LedgerEvent[] {
+  /** The newest `limit` events (default 1000) matching every filter given, oldest first. */
+  events(filter: EventFilter = {}): LedgerEvent[] {
     const rows = this.db
-      .prepare(`SELECT * FROM events WHERE (? IS NULL OR rollout_id = ?) AND id > ? ORDER BY id DESC LIMIT ?`)
-      .all(filter.rolloutId ?? null, filter.rolloutId ?? null, filter.sinceId ?? 0, filter.limit ?? 1000) as Row[];
+      .prepare(
+        `SELECT * FROM events WHERE (@rollout IS NULL OR rollout_id = @rollout) AND (@release IS NULL OR release_id = @release)
+         AND (@type IS NULL OR type = @type) AND id > @since ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({
+        rollout: filter.rolloutId ?? null,
+        release: filter.releaseId ?? null,
+        type: filter.type ?? null,
+        since: filter.sinceId ?? 0,
+        limit: filter.limit ?? 1000,
+      }) as Row[];
     return rows.reverse().map(toEvent);
   }
 
