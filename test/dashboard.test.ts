@@ -200,6 +200,7 @@ describe("slipway dashboard", () => {
     expect(rollback.release_id).toBe(1);
     expect(rollback.holder).toMatch(/^dashboard session \w{6} /);
     await page.locator("tr[data-release='1']").filter({ hasText: "active (current)" }).waitFor();
+    await page.getByRole("button", { name: "Roll back to release 1" }).waitFor({ state: "detached" }); // it is the current one now
     await page.screenshot({ path: join(SHOTS, "dashboard-releases.png"), fullPage: true });
   });
 

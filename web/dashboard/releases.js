@@ -33,6 +33,7 @@ export class ReleasesPage {
     this.rollouts = data.rollouts;
     this.onReleases(this.releases);
     this.render();
+    if (this.selected !== null) this.#renderDetailActions();
   }
 
   /** A ledger event: the list changes after rollout and release events; the open timeline grows. */
@@ -42,12 +43,21 @@ export class ReleasesPage {
       clearTimeout(this.refreshTimer);
       this.refreshTimer = setTimeout(() => void this.load().catch(() => undefined), 300);
     }
-    if (this.selected !== null && event.releaseId === this.selected) byId("timeline").append(timelineItem(event));
+    if (this.selected !== null && event.releaseId === this.selected) {
+      const list = byId("timeline");
+      const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 8;
+      list.append(timelineItem(event));
+      if (atBottom) list.scrollTop = list.scrollHeight;
+    }
   }
 
   /** @param {any} status */
   setStatus(status) {
-    this.currentId = status?.current?.id ?? null;
+    const current = status?.current?.id ?? null;
+    if (current === this.currentId) return;
+    this.currentId = current;
+    this.render();
+    if (this.selected !== null) this.#renderDetailActions();
   }
 
   render() {
@@ -113,6 +123,16 @@ export class ReleasesPage {
     const detail = byId("release-detail");
     detail.hidden = false;
     byId("release-detail-title").textContent = `Release ${id}${r ? ` (${r.version})` : ""}`;
+    this.#renderDetailActions();
+    const events = await get(`/api/events?release=${id}&limit=1000`);
+    if (this.selected !== id) return;
+    byId("timeline").replaceChildren(...events.map(timelineItem));
+    this.#openLogs(id);
+  }
+
+  /** The selected release's actions, as of the latest list: rollback to it, retry it. */
+  #renderDetailActions() {
+    const r = this.releases.find((x) => x.id === this.selected);
     const actions = [];
     const newest = this.releases[0];
     if (r && r.runnable && r.id !== this.currentId && r.activatedAt)
@@ -122,10 +142,6 @@ export class ReleasesPage {
     if (r && newest && newest.id === r.id && (r.status === "failed" || r.status === "aborted") && r.runnable)
       actions.push(h("button", { type: "button", onclick: () => void this.#retry(r) }, [`Retry release ${r.id}`]));
     byId("release-detail-actions").replaceChildren(...actions);
-    const events = await get(`/api/events?release=${id}&limit=1000`);
-    if (this.selected !== id) return;
-    byId("timeline").replaceChildren(...events.map(timelineItem));
-    this.#openLogs(id);
   }
 
   /** @param {number} id */
