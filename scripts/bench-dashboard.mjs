@@ -21,10 +21,10 @@ function rssMb(pid) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One fixed-rate run, with the CPU seconds the daemon (and the dashboard, when open) spent during it. */
-async function run(url, pids, duration) {
+async function run(url, pids, duration, rate = RATE) {
   const before = await Promise.all(pids.map((p) => cpuSeconds([p])));
   const t0 = process.hrtime.bigint();
-  const load = await autocannon(url, { connections: 20, duration, rate: RATE });
+  const load = await autocannon(url, { connections: 20, duration, rate });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = await Promise.all(pids.map((p) => cpuSeconds([p])));
   return { ...load, cpu: after.map((a, i) => ((a - before[i]) / seconds) * 100), rss: pids.map(rssMb) };
@@ -88,12 +88,16 @@ export async function dashboardSection(options, results) {
     const rounds = options.quick ? 1 : 3;
     const closed = [];
     const open = [];
+    const closedMax = [];
+    const openMax = [];
     for (let i = 0; i < rounds; i++) {
       closed.push(await run(url, [daemon], duration));
+      closedMax.push(await run(url, [daemon], duration, undefined));
       const page = await browser.newPage();
       await page.goto(dashboard.url);
       await page.locator("[data-testid=rollout-weight]").waitFor();
       open.push(await run(url, [daemon, dashboard.child.pid], duration));
+      openMax.push(await run(url, [daemon, dashboard.child.pid], duration, undefined));
       await page.close();
       if (i + 1 < rounds) {
         // a new link for the next round: the token works once
@@ -104,25 +108,33 @@ export async function dashboardSection(options, results) {
     }
     const m = (runs, f) => median(runs.map(f));
     const rows = [
-      ["router throughput (req/s)", m(closed, (r) => r.rps).toFixed(0), m(open, (r) => r.rps).toFixed(0)],
+      [`router throughput at ${RATE} req/s offered`, m(closed, (r) => r.rps).toFixed(0), m(open, (r) => r.rps).toFixed(0)],
+      ["router throughput, unpaced (req/s)", m(closedMax, (r) => r.rps).toFixed(0), m(openMax, (r) => r.rps).toFixed(0)],
       [
         "latency p50 / p99 (ms)",
         `${m(closed, (r) => r.p50)} / ${m(closed, (r) => r.p99)}`,
         `${m(open, (r) => r.p50)} / ${m(open, (r) => r.p99)}`,
       ],
-      ["failed requests", closed.reduce((n, r) => n + r.errors + r.non2xx, 0), open.reduce((n, r) => n + r.errors + r.non2xx, 0)],
-      ["daemon CPU (% of one core)", m(closed, (r) => r.cpu[0]).toFixed(1), m(open, (r) => r.cpu[0]).toFixed(1)],
+      [
+        "failed requests (all runs)",
+        [...closed, ...closedMax].reduce((n, r) => n + r.errors + r.non2xx, 0),
+        [...open, ...openMax].reduce((n, r) => n + r.errors + r.non2xx, 0),
+      ],
+      [`daemon CPU at ${RATE} req/s (% of one core)`, m(closed, (r) => r.cpu[0]).toFixed(1), m(open, (r) => r.cpu[0]).toFixed(1)],
       ["daemon RSS (MB)", m(closed, (r) => r.rss[0]).toFixed(1), m(open, (r) => r.rss[0]).toFixed(1)],
       ["dashboard process CPU (%) / RSS (MB)", "-", `${m(open, (r) => r.cpu[1]).toFixed(1)} / ${m(open, (r) => r.rss[1]).toFixed(1)}`],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     console.log(`${"".padEnd(width)}  ${"closed".padStart(9)}  ${"open".padStart(9)}`);
     for (const [label, a, b] of rows) console.log(`${label.padEnd(width)}  ${String(a).padStart(9)}  ${String(b).padStart(9)}`);
+    const pct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
     const change = (m(open, (r) => r.rps) - m(closed, (r) => r.rps)) / m(closed, (r) => r.rps);
+    const maxChange = (m(openMax, (r) => r.rps) - m(closedMax, (r) => r.rps)) / m(closedMax, (r) => r.rps);
+    const meets = Math.abs(change) < DASHBOARD_THROUGHPUT_TARGET && maxChange > -DASHBOARD_THROUGHPUT_TARGET;
     console.log(
-      `router throughput ${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}% with the dashboard open (${rounds} alternating rounds of ${duration} s, medians): ${Math.abs(change) < DASHBOARD_THROUGHPUT_TARGET ? "meets" : "misses"} the target`,
+      `router throughput with the dashboard open: ${pct(change)} at ${RATE} req/s, ${pct(maxChange)} unpaced (${rounds} alternating rounds of ${duration} s each, medians): ${meets ? "meets" : "misses"} the target`,
     );
-    results.dashboard = { closed, open, throughputChange: change };
+    results.dashboard = { closed, open, closedMax, openMax, throughputChange: change, unpacedChange: maxChange };
   } finally {
     await browser?.close();
     dashboard?.child.kill("SIGTERM");

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { statsFlags } from "../src/cli/commands/stats-commands.js";
 import { commandOf, runCli } from "../src/cli/program.js";
 import { PACKAGE_VERSION } from "../src/package-version.js";
 
@@ -38,6 +39,7 @@ describe("the command line's argument handling, in process", () => {
     expect(help.out).toMatch(/^ {2}-V, --version +print Slipway's version/m);
     expect(help.out).toContain("deploy [options]");
     expect(help.out).toContain("completion <shell>");
+    expect(help.out).toMatch(/^ {2}stats \[options\] +delivery metrics from the ledger/m);
     // after a command, --version is deploy's release label, not Slipway's version
     const label = await cli("deploy", "--version");
     expect(label).toMatchObject({ code: 2, out: "" });
@@ -101,6 +103,27 @@ describe("the command line's argument handling, in process", () => {
         ["deploy", "--strategy", "sideways"],
         "error: --strategy sideways: unknown strategy\nhint: use one of rolling, blue-green, canary\n",
       ],
+      [
+        ["stats", "--since", "yesterdayish"],
+        'error: --since "yesterdayish": neither a duration nor a date\nhint: use a duration back from now (30d, 12h, 2w) or an ISO date (2026-11-01, UTC)\n',
+      ],
+      [["stats", "--bucket", "month"], "error: --bucket month: not a bucket size\nhint: use one of day, week\n"],
+      [
+        ["stats", "--until", "2026-02-30"],
+        "error: --until 2026-02-30: not a date\nhint: use an ISO date or date and time (UTC unless it says otherwise), e.g. --until 2026-11-01 or --until 2026-11-01T09:30\n",
+      ],
+      [
+        ["stats", "--failure-window", "soon"],
+        "error: --failure-window soon: not a duration\nhint: use a duration like 12h, 2d or 1w, e.g. --failure-window 24h\n",
+      ],
+      [
+        ["stats", "--since", "2026-12-01", "--until", "2026-11-01"],
+        "error: the period is empty: --since 2026-12-01T00:00:00.000Z is not before --until 2026-11-01T00:00:00.000Z\nhint: pick a --since earlier than --until\n",
+      ],
+      [
+        ["stats", "--since", "2020-01-01", "--until", "2026-11-01"],
+        "error: 2496 days is too many buckets, at most 1000\nhint: use --bucket week, or a shorter period\n",
+      ],
     ];
     for (const [args, err] of cases) {
       expect(await cli("-c", config, ...args), args.join(" ")).toEqual({ code: 2, out: "", err });
@@ -136,7 +159,27 @@ describe("the command line's argument handling, in process", () => {
     expect(existsSync(join(dir, ".slipway"))).toBe(false);
   });
 
+  it("reads the period of stats: a duration back from now or an ISO date, UTC unless it names an offset", () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const flags = { since: "30d", bucket: "day", failureWindow: "24h" };
+    expect(statsFlags(flags, now)).toEqual({ since: now - 30 * 86_400_000, until: now, bucket: "day", failureWindowMs: 86_400_000 });
+    expect(statsFlags({ ...flags, since: "2w12h", bucket: "week", failureWindow: "2d" }, now)).toMatchObject({
+      since: now - 348 * 3_600_000,
+      bucket: "week",
+      failureWindowMs: 172_800_000,
+    });
+    expect(statsFlags({ ...flags, since: "2026-11-01", until: "2026-12-01T09:30+01:00" }, now)).toMatchObject({
+      since: Date.UTC(2026, 10, 1),
+      until: Date.UTC(2026, 11, 1, 8, 30),
+    });
+    expect(statsFlags({ ...flags, since: "2026-11-01 06:00:05.5", until: "2026-11-02T00:00Z" }, now)).toMatchObject({
+      since: Date.UTC(2026, 10, 1, 6, 0, 5, 500),
+      until: Date.UTC(2026, 10, 2),
+    });
+  });
+
   it("finds the command after the root options, so only its module loads", () => {
+    expect(commandOf(["stats", "--since", "7d"])).toBe("stats");
     expect(commandOf(["status", "--json"])).toBe("status");
     expect(commandOf(["-c", "deploy.yaml", "--json", "rollback", "--to", "3"])).toBe("rollback");
     expect(commandOf(["--config", "x.yaml", "-e", "prod", "promote"])).toBe("promote");

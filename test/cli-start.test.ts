@@ -63,9 +63,9 @@ describe("slipway --version and slipway version", () => {
     ]);
   });
 
-  it("status, rollback and promote load none of the config schema, YAML, Docker, audit, SQLite or redraw modules", () => {
+  it("status, rollback, promote and stats load none of the config schema, YAML, Docker, audit, SQLite or redraw modules", () => {
     const dir = tempDir();
-    for (const command of [["status"], ["rollback"], ["promote"], ["logs"], ["version"]]) {
+    for (const command of [["status"], ["rollback"], ["promote"], ["logs"], ["stats"], ["version"]]) {
       const loaded = modulesOf(dir, command);
       expect(
         loaded.some((m) => m.includes("commands/")),
@@ -167,6 +167,8 @@ describe("slipway --version and slipway version", () => {
         .map((l) => l.split("\t")[0]);
     expect(values("slipway deploy --strategy ").sort()).toEqual(["blue-green", "canary", "rolling"]);
     expect(values("slipway init --strategy ").sort()).toEqual(["canary", "rolling"]);
+    expect(values("slipway sta").sort()).toEqual(["stats", "status"]);
+    expect(values("slipway stats --bucket ").sort()).toEqual(["day", "week"]);
     // zsh loads it through bashcompinit and registers the function
     expect(shell("zsh", `source ./slipway.zsh; print -r -- \${_comps[slipway]}`, dir).trim()).toBe("_bash_complete -F _slipway");
     const bad = await runCli(dir, ["completion", "powershell"]);

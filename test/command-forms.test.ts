@@ -12,7 +12,7 @@ import type { Config } from "../src/config/types.js";
 /** A release as the ledger gives it, with what instanceSpec reads. */
 function release(id: number, env: Record<string, string>, config: Config): Release {
   const at = { status: "active", createdAt: 0, activatedAt: null, configText: "", configFile: "slipway.yaml", environment: null } as const;
-  return { ...at, id, version: `v${id}`, config, env, snapshot: `/srv/a/.slipway/releases/${id}`, image: null, reason: null };
+  return { ...at, id, version: `v${id}`, config, env, snapshot: `/srv/a/.slipway/releases/${id}`, image: null, reason: null, git: null };
 }
 
 const ENV = { PORT: "4001", SLIPWAY_RELEASE: "3", DATA: "/srv/data", HOME: "/root" };

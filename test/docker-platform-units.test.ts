@@ -78,7 +78,7 @@ describe("container options", () => {
     const hostInit = (c: Config) => {
       const release: Release = {
         ...{ id: 3, version: "v2", status: "active", createdAt: 0, activatedAt: null, configText: "", configFile: "slipway.yaml" },
-        ...{ environment: null, config: c, env: {}, snapshot: "/srv/hello/.slipway/releases/3", image: "hello:1", reason: null },
+        ...{ environment: null, config: c, env: {}, snapshot: "/srv/hello/.slipway/releases/3", image: "hello:1", reason: null, git: null },
       };
       return containerOptions(requireContainer({ ...instanceSpec(release, c, 1), port: 41877 })).HostConfig?.Init;
     };

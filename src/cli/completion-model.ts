@@ -1,6 +1,7 @@
 import type { Command, Option } from "commander";
 import { STRATEGY_TYPES } from "../config/types.js";
 import { FORMATS } from "../audit/format.js";
+import { BUCKETS } from "../delivery/stats-period.js";
 import { SEVERITIES } from "../audit/rule.js";
 import { INIT_STRATEGIES } from "../init/options.js";
 import { LANGUAGES } from "../init/stack.js";
@@ -14,6 +15,7 @@ const CHOICES: Record<string, readonly string[]> = {
   "init --stack": LANGUAGES,
   "audit --format": FORMATS,
   "audit --fail-on": [...SEVERITIES, "none"],
+  "stats --bucket": BUCKETS,
 };
 
 /** Fixed values of a command's argument. */

@@ -1,7 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { LoadedConfig } from "../config/load.js";
-import { isDuration, MAX_DURATION_TEXT, parseDuration } from "../config/duration.js";
+import { isDuration, MAX_DURATION_TEXT, parseDuration, parseSpan } from "../config/duration.js";
 import { SlipwayError } from "../errors.js";
 import { versionLabelProblem } from "../release/version.js";
 
@@ -37,6 +37,56 @@ export function durationOption(flag: string, value: string | undefined): number 
       hint: `Node's timers cannot wait longer; e.g. ${flag} 24h`,
     });
   }
+}
+
+/** A length of time nothing waits for (`--failure-window 2d`): a duration with d and w too, no timer limit. */
+export function spanOption(flag: string, value: string): number {
+  const ms = parseSpan(value);
+  if (ms === undefined)
+    throw new SlipwayError("USAGE", `${flag} ${shown(value)}: not a duration`, {
+      hint: `use a duration like 12h, 2d or 1w, e.g. ${flag} 24h`,
+    });
+  return ms;
+}
+
+/** `2026-11-01`, `2026-11-01T09:30`, `2026-11-01 09:30:15.250`, with `Z` or `+01:00` after a time. */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * An ISO 8601 date or date and time (`--until 2026-12-01`) in ms since the
+ * epoch; UTC unless it names an offset. Refuses what is not one, and dates
+ * that do not exist (2026-02-30).
+ *
+ * @example
+ * instantOption("--until", "2026-12-01"); // Date.UTC(2026, 11, 1)
+ */
+export function instantOption(flag: string, value: string): number {
+  const m = INSTANT.exec(value.trim());
+  const at = m ? instantOf(m) : undefined;
+  if (at === undefined)
+    throw new SlipwayError("USAGE", `${flag} ${shown(value)}: not a date`, {
+      hint: `use an ISO date or date and time (UTC unless it says otherwise), e.g. ${flag} 2026-11-01 or ${flag} 2026-11-01T09:30`,
+    });
+  return at;
+}
+
+/** The instant INSTANT matched, or undefined when its date or time does not exist. */
+function instantOf(m: RegExpExecArray): number | undefined {
+  const part = (i: number) => Number(m[i] ?? 0);
+  const [year, month, day, hour, minute, second] = [part(1), part(2), part(3), part(4), part(5), part(6)];
+  const ms = Number((m[7] ?? "").padEnd(3, "0"));
+  const at = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
+  if (at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1 || at.getUTCDate() !== day) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const zone = m[8]?.toUpperCase() ?? "Z";
+  const offsetMinutes = zone === "Z" ? 0 : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  return at.getTime() - offsetMinutes * 60_000;
+}
+
+/** A flag's value as an error line shows it: quoted when it has spaces, cut short when long. */
+function shown(value: string): string {
+  const cut = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  return /\s|^$/.test(cut) ? JSON.stringify(cut) : cut;
 }
 
 /** `--version LABEL`, checked before anything runs; a long one is shown cut short. */

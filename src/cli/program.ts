@@ -29,6 +29,7 @@ const COMMAND_MODULES: readonly { commands: readonly string[]; load: () => Promi
     load: async () => (await import("./commands/control-commands.js")).registerControlCommands,
   },
   { commands: ["status", "releases", "logs"], load: async () => (await import("./commands/info-commands.js")).registerInfoCommands },
+  { commands: ["stats"], load: async () => (await import("./commands/stats-commands.js")).registerStatsCommands },
   { commands: ["dashboard"], load: async () => (await import("./commands/dashboard-commands.js")).registerDashboardCommands },
   { commands: ["config"], load: async () => (await import("./commands/config-commands.js")).registerConfigCommands },
   { commands: ["env"], load: async () => (await import("./commands/env-commands.js")).registerEnvCommands },

@@ -15,7 +15,6 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** How the limit reads in messages. */
 export const MAX_DURATION_TEXT = `${MAX_DURATION_MS}ms (about 24.8 days, ${formatDuration(MAX_DURATION_MS)})`;
-type Unit = keyof typeof UNIT_MS;
 
 /** Source of the duration grammar, shared with the JSON Schema `pattern`. */
 export const DURATION_PATTERN = "^(?:\\d+(?:\\.\\d+)?(?:ms|h|m|s))+$|^\\d+$";
@@ -48,11 +47,36 @@ export function parseDuration(input: string | number): number {
     throw new RangeError(`invalid duration "${input}": expected a number with a unit, like 500ms, 2s, 5m, 1h or 1m30s`);
   }
   if (/^\d+$/.test(text)) return withinLimit(Number(text), `"${input}"`);
+  return withinLimit(sumParts(text, PART, UNIT_MS), `"${input}"`);
+}
+
+/** Units of a span: the duration's and d (24 h), w (7 d). */
+const SPAN_UNIT_MS = { ...UNIT_MS, d: 86_400_000, w: 604_800_000 } as const;
+const SPAN = /^(?:\d+(?:\.\d+)?(?:ms|h|m|s|d|w))+$/;
+const SPAN_PART = /(\d+(?:\.\d+)?)(ms|h|m|s|d|w)/g;
+
+/**
+ * A length of time that nothing waits for (a stats period, `--since 30d`;
+ * a failure window): the duration grammar with d (24 h) and w (7 days) too,
+ * a unit always written, no timer limit. Undefined when `text` is not one.
+ *
+ * @example
+ * parseSpan("30d");   // 2592000000
+ * parseSpan("1w12h"); // 648000000
+ * parseSpan("30");    // undefined
+ */
+export function parseSpan(text: string): number | undefined {
+  const t = text.trim();
+  if (!SPAN.test(t)) return undefined;
+  const ms = sumParts(t, SPAN_PART, SPAN_UNIT_MS);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** The sum, rounded to a whole ms, of the amount × unit parts `part` finds in `text`. */
+function sumParts(text: string, part: RegExp, units: Readonly<Record<string, number>>): number {
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(PART)) {
-    total += Number(amount) * UNIT_MS[unit as Unit];
-  }
-  return withinLimit(Math.round(total), `"${input}"`);
+  for (const [, amount, unit] of text.matchAll(part)) total += Number(amount) * units[unit!]!;
+  return Math.round(total);
 }
 
 /** True when `ms` fits Node's timers (see {@link MAX_DURATION_MS}). */

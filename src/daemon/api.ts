@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readJson, sendError, sendJson } from "../control/http-json.js";
+import { statsQuery } from "../delivery/stats-period.js";
 import { SlipwayError } from "../errors.js";
 import { resourceError } from "../resource-error.js";
 import type { ControlAction, ControlPlane, RetryRequest } from "./control-plane.js";
@@ -34,6 +35,8 @@ async function handle(daemon: ControlPlane, req: IncomingMessage, res: ServerRes
       return sendJson(res, 200, daemon.status());
     case "GET /v1/releases":
       return sendJson(res, 200, daemon.releases().map(publicRelease));
+    case "GET /v1/stats":
+      return sendJson(res, 200, daemon.deliveryStats(statsQuery(url.searchParams)));
     case "GET /v1/events":
       return sendJson(res, 200, daemon.events(eventFilter(url.searchParams)));
     case "GET /v1/rollouts":
@@ -150,6 +153,8 @@ function publicRelease(r: Release) {
     environment: r.environment,
     runnable: r.snapshot !== "",
     reason: r.reason,
+    commit: r.git?.commit ?? null,
+    committedAt: r.git ? new Date(r.git.committedAt).toISOString() : null,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { DeliveryStats } from "../delivery/delivery-metrics.js";
+import type { StatsPeriod } from "../delivery/stats-period.js";
 import type { EventFilter } from "../ledger/ledger.js";
 import type { LedgerEvent, Release, Rollout } from "../ledger/types.js";
 import type { ReleaseLogs } from "../platform/platform.js";
@@ -32,6 +34,8 @@ export interface ControlPlane {
   events(filter: EventFilter): LedgerEvent[];
   /** The newest `limit` rollouts, newest first. */
   rolloutHistory(limit: number): Rollout[];
+  /** Delivery metrics (src/delivery/) of the ledger over the period asked; what is not asked: the last 30 days by day, 24 h window. */
+  deliveryStats(asked: Partial<StatsPeriod>): DeliveryStats;
   /** Hears every ledger event as it is recorded. Returns the unsubscribe function. */
   onRecord(listener: (event: LedgerEvent) => void): () => void;
   /** Each once recovery after a start has ended. */

@@ -23,6 +23,8 @@ import type { Sample } from "../routerd/sample-batch.js";
 import { TrafficRecorder } from "../analysis/traffic-recorder.js";
 import { MetricsExporter } from "../metrics/prometheus.js";
 import { createApiServer } from "./api.js";
+import { deliveryStats, type DeliveryStats } from "../delivery/delivery-metrics.js";
+import { statsPeriod, type StatsPeriod } from "../delivery/stats-period.js";
 import type { ControlAction, ControlPlane, RetryRequest } from "./control-plane.js";
 import { Fleet, type HealthEvent, type HealthFactory } from "./fleet.js";
 import { DeployLock } from "./lock.js";
@@ -310,6 +312,11 @@ export class Daemon implements ControlPlane {
 
   onRecord(listener: (event: LedgerEvent) => void): () => void {
     return this.ledger.onRecord(listener);
+  }
+
+  deliveryStats(asked: Partial<StatsPeriod>): DeliveryStats {
+    const period = statsPeriod(asked, this.clock.now());
+    return deliveryStats({ ...period, releases: this.ledger.releases(), rollouts: this.ledger.allRollouts() });
   }
 
   async deploy(req: DeployRequest): Promise<RolloutResult> {

@@ -5,7 +5,6 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { Release } from "../ledger/types.js";
 import type { MultiPlatform } from "../platform/multi-platform.js";
 import type { RegistryAuth } from "../platform/docker/registry-auth.js";
-import { gitCommit } from "../release/version.js";
 
 /** The tag every docker release runs under: unique per release, so a rollback finds its own image. */
 export function releaseTag(app: string, releaseId: number): string {
@@ -41,7 +40,7 @@ export class ReleaseImages {
       const inside = relative(config.app.cwd, build.context);
       const context = inside.startsWith("..") || isAbsolute(inside) ? build.context : join(release.snapshot, inside);
       image = releaseTag(config.name, release.id);
-      const commit = await gitCommit(config.app.cwd);
+      const commit = release.git?.commit;
       await buildImage(docker, {
         context,
         dockerfile: build.dockerfile,

@@ -8,7 +8,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { Release } from "../ledger/types.js";
 import { fileLikeWithoutSource, relinkReplaced, seedShared } from "../release/shared.js";
 import { snapshotRelease } from "../release/snapshot.js";
-import { resolveVersion } from "../release/version.js";
+import { gitRevision, resolveVersion } from "../release/version.js";
 import { resourceError } from "../resource-error.js";
 import { snapshotDir, type StatePaths } from "./paths.js";
 import type { ReleaseImages } from "./release-images.js";
@@ -49,12 +49,16 @@ export interface IntakeOptions {
 export class ReleaseIntake {
   constructor(private readonly o: IntakeOptions) {}
 
-  /** Creates the release of a deploy: version, ledger row, snapshot, image. The release is `pending` once this returns. */
+  /**
+   * Creates the release of a deploy: version, ledger row with its git commit (when app.cwd is in a git
+   * work tree), snapshot, image. The release is `pending` once this returns.
+   */
   async create(req: DeployRequest): Promise<Release> {
     const config = req.config;
     const env = { ...config.app.env, ...(req.env ?? {}) };
     const { ledger, paths, clock } = this.o;
     const version = await resolveVersion(req.version, config.app.cwd, clock.now());
+    const git = await gitRevision(config.app.cwd, ledger.currentRelease()?.git?.commit ?? null);
     await this.requireSharedSources(config);
     // Never reuse the id of a snapshot or log directory left on disk (snapshotRelease empties its target).
     ledger.skipReleaseIdsThrough(Math.max(0, ...releaseIdsOnDisk(paths)));
@@ -67,6 +71,7 @@ export class ReleaseIntake {
       env,
       snapshot: "",
     });
+    if (git) ledger.setGit(created.id, git);
     const dir = snapshotDir(paths, created.id);
     const previous = ledger.releases().find((r) => r.id !== created.id && r.snapshot !== "")?.snapshot;
     try {

@@ -12,7 +12,7 @@ import { parseDuration } from "../config/duration.js";
 import { FaultLog } from "../fault-log.js";
 import { resourceFault } from "../resource-error.js";
 import { MIGRATIONS } from "./schema.js";
-import type { InstanceRow, LedgerEvent, Release, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
+import type { InstanceRow, LedgerEvent, Release, ReleaseGit, ReleaseStatus, Rollout, RolloutKind, RolloutStatus } from "./types.js";
 
 /** What a new release is created with; the ledger adds id, status and times. */
 export type NewRelease = Pick<Release, "version" | "configText" | "config" | "configFile" | "environment" | "env" | "snapshot">;
@@ -129,6 +129,13 @@ export class Ledger {
     this.db.prepare(`UPDATE releases SET image = ? WHERE id = ?`).run(image, id);
   }
 
+  /** Records the git commit a release was deployed from (null: not a git work tree). */
+  setGit(id: number, git: ReleaseGit | null): void {
+    this.db
+      .prepare(`UPDATE releases SET git_commit = ?, git_committed_at = ?, git_changes = ? WHERE id = ?`)
+      .run(git?.commit ?? null, git?.committedAt ?? null, git ? JSON.stringify(git.changes) : null, id);
+  }
+
   setSnapshot(id: number, snapshot: string): void {
     this.db.prepare(`UPDATE releases SET snapshot = ? WHERE id = ?`).run(snapshot, id);
   }
@@ -197,6 +204,14 @@ export class Ledger {
 
   rollouts(limit = 50): Rollout[] {
     return (this.db.prepare(`SELECT * FROM rollouts ORDER BY id DESC LIMIT ?`).all(limit) as Row[]).map(toRollout);
+  }
+
+  /**
+   * Every rollout, oldest first. Delivery metrics read them all: a rollout before the period makes a
+   * deploy in it a redeploy, one after it restores a failure the period saw.
+   */
+  allRollouts(): Rollout[] {
+    return (this.db.prepare(`SELECT * FROM rollouts ORDER BY id`).all() as Row[]).map(toRollout);
   }
 
   runningRollouts(): Rollout[] {
@@ -318,6 +333,14 @@ function toRelease(r: Row): Release {
     snapshot: r.snapshot as string,
     image: (r.image as string | null) ?? null,
     reason: (r.reason as string | null) ?? null,
+    git:
+      typeof r.git_commit === "string"
+        ? {
+            commit: r.git_commit,
+            committedAt: r.git_committed_at as number,
+            changes: r.git_changes ? (JSON.parse(r.git_changes as string) as number[]) : [],
+          }
+        : null,
   };
 }
 

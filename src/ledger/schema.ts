@@ -64,4 +64,10 @@ export const MIGRATIONS: string[] = [
   // 4: until when a release replaced by a blue-green switch stays on standby (ms since the epoch), so a
   // restarted daemon keeps its instances for the rest of scaleDownDelay; NULL when it is not on standby.
   `ALTER TABLE releases ADD COLUMN standby_until INTEGER;`,
+  // 5: the git commit a release was deployed from (HEAD of app.cwd), its committer time (ms), and the commit times
+  // (ms, newest first, at most 1000, HEAD included) of the commits it brought that the live release did not have: a
+  // JSON array. All NULL when app.cwd was not in a git work tree (delivery metrics: src/delivery/).
+  `ALTER TABLE releases ADD COLUMN git_commit TEXT;
+   ALTER TABLE releases ADD COLUMN git_committed_at INTEGER;
+   ALTER TABLE releases ADD COLUMN git_changes TEXT;`,
 ];

@@ -22,6 +22,20 @@ export interface Release {
   /** The image the release runs on platform docker (e.g. "hello:release-7"); null on the process platform. */
   image: string | null;
   reason: string | null;
+  /** The git commit it was deployed from; null when app.cwd was not in a git work tree. */
+  git: ReleaseGit | null;
+}
+
+/** A release's git commit (HEAD of app.cwd at deploy) and the commits it brought. */
+export interface ReleaseGit {
+  commit: string;
+  /** HEAD's committer time, ms since the epoch. */
+  committedAt: number;
+  /**
+   * Committer times (ms, newest first, at most 1000) of the commits this release brought that the
+   * release live at its deploy did not have, HEAD included; empty when it brought none (the same commit again).
+   */
+  changes: number[];
 }
 
 export interface Rollout {

@@ -17,6 +17,9 @@ interface PublicRelease {
   activatedAt: string | null;
   runnable: boolean;
   reason: string | null;
+  /** The git commit it was deployed from, and its committer time; null outside a git work tree. */
+  commit: string | null;
+  committedAt: string | null;
 }
 
 /** `slipway status`, `slipway releases`, `slipway logs`. */
