@@ -147,7 +147,9 @@ describe("the command line's argument handling, in process", () => {
     writeFileSync(config, "name: args\napp:\n  command: node server.js\ndashboard: { tls: { cert: c.pem, key: k.pem } }\n");
     const missing = await cli("-c", config, "dashboard");
     expect(missing.code).toBe(2);
-    expect(missing.err).toBe(`error: dashboard.tls.cert: cannot read ${join(dir, "c.pem")} (ENOENT)\nhint: point it at a PEM file readable by this user\n`);
+    expect(missing.err).toBe(
+      `error: dashboard.tls.cert: cannot read ${join(dir, "c.pem")} (ENOENT)\nhint: point it at a PEM file readable by this user\n`,
+    );
     untouched();
   });
 

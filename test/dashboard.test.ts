@@ -215,4 +215,23 @@ describe("slipway dashboard", () => {
     await project.ok("deploy", "--version", "v4", "--strategy", "rolling");
     await page.locator("[data-testid=current-version]").filter({ hasText: "v4" }).waitFor();
   });
+
+  it("shows the delivery metrics of what it just did (the figures of slipway stats)", async () => {
+    await page.getByRole("link", { name: "Delivery metrics" }).click();
+    const tile = (metric: string) => page.locator(`[data-metric=${metric}]`);
+    // v1, v3, v4 succeeded; v2 aborted; v3 rolled back by hand within 24 h: 2 failed changes of 4 deploys.
+    await tile("deployment-frequency").filter({ hasText: "3 successful of 4 deploys" }).waitFor();
+    expect(await tile("change-failure-rate").textContent()).toContain("50%2 failed changes");
+    expect(await tile("rework-rate").textContent()).toContain("20%1 rollbacks, 0 redeploys");
+    const stats = JSON.parse((await project.ok("stats", "--json")).stdout) as {
+      deploys: number;
+      changeFailureRate: number;
+      reworkRate: number;
+    };
+    expect([stats.deploys, stats.changeFailureRate, stats.reworkRate]).toEqual([4, 0.5, 0.2]);
+    await waitFor("the deploys chart drawn", async () =>
+      Number(await page.locator("#chart-deploys").getAttribute("data-points")) > 0 ? true : undefined,
+    );
+    await page.screenshot({ path: join(SHOTS, "dashboard-metrics.png"), fullPage: true });
+  });
 });

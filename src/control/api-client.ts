@@ -57,7 +57,13 @@ export class ApiClient {
 
   private open(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<import("node:http").IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const options = { socketPath: this.socketPath, method, path, headers: { "content-type": "application/json" }, ...(signal && { signal }) };
+      const options = {
+        socketPath: this.socketPath,
+        method,
+        path,
+        headers: { "content-type": "application/json" },
+        ...(signal && { signal }),
+      };
       const req = httpRequest(options, (res) => {
         if ((res.statusCode ?? 500) < 400) return resolve(res);
         const chunks: Buffer[] = [];

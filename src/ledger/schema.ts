@@ -70,4 +70,6 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE releases ADD COLUMN git_commit TEXT;
    ALTER TABLE releases ADD COLUMN git_committed_at INTEGER;
    ALTER TABLE releases ADD COLUMN git_changes TEXT;`,
+  // 6: a release's events (the dashboard's timeline, GET /v1/events?release=) without a scan of every event.
+  `CREATE INDEX IF NOT EXISTS events_release ON events(release_id);`,
 ];

@@ -11,7 +11,7 @@ function cssVar(name) {
 }
 
 /**
- * @typedef {{ label: string; color: string; dash?: boolean; bars?: boolean; scale?: string }} SeriesSpec
+ * @typedef {{ label: string; color: string; dash?: boolean; bars?: boolean; align?: -1 | 1; scale?: string }} SeriesSpec
  * @typedef {{ setData(xs: number[], ys: (number | null)[][]): void }} Chart
  */
 
@@ -41,7 +41,7 @@ export function timeChart(el, series, o = {}) {
         stroke: cssVar(s.color),
         width: s.dash ? 1.5 : 2,
         ...(s.dash && { dash: [6, 4] }),
-        ...(s.bars && { fill: cssVar(s.color), paths: U.paths.bars({ size: [0.6, 40] }), points: { show: false } }),
+        ...(s.bars && { fill: cssVar(s.color), paths: U.paths.bars({ size: [0.4, 30], align: s.align ?? 0 }), points: { show: false } }),
         spanGaps: true,
         value: (/** @type {any} */ _u, /** @type {number | null} */ v) => (v === null || v === undefined ? "–" : yFormat(v)),
       })),

@@ -12,14 +12,14 @@ export class MetricsPage {
     deploys: timeChart(
       byId("chart-deploys"),
       [
-        { label: "succeeded", color: "--ok", bars: true },
-        { label: "failed", color: "--bad", bars: true },
+        { label: "succeeded", color: "--ok", bars: true, align: -1 },
+        { label: "failed", color: "--bad", bars: true, align: 1 },
       ],
       { yFormat: (v) => v.toFixed(0) },
     ),
-    lead: timeChart(byId("chart-lead"), [{ label: "median", color: "--accent" }], { yFormat: (v) => v.toFixed(1) }),
+    lead: timeChart(byId("chart-lead"), [{ label: "median", color: "--accent" }], { yFormat: (v) => v.toPrecision(2) }),
     cfr: timeChart(byId("chart-cfr"), [{ label: "change failure rate", color: "--bad" }], { yFormat: (v) => v.toFixed(0) }),
-    ttr: timeChart(byId("chart-ttr"), [{ label: "median", color: "--warn" }], { yFormat: (v) => v.toFixed(1) }),
+    ttr: timeChart(byId("chart-ttr"), [{ label: "median", color: "--warn" }], { yFormat: (v) => v.toPrecision(2) }),
   };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   refreshTimer;
