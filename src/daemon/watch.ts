@@ -6,6 +6,8 @@ import type { ProgressMessage } from "./progress.js";
 const STATUS_EVERY = 250;
 /** After a ledger event, the status is looked at this soon (the event usually changes it). */
 const STATUS_AFTER_EVENT = 30;
+/** A status whose only change is the router's request count is sent at most this often. */
+const COUNTER_EVERY = 2_000;
 /** A line at least this often, so either side notices a dead connection. */
 const HEARTBEAT_EVERY = 15_000;
 
@@ -16,13 +18,16 @@ export type WatchMessage = ProgressMessage | { type: "heartbeat"; at: number };
  * `GET /v1/watch`: a long-lived NDJSON stream of the project's life for the
  * dashboard: the status at once, then every ledger event as it is recorded
  * and the status again whenever it changed (looked at every 250 ms, and
- * right after each event), a heartbeat every 15 s. It ends when the client
+ * right after each event; a change of the request count alone at most every
+ * 2 s), a heartbeat every 15 s. It ends when the client
  * leaves or the daemon stops. A client that does not read is dropped rather
  * than buffered without bound.
  */
 export function streamWatch(daemon: ControlPlane, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
   let lastStatus = "";
+  let lastCount: number | undefined;
+  let sentAt = 0;
   let soon: NodeJS.Timeout | undefined;
   const send = (m: WatchMessage) => {
     if (res.destroyed) return;
@@ -38,9 +43,17 @@ export function streamWatch(daemon: ControlPlane, req: IncomingMessage, res: Ser
     } catch {
       return void res.destroy(); // the daemon is stopping (its ledger closed): the client reconnects to the next one
     }
+    // The router's request counter alone moves with every request: it is sent at most every 2 s,
+    // any other change at once (a page re-renders on each status; under full load that costs the machine).
+    const counted = status.traffic?.requests;
+    if (status.traffic) status.traffic.requests = 0;
     const text = JSON.stringify(status);
-    if (text === lastStatus) return;
+    if (status.traffic) status.traffic.requests = counted ?? 0;
+    const now = Date.now();
+    if (text === lastStatus && (counted === lastCount || now - sentAt < COUNTER_EVERY)) return;
     lastStatus = text;
+    lastCount = counted;
+    sentAt = now;
     send({ type: "status", status });
   };
   sendStatus();
