@@ -57,6 +57,18 @@ describe("an image build whose cached parent layer vanished meanwhile", () => {
     ]);
   });
 
+  it("also when the engine loses the parent's image file under the LABEL step (seen in two-copy round 28)", async () => {
+    const lost =
+      "failed to get digest sha256:b9100a44e2496c2d1ad2255ab1f8ddfafce98119817c2dd5fa92171cdc00349e: open /var/lib/docker/image/vfs/imagedb/content/sha256/b9100a44e2496c2d1ad2255ab1f8ddfafce98119817c2dd5fa92171cdc00349e: no such file or directory";
+    const { docker, builds } = engine([
+      [step("Step 6/6 : LABEL slipway.app=x"), error(lost)],
+      [step("Step 6/6 : LABEL slipway.app=x"), step("Successfully built 1234")],
+    ]);
+    const built = await buildImage(docker, { context: context(), tag: "app:release-1", labels: {}, onLine: () => {} });
+    expect(built.id).toBe("sha256:built");
+    expect(builds()).toBe(2);
+  });
+
   it("fails with the engine's message when it happens twice, and any other error is not retried", async () => {
     const twice = engine([[error(LOST_PARENT)], [error(LOST_PARENT)]]);
     await expect(buildImage(twice.docker, { context: context(), tag: "app:1", labels: {}, onLine: () => {} })).rejects.toThrow(

@@ -137,8 +137,10 @@ describe("followFile", () => {
   async function follow(path: string, fromStart = false) {
     const seen: string[] = [];
     const ac = new AbortController();
-    const done = followFile(path, (l) => seen.push(...l), ac.signal, fromStart);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let it read the starting size
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const done = followFile(path, (l) => seen.push(...l), ac.signal, fromStart, started);
+    await ready; // it has read the starting size: a line written now is new (a fixed sleep lost one under load)
     const until = async (count: number) => {
       for (let i = 0; i < 100 && seen.length < count; i++) await new Promise((resolve) => setTimeout(resolve, 50));
       return seen;

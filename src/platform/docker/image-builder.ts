@@ -58,7 +58,8 @@ export async function buildImage(docker: Dockerode, options: BuildImageOptions):
 }
 
 /** The engine's words when a cached parent layer was removed during a build (legacy builder). */
-const LOST_CACHE_PARENT = /unknown parent image ID|failed to set parent|No such image: sha256:/i;
+const LOST_CACHE_PARENT =
+  /unknown parent image ID|failed to set parent|No such image: sha256:|failed to get digest sha256:[0-9a-f]+: open \S*\/imagedb\/content\/sha256\/[0-9a-f]+: no such file or directory/i;
 
 async function buildOnce(docker: Dockerode, options: BuildImageOptions, dockerfile: string): Promise<BuildProgress> {
   const context = await packContext(options.context, dockerfile);

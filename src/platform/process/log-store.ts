@@ -168,7 +168,14 @@ async function tailStart(files: LogFile[], lines: number, buffer: Buffer): Promi
  * const ac = new AbortController();
  * await followFile(path, (lines) => lines.forEach((l) => console.log(l)), ac.signal);
  */
-export async function followFile(path: string, onLines: (lines: string[]) => void, signal: AbortSignal, fromStart = false): Promise<void> {
+export async function followFile(
+  path: string,
+  onLines: (lines: string[]) => void,
+  signal: AbortSignal,
+  fromStart = false,
+  /** Called once it knows where it starts: what is appended from then on is reported. */
+  onStart?: () => void,
+): Promise<void> {
   const decoder = new StringDecoder("utf8");
   let partial = "";
   const emit = (data: Buffer) => {
@@ -178,6 +185,7 @@ export async function followFile(path: string, onLines: (lines: string[]) => voi
   };
   let position = fromStart ? 0 : await sizeOf(path);
   let rotated = await stampOf(`${path}.1`);
+  onStart?.();
   while (!signal.aborted) {
     await systemClock.sleep(FOLLOW_POLL_MS, signal);
     if (signal.aborted) break;
