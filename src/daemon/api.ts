@@ -121,17 +121,12 @@ async function stream(daemon: ControlPlane, res: ServerResponse, op: () => Promi
 
 /** `?limit=&release=&rollout=&type=` of `GET /v1/events`. */
 function eventFilter(q: URLSearchParams): EventFilter {
-  const type = q.get("type");
   return {
     limit: queryInt(q, "limit") ?? 100,
-    ...optional("releaseId", queryInt(q, "release")),
-    ...optional("rolloutId", queryInt(q, "rollout")),
-    ...(type && { type }),
+    releaseId: queryInt(q, "release"),
+    rolloutId: queryInt(q, "rollout"),
+    type: q.get("type") || undefined,
   };
-}
-
-function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 /** A non-negative integer query parameter, or undefined when absent; anything else is a USAGE error. */

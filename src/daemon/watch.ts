@@ -46,9 +46,7 @@ export function streamWatch(daemon: ControlPlane, req: IncomingMessage, res: Ser
     // The router's request counter alone moves with every request: it is sent at most every 2 s,
     // any other change at once (a page re-renders on each status; under full load that costs the machine).
     const counted = status.traffic?.requests;
-    if (status.traffic) status.traffic.requests = 0;
-    const text = JSON.stringify(status);
-    if (status.traffic) status.traffic.requests = counted ?? 0;
+    const text = JSON.stringify({ ...status, traffic: status.traffic && { ...status.traffic, requests: 0 } });
     const now = Date.now();
     if (text === lastStatus && (counted === lastCount || now - sentAt < COUNTER_EVERY)) return;
     lastStatus = text;

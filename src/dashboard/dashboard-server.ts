@@ -149,7 +149,6 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     session: session.label,
     daemon: feed.connected,
     status: feed.status ?? (await daemon.get("/v1/status").catch(() => null)),
-    events: await daemon.get("/v1/events?limit=200").catch(() => []),
   });
 
   const stream = (req: IncomingMessage, res: ServerResponse) => {
