@@ -23,6 +23,8 @@ export interface RequestHead {
   badHost: boolean;
   /** The request asks to upgrade to cleartext HTTP/2 (`Upgrade: h2c`), which the router never does. */
   h2c: boolean;
+  /** Input, set by the caller: the client connected over TLS (`X-Forwarded-Proto: https`). */
+  secure?: boolean;
 }
 
 /** What the request scan looks for besides hop-by-hop headers (the router's canary settings). */
@@ -43,6 +45,7 @@ const X_FORWARDED_HOST = "x-forwarded-host";
 const X_FORWARDED_PROTO = "x-forwarded-proto";
 const X_REAL_IP = "x-real-ip";
 const PROTO_HTTP = "http";
+const PROTO_HTTPS = "https";
 const H2C = /(?:^|,)\s*h2c\s*(?:,|$)/i;
 
 /**
@@ -149,10 +152,42 @@ export function requestHeaders(
   } else if (!trusted || forwardedHost === undefined) {
     out.push(X_FORWARDED_HOST, host);
   }
-  out.push(X_FORWARDED_PROTO, trusted && forwardedProto !== undefined ? forwardedProto : PROTO_HTTP);
+  out.push(X_FORWARDED_PROTO, trusted && forwardedProto !== undefined ? forwardedProto : head.secure === true ? PROTO_HTTPS : PROTO_HTTP);
   if (trusted && realIp !== undefined) out.push(X_REAL_IP, realIp);
   else if (remoteAddress !== undefined) out.push(X_REAL_IP, remoteAddress);
   if (upgrade && upgradeTo !== undefined && !head.h2c) out.push("connection", "Upgrade", "upgrade", upgradeTo);
+  return out;
+}
+
+/**
+ * An HTTP/2 request's raw headers in HTTP/1.1 form, for an instance spoken
+ * to over HTTP/1.1: `:authority` becomes Host, the other pseudo-headers go
+ * (the method and path travel apart), and the cookie crumbs HTTP/2 allows
+ * are joined into one Cookie header with "; " (RFC 9113, 8.2.3).
+ *
+ * @example
+ * fromHttp2([":method", "GET", ":authority", "a.test", ":path", "/", "cookie", "a=1", "cookie", "b=2"]);
+ * // ["Host", "a.test", "cookie", "a=1; b=2"]
+ */
+export function fromHttp2(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  let cookieAt = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    if (name.charCodeAt(0) === 58 /* ":" */) {
+      if (name === ":authority") out.push("Host", value);
+      continue;
+    }
+    if (name === "cookie") {
+      if (cookieAt >= 0) {
+        out[cookieAt] = `${out[cookieAt] as string}; ${value}`;
+        continue;
+      }
+      cookieAt = out.length + 1;
+    }
+    out.push(name, value);
+  }
   return out;
 }
 

@@ -1,9 +1,10 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { newCohort } from "./cohort.js";
 import { connectFailed } from "./ejection.js";
-import { requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
+import { fromHttp2, requestHeaders, responseHeaders, type RequestHead } from "./headers.js";
 import { badGatewayReply, badRequestReply, gatewayTimeoutReply, type Reply } from "./replies.js";
 import { originForm } from "./request-target.js";
 import type { GroupState, Choice, RoutingTable } from "./table.js";
@@ -27,6 +28,8 @@ export interface ProxyContext {
   responseTimeout: number;
   /** Peers whose X-Forwarded-* and X-Real-IP are kept (null: none). Set by `Router.configure`. */
   trustedProxies: TrustedProxies | null;
+  /** Strict-Transport-Security value added to responses over TLS the instance sent none in (null: none). Set by `Router.configure`. */
+  hsts: string | null;
   /** The 503 for `name`, precomputed. */
   noTarget: Reply;
   readonly onResponse: ((sample: ResponseSample) => void) | undefined;
@@ -59,6 +62,10 @@ class Exchange implements Choice, RequestHead {
   host: string | undefined = undefined;
   badHost = false;
   h2c = false;
+  /** The client connected over TLS. */
+  readonly secure: boolean;
+  /** The client speaks HTTP/2 (no status message, no connection headers). */
+  readonly h2: boolean;
   /** Set-Cookie value giving the client a new cohort, or null. */
   setCookie: string | null = null;
   headers: string[];
@@ -95,12 +102,19 @@ class Exchange implements Choice, RequestHead {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
 
-  constructor(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse) {
+  constructor(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, secure: boolean) {
     this.ctx = ctx;
     this.req = req;
     this.res = res;
+    this.secure = secure;
+    this.h2 = req.httpVersionMajor === 2;
     this.started = ctx.onResponse === undefined ? 0 : performance.now();
-    this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx, this, false);
+    this.headers = requestHeaders(this.h2 ? fromHttp2(req.rawHeaders) : req.rawHeaders, req.socket.remoteAddress, ctx, this, false);
+    // HTTP/2 frames the body itself: a request with neither length nor END_STREAM on its headers has one, sent on chunked.
+    if (this.h2 && !this.hasBody && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders) {
+      this.hasBody = true;
+      this.headers.push("transfer-encoding", "chunked");
+    }
     this.path = req.url as string;
   }
 }
@@ -110,13 +124,15 @@ class Exchange implements Choice, RequestHead {
  * body both ways, retries on another target when it is safe (in the same
  * group first), gives a client without a cohort one when stickiness is on, answers 503
  * when no target is ready and 502 when the target failed before responding.
+ * `secure`: the client connected over TLS (HTTP/1.1 or, through Node's
+ * compatibility API, HTTP/2).
  *
  * @example
- * http.createServer((req, res) => forward(ctx, req, res));
+ * http.createServer((req, res) => forward(ctx, req, res, false));
  */
-export function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
+export function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, secure: boolean): void {
   ctx.requests++;
-  const ex = new Exchange(ctx, req, res);
+  const ex = new Exchange(ctx, req, res, secure);
   (res as Tagged<ServerResponse>)[kExchange] = ex;
   res.on("close", onClientClose);
   const path = ex.badHost ? null : originForm(ex.path, ex.host);
@@ -213,7 +229,11 @@ function onUpstreamResponse(this: Tagged<ClientRequest>, upRes: IncomingMessage)
   try {
     const headers = responseHeaders(upRes.rawHeaders);
     if (ex.setCookie !== null) headers.push("Set-Cookie", ex.setCookie);
-    ex.res.writeHead(status, upRes.statusMessage, headers);
+    if (ex.secure && ex.ctx.hsts !== null && upRes.headers["strict-transport-security"] === undefined) {
+      headers.push("strict-transport-security", ex.ctx.hsts);
+    }
+    if (ex.h2) ex.res.writeHead(status, headers);
+    else ex.res.writeHead(status, upRes.statusMessage, headers);
   } catch {
     this.destroy();
     answer(ex, badGatewayReply(ex.ctx.name, ex.targetId, "EBADRESPONSE"));
@@ -351,7 +371,10 @@ function answer(ex: Exchange, reply: Reply): void {
     return;
   }
   ex.status = reply.status;
-  res.writeHead(reply.status, reply.headers);
+  res.writeHead(
+    reply.status,
+    ex.secure && ex.ctx.hsts !== null ? [...reply.headers, "strict-transport-security", ex.ctx.hsts] : reply.headers,
+  );
   res.end(reply.body);
 }
 

@@ -210,11 +210,6 @@ export class TargetPool {
     return out;
   }
 
-  /** Destroy every open WebSocket. */
-  closeTunnels(): void {
-    for (const state of this.states.values()) state.closeTunnels();
-  }
-
   /** Retire and force-close everything (router shutdown). */
   closeAll(): void {
     for (const state of [...this.states.values()]) {

@@ -78,6 +78,11 @@ export interface RoutingOptions {
    * default none) whose X-Forwarded-For/-Proto/-Host, X-Real-IP and Forwarded are kept.
    */
   trustedProxies?: readonly string[];
+  /**
+   * Strict-Transport-Security value added to responses over TLS (`router.tls.hsts`)
+   * unless the instance sent its own; null or "" sends none.
+   */
+  hsts?: string | null;
 }
 
 /** Counters for status display. */

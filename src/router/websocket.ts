@@ -18,12 +18,12 @@ import type { TargetState } from "./target-pool.js";
  * side closes; a drain that times out destroys it.
  *
  * @example
- * server.on("upgrade", (req, socket, head) => tunnel(ctx, req, socket, head));
+ * server.on("upgrade", (req, socket, head) => tunnel(ctx, req, socket, head, false));
  */
-export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function tunnel(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
   ctx.requests++;
   socket.on("error", destroyOnError);
-  const t = new Tunnel(ctx, req, socket, head);
+  const t = new Tunnel(ctx, req, socket, head, secure);
   const path = t.badHost ? null : originForm(req.url as string, t.host);
   // h2c is never tunnelled (RFC 9113 deprecates it): a bodiless request is served as HTTP/1.1, then the connection closes.
   if (path === null || (t.h2c && t.hasBody)) {
@@ -69,6 +69,7 @@ class Tunnel implements Choice, RequestHead {
     private readonly req: IncomingMessage,
     private readonly socket: Duplex,
     private readonly head: Buffer,
+    readonly secure: boolean,
   ) {
     this.headers = requestHeaders(req.rawHeaders, req.socket.remoteAddress, ctx, this, true);
     socket.once("close", () => this.onClientClose());

@@ -51,7 +51,7 @@ process.on("uncaughtException", (err) => log(`uncaught: ${err.stack ?? String(er
 process.on("unhandledRejection", (err) => log(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
 
 const saver = new StateSaver(paths.routerState, log);
-const host = new RouterHost((state) => void saver.save(state));
+const host = new RouterHost({ onChange: (state) => void saver.save(state), log });
 const saved = await loadState(paths.routerState, log);
 for (const [key, listener] of Object.entries(saved.listeners)) {
   try {

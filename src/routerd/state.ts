@@ -1,11 +1,43 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
+import type { CertificateFiles } from "../router/certificates.js";
 import type { RouteGroup, RoutingOptions } from "../router/types.js";
 
-/** One listener of the router process: where it listens, how it routes, to whom. */
+/**
+ * One listener of the router process (one app, a site): where it listens,
+ * for which host names, how it routes, to whom.
+ */
 export interface ListenerState {
+  /** The plain HTTP address (redirecting to HTTPS when `tls.redirect`). */
   listen: { host: string; port: number };
   options: RoutingOptions;
   groups: RouteGroup[];
+  /** Host names it serves (lower case; `*.example.com` covers one label); absent or empty: every host no other listener on its addresses names. */
+  hosts?: string[];
+  /** HTTPS, when configured. */
+  tls?: TlsState | null;
+}
+
+/** A listener's HTTPS side (`router.tls`). */
+export interface TlsState {
+  listen: { host: string; port: number };
+  /** Certificate files (bring your own), chosen by SNI. */
+  certificates: CertificateFiles[];
+  /** The plain address answers 308 to HTTPS (ACME HTTP-01 challenges excepted). */
+  redirect: boolean;
+  /** Certificates issued automatically for the listener's hosts, or null. */
+  acme?: AcmeSettings | null;
+}
+
+/** Automatic certificates (`router.tls.acme`). */
+export interface AcmeSettings {
+  /** The ACME directory URL. */
+  directory: string;
+  /** Contact address given to the CA, if any. */
+  email?: string;
+  /** PEM file of extra CAs to trust for the directory's HTTPS (a private or test CA), if any. */
+  caFile?: string;
+  /** Renew a certificate when less than this many ms of its life remain. */
+  renewBefore: number;
 }
 
 /**
