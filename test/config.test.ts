@@ -510,7 +510,7 @@ describe("good configs", () => {
       },
       health: {},
       strategy: { type: "rolling", rolling: { maxSurge: { count: 1 }, maxUnavailable: { count: 0 }, minReady: 0 } },
-      router: { responseTimeout: 60_000, upstreamIdleTimeout: 1000, trustedProxies: [] },
+      router: { responseTimeout: 60_000, upstreamIdleTimeout: 1000, trustedProxies: [], hosts: [] },
       drain: { timeout: parseDuration(DEFAULT_DRAIN_TIMEOUT) },
       progressDeadline: parseDuration(DEFAULT_PROGRESS_DEADLINE),
       retain: 5,

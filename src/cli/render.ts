@@ -85,15 +85,23 @@ function currentHealth(s: DaemonStatus): string {
 
 export function trafficLine(s: DaemonStatus): string {
   if (!s.traffic) return "router: not listening";
-  const { host, port } = s.traffic.listen;
-  if (!s.traffic.targets.length) return `router http://${host}:${port} -> nothing ready (503)`;
+  const where = routerWhere(s.traffic);
+  if (!s.traffic.targets.length) return `router ${where} -> nothing ready (503)`;
   const groups = s.traffic.groups.filter((g) => g.targets.length || g.weight);
   const split =
     groups.length > 1
       ? groups.map((g) => `${g.name} ${g.weight}%: ${g.targets.join(", ") || "-"}`).join(" | ")
       : s.traffic.targets.join(", ");
   const ejected = s.traffic.ejected?.length ? ` (refusing connections, skipped: ${s.traffic.ejected.join(", ")})` : "";
-  return `router http://${host}:${port} -> ${split}${ejected}`;
+  return `router ${where} -> ${split}${ejected}`;
+}
+
+/** `http://0.0.0.0:80 + https://0.0.0.0:443 (a.test, b.test)`: the router's addresses and host names. */
+function routerWhere(t: NonNullable<DaemonStatus["traffic"]>): string {
+  const at = (scheme: string, a: { host: string; port: number }) =>
+    `${scheme}://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+  const hosts = t.hosts?.length ? ` (${t.hosts.join(", ")})` : "";
+  return `${at("http", t.listen)}${t.tls ? ` + ${at("https", t.tls)}` : ""}${hosts}`;
 }
 
 /** The whole of `slipway status`: release, rollout with steps and analysis, traffic, instances. */

@@ -75,6 +75,14 @@ export const DEFAULT_RESPONSE_TIMEOUT = "60s";
 export const DEFAULT_UPSTREAM_IDLE_TIMEOUT = "1s";
 /** Proxies in front of the router whose X-Forwarded-* headers are believed: none. */
 export const DEFAULT_TRUSTED_PROXIES: readonly string[] = [];
+/** The router's HTTPS address when `router.tls` is on. */
+export const DEFAULT_TLS_LISTEN = ":443";
+/** ACME directory unless told otherwise (Let's Encrypt production). */
+export const DEFAULT_ACME_DIRECTORY = "letsencrypt";
+/** Renew once a third of a certificate's lifetime is left (Caddy's and Let's Encrypt's advice). */
+export const DEFAULT_ACME_RENEWAL_WINDOW = "33%";
+/** HSTS max-age when `hsts: true`: a year, in seconds. */
+export const DEFAULT_HSTS_MAX_AGE = 31_536_000;
 export const DEFAULT_PROGRESS_DEADLINE = "5m";
 export const DEFAULT_RETAIN = 5;
 export const DEFAULT_LOG_MAX_SIZE = "10MB";

@@ -6,6 +6,7 @@
  */
 import { addressesClash, formatAddress } from "./address.js";
 import type { Problem } from "./problem.js";
+import { ensureTlsSources } from "./tls-guards.js";
 import type { Config, IntOrPercent, ListenAddress } from "./types.js";
 
 /** Resolves a count-or-percent against `total` (percentages round up, or down with `roundDown`). */
@@ -57,9 +58,10 @@ export function ensureSingleSuccessProbes(config: Config): Problem[] {
   });
 }
 
-/** listen, metrics.listen and strategy.blueGreen.previewListen must not share a socket. */
+/** listen, router.tls.listen, metrics.listen and strategy.blueGreen.previewListen must not share a socket. */
 export function ensureDistinctListeners(config: Config): Problem[] {
   const listeners: { path: string[]; address: ListenAddress }[] = [{ path: ["listen"], address: config.listen }];
+  if (config.router.tls) listeners.push({ path: ["router", "tls", "listen"], address: config.router.tls.listen });
   if (config.metrics) listeners.push({ path: ["metrics", "listen"], address: config.metrics.listen });
   const preview = config.strategy.blueGreen?.previewListen;
   if (preview) listeners.push({ path: ["strategy", "blueGreen", "previewListen"], address: preview });
@@ -102,6 +104,7 @@ export const CONFIG_GUARDS: readonly ((config: Config) => Problem[])[] = [
   ensureCanaryHasInstances,
   ensureSingleSuccessProbes,
   ensureDistinctListeners,
+  (config) => ensureTlsSources(config),
 ];
 
 /** Runs every guard and returns all their problems. */

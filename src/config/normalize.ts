@@ -7,7 +7,9 @@ import { resolve } from "node:path";
 import { DEFAULT_RUN_CHECK_TIMEOUT } from "./defaults.js";
 import { parseDuration } from "./duration.js";
 import type { ParsedConfig } from "./schema.js";
+import { ACME_DIRECTORIES, hstsValue } from "./tls-schema.js";
 import type {
+  TlsConfig,
   AnalysisConfig,
   BlueGreenConfig,
   CanaryConfig,
@@ -82,6 +84,26 @@ function notifyConfig(raw: Parsed["notify"]): NotifyConfig {
   return { webhooks, timeout: raw.timeout };
 }
 
+function routerConfig(raw: Parsed["router"], root: string): Config["router"] {
+  const { tls, ...rest } = raw;
+  if (!tls) return rest;
+  const { acme, hsts, certificates, ...tlsRest } = tls;
+  const normalized: TlsConfig = {
+    ...tlsRest,
+    certificates: certificates.map((c) => ({ cert: resolve(root, c.cert), key: resolve(root, c.key) })),
+    hsts: hstsValue(hsts),
+  };
+  if (acme) {
+    const { directory, ca, ...acmeRest } = acme;
+    normalized.acme = {
+      ...acmeRest,
+      directory: ACME_DIRECTORIES[directory as keyof typeof ACME_DIRECTORIES] ?? directory,
+      ...(ca !== undefined && { ca: resolve(root, ca) }),
+    };
+  }
+  return { ...rest, tls: normalized };
+}
+
 /**
  * Builds the `Config` from a successful parse. `root` is the directory of the
  * config file; relative paths resolve against it.
@@ -117,7 +139,7 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
       ...(health.liveness && { liveness: probe(health.liveness) }),
     },
     strategy: strategy(parsed.strategy),
-    router: parsed.router,
+    router: routerConfig(parsed.router, root),
     drain: parsed.drain,
     progressDeadline: parsed.progressDeadline,
     retain: parsed.retain,

@@ -16,6 +16,7 @@ import { notifySchema } from "./notify-schema.js";
 import { overlaySchemaOf } from "./overlay.js";
 import { PASS_ENV_PATTERN } from "./pass-env.js";
 import { strategySchema } from "./strategy-schema.js";
+import { hostsSchema, tlsSchema } from "./tls-schema.js";
 import { cidrProblem } from "../router/trusted-proxies.js";
 
 /** A trusted proxy entry must be an IP address or a CIDR block. */
@@ -147,6 +148,8 @@ export const baseShape = {
         .describe(
           "IP addresses or CIDR blocks of proxies in front of the router (a load balancer, a CDN). Their X-Forwarded-For is appended to and their X-Forwarded-Proto/-Host, X-Real-IP and Forwarded are kept; from anyone else these headers are replaced (Forwarded dropped).",
         ),
+      hosts: hostsSchema,
+      tls: tlsSchema.optional(),
     })
     .prefault({})
     .describe("Slipway's router in front of the instances (docs/router.md)."),

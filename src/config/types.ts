@@ -101,7 +101,15 @@ export interface Config {
    * The router in front of the instances; `responseTimeout` in ms (0: none), `upstreamIdleTimeout` in ms,
    * `trustedProxies` as IP addresses or CIDR blocks.
    */
-  router: { responseTimeout: number; upstreamIdleTimeout: number; trustedProxies: string[] };
+  router: {
+    responseTimeout: number;
+    upstreamIdleTimeout: number;
+    trustedProxies: string[];
+    /** Host names the app answers (lower case); empty: every host. */
+    hosts: string[];
+    /** HTTPS; certificate, key and CA paths absolute. Absent: plain HTTP only. */
+    tls?: TlsConfig;
+  };
   drain: { timeout: number };
   progressDeadline: number;
   retain: number;
@@ -236,4 +244,14 @@ export interface HooksConfig {
   prePromote?: string[];
   postRollback?: string[];
   timeout: number;
+}
+
+/** `router.tls`, normalized: paths absolute, the ACME directory a URL, HSTS a header value. */
+export interface TlsConfig {
+  listen: ListenAddress;
+  certificates: { cert: string; key: string }[];
+  acme?: { directory: string; email?: string; ca?: string; renewalWindow: number };
+  redirect: boolean;
+  /** Strict-Transport-Security value, or null (none). */
+  hsts: string | null;
 }

@@ -33,8 +33,8 @@ import { recoverState, type RecoveryReport } from "./recovery.js";
 import { checkLedger } from "./state-on-disk.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts, type DeployRequest, type RollbackRequest, type RolloutResult } from "./rollouts.js";
-import { connectHost, RouterLink } from "./router-link.js";
-import { routerOptions } from "./router-options.js";
+import { connectHost, RouterLink, type BoundListener } from "./router-link.js";
+import { publicListener, routerOptions, type ListenerSpec } from "./router-options.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
 
 /** The cookie that keeps a client on one side of a canary (`canary.stickiness: cookie`). */
@@ -89,8 +89,8 @@ export class Daemon implements ControlPlane {
   private metricsAt: ListenAddress | null = null;
   private routeOptions: RoutingOptions = { headerRoute: null, stickiness: null };
   /** The public address as configured, and where the router bound it (they differ for port 0). */
-  private routerAt: ListenAddress | null = null;
-  private routerBound: ListenAddress | null = null;
+  private routerAt: ListenerSpec | null = null;
+  private routerBound: BoundListener | null = null;
   private drainTimeout = 30_000;
   private appName = "app";
   private api: Server | null = null;
@@ -212,12 +212,12 @@ export class Daemon implements ControlPlane {
     for (const key of Object.keys(listeners)) if (key !== PUBLIC) await daemon.router.remove(key);
     const served = listeners[PUBLIC];
     if (served) {
-      daemon.routerAt = served.listen;
+      daemon.routerAt = { listen: served.listen, hosts: served.hosts ?? [], tls: served.tls ?? null };
       daemon.routeOptions = served.options;
     }
     const current = daemon.ledger.currentRelease();
-    const listen = current ? releaseConfig(current).listen : options.listen;
-    if (listen) await daemon.bindRouter(listen);
+    const spec = current ? publicListener(releaseConfig(current)) : options.listen ? { listen: options.listen } : null;
+    if (spec) await daemon.bindRouter(spec);
     daemon.recovery = await recoverState(daemon.ledger, daemon.platform, daemon.fleet, daemon.clock.now(), (ids) => daemon.unroute(ids));
     await daemon.listenApi();
     daemon.recovered = daemon.rollouts.recover();
@@ -272,7 +272,14 @@ export class Daemon implements ControlPlane {
       routes: this.routes.current(),
       rollouts: this.rollouts,
       lock: this.lock.info,
-      router: this.routerBound ? { listen: this.routerBound, stats: this.router.stats(PUBLIC) ?? { requests: 0 } } : null,
+      router: this.routerBound
+        ? {
+            listen: { host: this.routerBound.host, port: this.routerBound.port },
+            tls: this.routerBound.tls,
+            hosts: this.routerAt?.hosts ?? [],
+            stats: this.router.stats(PUBLIC) ?? { requests: 0 },
+          }
+        : null,
       recovery: this.recovery,
       pid: process.pid,
       startedAt: this.startedAt,
@@ -399,7 +406,7 @@ export class Daemon implements ControlPlane {
       stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
       ...routerOptions(config),
     };
-    await this.bindRouter(config.listen);
+    await this.bindRouter(publicListener(config));
     await this.bindMetrics(config.metrics?.listen ?? null);
   }
 
@@ -456,12 +463,16 @@ export class Daemon implements ControlPlane {
    * Serves the app on `listen` with the current routing options (a new
    * address: the router closes the old listener once the new one is up).
    */
-  private async bindRouter(listen: ListenAddress): Promise<void> {
-    const moved = this.routerAt?.host !== listen.host || this.routerAt.port !== listen.port;
-    const bound = await this.router.bind(PUBLIC, listen, { ...this.routeOptions, name: this.appName });
-    this.routerAt = listen;
+  private async bindRouter(spec: ListenerSpec): Promise<void> {
+    const moved = !this.routerAt || JSON.stringify(this.routerAt) !== JSON.stringify(spec);
+    const bound = await this.router.bind(PUBLIC, spec, { ...this.routeOptions, name: this.appName });
+    this.routerAt = spec;
     this.routerBound = bound;
-    if (moved) this.ledger.record({ type: "router", message: `router listening on http://${bound.host}:${bound.port}` });
+    if (moved) {
+      const https = bound.tls ? ` and https://${connectHost(bound.tls.host)}:${bound.tls.port}` : "";
+      const hosts = spec.hosts?.length ? ` for ${spec.hosts.join(", ")}` : "";
+      this.ledger.record({ type: "router", message: `router listening on http://${bound.host}:${bound.port}${https}${hosts}` });
+    }
   }
 
   private async listenApi(): Promise<void> {

@@ -14,6 +14,13 @@ export const ROUTER_WAIT = 10_000;
 /** Between two attempts to reach the router. */
 const RETRY_EVERY = 50;
 
+/** Where a listener is bound: its plain address, and its HTTPS one when it has TLS. */
+export interface BoundListener {
+  host: string;
+  port: number;
+  tls: { host: string; port: number } | null;
+}
+
 /** A listener of the router process as a strategy sees it (the blue-green preview). */
 export interface ListenerHandle {
   url: string;
@@ -80,14 +87,14 @@ export class RouterLink {
   }
 
   /**
-   * Serves listener `key` on `listen` with `options` (keeping its groups).
+   * Serves listener `key` on the addresses and hosts of `spec` with `options` (keeping its groups).
    * Resolves with the bound address; rejects with the router's error (e.g. the
    * address is in use), leaving the listener as it was.
    */
-  bind(key: string, listen: { host: string; port: number }, options: RoutingOptions): Promise<{ host: string; port: number }> {
+  bind(key: string, spec: Omit<ListenerState, "options" | "groups">, options: RoutingOptions): Promise<BoundListener> {
     return this.enqueue(async () => {
-      const next: ListenerState = { listen, options, groups: this.desired.get(key)?.groups ?? [] };
-      const { bound } = await this.call(() => this.client.put<{ bound: { host: string; port: number } }>(`/v1/listeners/${key}`, next));
+      const next: ListenerState = { ...spec, options, groups: this.desired.get(key)?.groups ?? [] };
+      const { bound } = await this.call(() => this.client.put<{ bound: BoundListener }>(`/v1/listeners/${key}`, next));
       this.desired.set(key, next);
       this.fullDirty.delete(key);
       return bound;
@@ -127,7 +134,7 @@ export class RouterLink {
 
   /** A listener handle for a strategy (the blue-green preview). */
   async open(key: string, listen: { host: string; port: number }, options: RoutingOptions): Promise<ListenerHandle> {
-    const bound = await this.bind(key, listen, options);
+    const bound = await this.bind(key, { listen }, options);
     return {
       url: `http://${connectHost(bound.host)}:${bound.port}`,
       setGroups: (groups) => this.setGroups(key, groups),

@@ -45,6 +45,10 @@ export interface DaemonStatus {
   instances: InstanceStatus[];
   traffic: {
     listen: ListenAddress;
+    /** The HTTPS address, when `router.tls` is on. */
+    tls?: ListenAddress | null;
+    /** Host names the app answers (`router.hosts`); empty: every host. */
+    hosts?: string[];
     groups: { name: string; weight: number; targets: string[] }[];
     targets: string[];
     requests: number;
@@ -62,7 +66,12 @@ export function daemonStatus(s: {
   routes: RouteGroup[];
   rollouts: Rollouts;
   lock: LockInfo | null;
-  router: { listen: ListenAddress; stats: { requests: number; ejected?: string[] } } | null;
+  router: {
+    listen: ListenAddress;
+    tls: ListenAddress | null;
+    hosts: string[];
+    stats: { requests: number; ejected?: string[] };
+  } | null;
   recovery: RecoveryReport | null;
   pid: number;
   startedAt: number;
@@ -111,6 +120,8 @@ export function daemonStatus(s: {
     traffic: s.router
       ? {
           listen: s.router.listen,
+          tls: s.router.tls,
+          hosts: s.router.hosts,
           groups: routes.map((g) => ({ name: g.name, weight: g.weight, targets: g.targets.map((t) => t.id) })),
           targets: routes.flatMap((g) => g.targets.map((t) => t.id)),
           requests: s.router.stats.requests,

@@ -403,6 +403,7 @@ export function storedConfig(json: string): Config {
       responseTimeout: parseDuration(DEFAULT_RESPONSE_TIMEOUT),
       upstreamIdleTimeout: parseDuration(DEFAULT_UPSTREAM_IDLE_TIMEOUT),
       trustedProxies: [...DEFAULT_TRUSTED_PROXIES],
+      hosts: [],
       ...config.router,
     },
     // Recorded before docker.init: containers get today's default (an init as PID 1).

@@ -39,10 +39,16 @@ async function handle(o: ControlApiOptions, req: IncomingMessage, res: ServerRes
   const key = parts[2] ?? "";
   switch (route) {
     case "GET /v1/state":
-      return sendJson(res, 200, { pid: process.pid, state: o.host.state(), bound: o.host.bound(), stats: o.host.stats() });
+      return sendJson(res, 200, {
+        pid: process.pid,
+        state: o.host.state(),
+        bound: o.host.bound(),
+        stats: o.host.stats(),
+        certificates: o.host.certificateInfo(),
+      });
     case "PUT /v1/listeners/:key": {
       const bound = await o.host.apply(key, (await readJson(req)) as ListenerState);
-      return sendJson(res, 200, { bound });
+      return sendJson(res, 200, { bound: { ...bound, tls: o.host.bound()[`${key}:tls`] ?? null } });
     }
     case "PUT /v1/listeners/:key/groups": {
       const { groups } = (await readJson(req)) as { groups: RouteGroup[] };

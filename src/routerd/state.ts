@@ -36,8 +36,8 @@ export interface AcmeSettings {
   email?: string;
   /** PEM file of extra CAs to trust for the directory's HTTPS (a private or test CA), if any. */
   caFile?: string;
-  /** Renew a certificate when less than this many ms of its life remain. */
-  renewBefore: number;
+  /** Renew a certificate once this share of its lifetime is left (0.33: a third). */
+  renewalWindow: number;
 }
 
 /**
