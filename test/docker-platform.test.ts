@@ -288,7 +288,8 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
       bad.env = { PORT: String(bad.port), SLIPWAY_INSTANCE: bad.id, HEALTH_STATUS: "503" };
       const none = await spec({ command: ["node", "-e", "setInterval(() => {}, 1000)"] }, { image: NODE_BASE_IMAGE });
       await Promise.all([good, bad, none].map((s) => p.start(s)));
-      expect(await p.containerHealth(good.id)).toBe("starting");
+      // Its first check runs a second after start: on a loaded machine it may have passed already.
+      expect(["starting", "healthy"]).toContain(await p.containerHealth(good.id));
       expect(await p.containerHealth(none.id)).toBe("none");
       await waitFor("healthy", async () => (await p.containerHealth(good.id)) === "healthy", 15_000);
       await waitFor("unhealthy", async () => (await p.containerHealth(bad.id)) === "unhealthy", 15_000);
