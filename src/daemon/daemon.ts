@@ -34,6 +34,7 @@ import { checkLedger } from "./state-on-disk.js";
 import { releaseConfig } from "./release-runtime.js";
 import { Rollouts, type DeployRequest, type RollbackRequest, type RolloutResult } from "./rollouts.js";
 import { connectHost, RouterLink, type BoundListener } from "./router-link.js";
+import { routerLocation } from "./router-location.js";
 import { publicListener, routerOptions, type ListenerSpec } from "./router-options.js";
 import { daemonStatus, type DaemonStatus } from "./status.js";
 
@@ -207,7 +208,10 @@ export class Daemon implements ControlPlane {
    */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(options);
-    const { listeners } = await daemon.router.start();
+    const running = daemon.ledger.currentRelease();
+    const { listeners } = await daemon.router.start(
+      running ? routerLocation(releaseConfig(running), daemon.paths.root) : { shared: false },
+    );
     // A preview listener belonged to a rollout the previous daemon left unfinished: recovery ends it.
     for (const key of Object.keys(listeners)) if (key !== PUBLIC) await daemon.router.remove(key);
     const served = listeners[PUBLIC];
@@ -399,6 +403,7 @@ export class Daemon implements ControlPlane {
   /** Router address, canary routing options and the metrics listener, as a release's config says. */
   private async prepareRouter(config: Config): Promise<void> {
     this.applyConfig(config);
+    await this.router.relocate(routerLocation(config, this.paths.root));
     const canary = config.strategy.canary;
     this.routeOptions = {
       name: config.name,

@@ -11,6 +11,8 @@ export interface StatePaths {
   routerSocket: string;
   routerState: string;
   routerLog: string;
+  /** The router's ACME accounts and certificates (0700 directories, 0600 files). */
+  acme: string;
   ledger: string;
   releases: string;
   logs: string;
@@ -31,6 +33,7 @@ export function statePaths(root: string): StatePaths {
     routerSocket: join(dir, "router.sock"),
     routerState: join(dir, "router.json"),
     routerLog: join(dir, "router.log"),
+    acme: join(dir, "acme"),
     ledger: join(dir, "ledger.db"),
     releases: join(dir, "releases"),
     logs: join(dir, "logs"),

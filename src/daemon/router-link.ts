@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../control/api-client.js";
 import { SlipwayError } from "../errors.js";
@@ -7,7 +7,7 @@ import { readBatch, type Sample, type WireBatch } from "../routerd/sample-batch.
 import type { ListenerState, RouterState } from "../routerd/state.js";
 import { singletonHeld } from "../supervise/singleton.js";
 import { spawnDetached } from "../supervise/spawn-detached.js";
-import type { StatePaths } from "./paths.js";
+import { statePaths, type StatePaths } from "./paths.js";
 
 /** How long the daemon waits for a router process to answer (start included) before an operation fails. */
 export const ROUTER_WAIT = 10_000;
@@ -31,7 +31,15 @@ export interface ListenerHandle {
 /** Opens listener `key` of the router process on `listen`. */
 export type OpenListener = (key: string, listen: { host: string; port: number }, options: RoutingOptions) => Promise<ListenerHandle>;
 
+/**
+ * Which router process serves the project: its own (state in its
+ * `.slipway`), or the shared router of its listen address when it names its
+ * hosts (`router.hosts`), which serves every such project on this machine.
+ */
+export type RouterLocation = { shared: false } | { shared: true; root: string; project: string };
+
 export interface RouterLinkOptions {
+  /** The project's paths (its own router lives there). */
   paths: StatePaths;
   /** Per-request samples from the router, in batches. */
   onSamples: (samples: Sample[]) => void;
@@ -48,7 +56,13 @@ export interface RouterLinkOptions {
  * once and given the whole desired state again.
  */
 export class RouterLink {
-  private readonly client: ApiClient;
+  private client: ApiClient;
+  /** Where the router is, its paths, and the prefix of this project's listener keys on it ("" on its own). */
+  private location: RouterLocation = { shared: false };
+  private routerPaths: StatePaths;
+  private prefix = "";
+  /** Aborts the attach stream (the router moved). */
+  private attachAbort = new AbortController();
   private readonly desired = new Map<string, ListenerState>();
   /** Keys whose whole state (address, options) must be sent; others only need their groups. */
   private readonly fullDirty = new Set<string>();
@@ -60,7 +74,39 @@ export class RouterLink {
   private closed = false;
 
   constructor(private readonly o: RouterLinkOptions) {
-    this.client = new ApiClient(o.paths.routerSocket, { name: "Slipway router", hint: `see ${o.paths.routerLog}` });
+    this.routerPaths = o.paths;
+    this.client = routerClient(o.paths);
+  }
+
+  /**
+   * Moves this project's listeners to the router at `location` (its own, or
+   * a shared one): leaves the old router (its own router exits; on a shared
+   * one its listeners close), then the next `bind` sends them to the new one.
+   * Both serve the same address, so the old one must let go first: requests
+   * in that instant are refused.
+   */
+  async relocate(location: RouterLocation): Promise<void> {
+    if (sameLocation(location, this.location)) return;
+    await this.flushed();
+    const old = { client: this.client, prefix: this.prefix, shared: this.location.shared };
+    const keys = [...this.desired.keys()];
+    this.place(location);
+    this.attachAbort.abort();
+    this.attachAbort = new AbortController();
+    if (old.shared) {
+      for (const key of keys) await old.client.delete(`/v1/listeners/${old.prefix}${key}`).catch(() => undefined);
+    } else {
+      await old.client.post("/v1/shutdown").catch(() => undefined);
+    }
+    for (const key of keys) this.fullDirty.add(key);
+    this.o.log(`the router moved to ${this.routerPaths.routerSocket}`);
+  }
+
+  private place(location: RouterLocation): void {
+    this.location = location;
+    this.routerPaths = location.shared ? statePaths(location.root) : this.o.paths;
+    this.prefix = location.shared ? `${location.project}.` : "";
+    this.client = routerClient(this.routerPaths);
   }
 
   /**
@@ -68,12 +114,18 @@ export class RouterLink {
    * attaches to it and returns what it serves now: a restarted daemon takes
    * the table over from there, so traffic never sees the daemon come back.
    */
-  async start(): Promise<RouterState> {
+  async start(location: RouterLocation = { shared: false }): Promise<RouterState> {
+    this.place(location);
     await this.ensureRouter();
     const { state } = await this.client.get<{ state: RouterState }>("/v1/state");
-    for (const [key, l] of Object.entries(state.listeners)) this.desired.set(key, l);
+    const mine: RouterState = { listeners: {} };
+    for (const [key, l] of Object.entries(state.listeners)) {
+      if (!key.startsWith(this.prefix) || (this.prefix === "" && key.includes("."))) continue;
+      mine.listeners[key.slice(this.prefix.length)] = l;
+      this.desired.set(key.slice(this.prefix.length), l);
+    }
     void this.attachLoop();
-    return state;
+    return mine;
   }
 
   /** The last state given to listener `key` (as restored, or as set since). */
@@ -94,7 +146,7 @@ export class RouterLink {
   bind(key: string, spec: Omit<ListenerState, "options" | "groups">, options: RoutingOptions): Promise<BoundListener> {
     return this.enqueue(async () => {
       const next: ListenerState = { ...spec, options, groups: this.desired.get(key)?.groups ?? [] };
-      const { bound } = await this.call(() => this.client.put<{ bound: BoundListener }>(`/v1/listeners/${key}`, next));
+      const { bound } = await this.call(() => this.client.put<{ bound: BoundListener }>(`/v1/listeners/${this.prefix}${key}`, next));
       this.desired.set(key, next);
       this.fullDirty.delete(key);
       return bound;
@@ -119,7 +171,7 @@ export class RouterLink {
   async drain(key: string, target: string, timeout: number): Promise<void> {
     await this.flushed();
     try {
-      await this.client.post(`/v1/listeners/${key}/drain`, { target, timeout });
+      await this.client.post(`/v1/listeners/${this.prefix}${key}/drain`, { target, timeout });
     } catch (err) {
       // A router that restarted meanwhile has nothing in flight for it.
       this.o.log(`drain of ${target}: ${(err as Error).message}`);
@@ -129,7 +181,7 @@ export class RouterLink {
   /** Stops listener `key`. */
   remove(key: string): Promise<void> {
     this.desired.delete(key);
-    return this.enqueue(() => this.call(() => this.client.delete(`/v1/listeners/${key}`)));
+    return this.enqueue(() => this.call(() => this.client.delete(`/v1/listeners/${this.prefix}${key}`)));
   }
 
   /** A listener handle for a strategy (the blue-green preview). */
@@ -146,7 +198,9 @@ export class RouterLink {
   async shutdown(): Promise<void> {
     this.closed = true;
     await this.flushed();
-    await this.client.post("/v1/shutdown").catch(() => undefined);
+    await this.client
+      .post(`/v1/shutdown${this.location.shared ? `?project=${encodeURIComponent(this.location.project)}` : ""}`)
+      .catch(() => undefined);
   }
 
   private queueFlush(): void {
@@ -169,8 +223,8 @@ export class RouterLink {
       this.groupsDirty.delete(key);
       if (!state) continue;
       try {
-        if (full) await this.call(() => this.client.put(`/v1/listeners/${key}`, state));
-        else await this.call(() => this.client.put(`/v1/listeners/${key}/groups`, { groups: state.groups }));
+        if (full) await this.call(() => this.client.put(`/v1/listeners/${this.prefix}${key}`, state));
+        else await this.call(() => this.client.put(`/v1/listeners/${this.prefix}${key}/groups`, { groups: state.groups }));
       } catch (err) {
         if (err instanceof SlipwayError && err.code === "NOT_FOUND") {
           // The router lost the listener (restarted without its file): send it whole.
@@ -213,19 +267,21 @@ export class RouterLink {
       let spawnedAt = 0;
       while (Date.now() < deadline) {
         if (await this.ping()) return;
-        if (Date.now() - spawnedAt > 2_000 && !(await singletonHeld(this.o.paths.root, "router"))) {
+        const paths = this.routerPaths;
+        if (Date.now() - spawnedAt > 2_000 && !(await singletonHeld(paths.root, "router"))) {
           spawnedAt = Date.now();
           const entry = fileURLToPath(new URL("../routerd/main.js", import.meta.url));
-          const { pid } = await spawnDetached(entry, ["--root", this.o.paths.root], {
-            cwd: this.o.paths.root,
-            logFile: this.o.paths.routerLog,
+          await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+          const { pid } = await spawnDetached(entry, ["--root", paths.root, ...(this.location.shared ? ["--shared"] : [])], {
+            cwd: paths.root,
+            logFile: paths.routerLog,
             env: process.env,
           });
           this.o.log(`started router ${pid}`);
         }
         await sleep(RETRY_EVERY);
       }
-      throw new SlipwayError("DAEMON_UNAVAILABLE", "the Slipway router did not start", { hint: `see ${this.o.paths.routerLog}` });
+      throw new SlipwayError("DAEMON_UNAVAILABLE", "the Slipway router did not start", { hint: `see ${this.routerPaths.routerLog}` });
     })().finally(() => (this.ensuring = null));
     return this.ensuring;
   }
@@ -243,7 +299,10 @@ export class RouterLink {
   private async attachLoop(): Promise<void> {
     while (!this.closed) {
       try {
-        await this.client.lines("/v1/attach", (line) => this.onBatch(line));
+        const who = this.location.shared
+          ? `?project=${encodeURIComponent(this.location.project)}&root=${encodeURIComponent(this.o.paths.root)}`
+          : "";
+        await this.client.lines(`/v1/attach${who}`, (line) => this.onBatch(line), this.attachAbort.signal);
       } catch {
         /* the router went away */
       }
@@ -269,7 +328,9 @@ export class RouterLink {
   private async resync(): Promise<void> {
     const { state } = await this.client.get<{ state: RouterState }>("/v1/state");
     for (const key of Object.keys(state.listeners)) {
-      if (!this.desired.has(key)) await this.client.delete(`/v1/listeners/${key}`).catch(() => undefined);
+      if (!key.startsWith(this.prefix) || this.desired.has(key.slice(this.prefix.length))) continue;
+      if (this.prefix === "" && key.includes(".")) continue;
+      await this.client.delete(`/v1/listeners/${key}`).catch(() => undefined);
     }
     for (const key of this.desired.keys()) this.fullDirty.add(key);
     this.queueFlush();
@@ -277,9 +338,22 @@ export class RouterLink {
 
   private onBatch(line: string): void {
     const batch = JSON.parse(line) as { samples?: WireBatch; stats?: Record<string, RouterStats> };
-    if (batch.stats) this.lastStats = batch.stats;
-    if (batch.samples) this.o.onSamples(readBatch(batch.samples));
+    const n = this.prefix.length;
+    if (batch.stats) this.lastStats = n ? Object.fromEntries(Object.entries(batch.stats).map(([k, v]) => [k.slice(n), v])) : batch.stats;
+    if (batch.samples) {
+      const samples = readBatch(batch.samples);
+      if (n) for (const sample of samples) sample.listener = sample.listener.slice(n);
+      this.o.onSamples(samples);
+    }
   }
+}
+
+function routerClient(paths: StatePaths): ApiClient {
+  return new ApiClient(paths.routerSocket, { name: "Slipway router", hint: `see ${paths.routerLog}` });
+}
+
+function sameLocation(a: RouterLocation, b: RouterLocation): boolean {
+  return a.shared ? b.shared && a.root === b.root && a.project === b.project : !b.shared;
 }
 
 /** Where to connect for an address a listener is bound to. */

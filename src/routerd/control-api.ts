@@ -12,10 +12,10 @@ const STATS_EVERY_BATCHES = 5;
 
 export interface ControlApiOptions {
   host: RouterHost;
-  /** A daemon attached (`true`) or went away (`false`). */
-  onAttach: (attached: boolean) => void;
-  /** `slipway down`: close the listeners and exit. */
-  onShutdown: () => void;
+  /** A daemon attached (`true`) or went away (`false`): `project` names it in a shared router ("" otherwise), with its project `root`. */
+  onAttach: (attached: boolean, project: string, root: string | undefined) => void;
+  /** `slipway down` of `project`: close its listeners (a project's own router exits). */
+  onShutdown: (project: string) => void;
 }
 
 /**
@@ -45,6 +45,7 @@ async function handle(o: ControlApiOptions, req: IncomingMessage, res: ServerRes
         bound: o.host.bound(),
         stats: o.host.stats(),
         certificates: o.host.certificateInfo(),
+        acme: o.host.acmeStatus(),
       });
     case "PUT /v1/listeners/:key": {
       const bound = await o.host.apply(key, (await readJson(req)) as ListenerState);
@@ -64,29 +65,29 @@ async function handle(o: ControlApiOptions, req: IncomingMessage, res: ServerRes
       return sendJson(res, 200, { ok: true });
     }
     case "GET /v1/attach":
-      return attach(o, req, res);
+      return attach(o, req, res, url.searchParams.get("project") ?? "", url.searchParams.get("root") ?? undefined);
     case "POST /v1/shutdown":
       sendJson(res, 200, { ok: true });
-      o.onShutdown();
+      o.onShutdown(url.searchParams.get("project") ?? "");
       return;
     default:
       throw new SlipwayError("NOT_FOUND", `no such router API route: ${req.method} ${url.pathname}`);
   }
 }
 
-function attach(o: ControlApiOptions, req: IncomingMessage, res: ServerResponse): void {
+function attach(o: ControlApiOptions, req: IncomingMessage, res: ServerResponse, project: string, root: string | undefined): void {
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   res.flushHeaders();
-  o.onAttach(true);
+  o.onAttach(true, project, root);
   let batches = 0;
   const timer = setInterval(() => {
-    const samples = o.host.takeSamples();
+    const samples = o.host.takeSamples(project);
     const withStats = ++batches % STATS_EVERY_BATCHES === 1;
     if (!samples && !withStats) return;
-    res.write(JSON.stringify({ ...(samples && { samples }), ...(withStats && { stats: o.host.stats() }) }) + "\n");
+    res.write(JSON.stringify({ ...(samples && { samples }), ...(withStats && { stats: o.host.stats(project || undefined) }) }) + "\n");
   }, SAMPLE_BATCH_EVERY);
   req.socket.once("close", () => {
     clearInterval(timer);
-    o.onAttach(false);
+    o.onAttach(false, project, root);
   });
 }

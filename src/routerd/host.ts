@@ -4,7 +4,8 @@ import { Site } from "../router/site.js";
 import type { RouteGroup, RouterStats } from "../router/types.js";
 import { entrypointId as planId, planEntrypoints, type PlannedEntrypoint } from "./entrypoint-plan.js";
 import { SampleBatch, type WireBatch } from "./sample-batch.js";
-import type { ListenerState, RouterState } from "./state.js";
+import { AcmeManager, type AcmeHostStatus } from "./acme.js";
+import { projectOf, type AcmeSettings, type ListenerState, type RouterState } from "./state.js";
 
 /** How long a removed listener's requests in flight on a shared address may finish. */
 const REMOVED_DRAIN_MS = 30_000;
@@ -15,7 +16,9 @@ export interface RouterHostOptions {
   /** Called with the whole state after every change (saved to disk). */
   onChange: (state: RouterState) => void;
   log?: (message: string) => void;
-  /** ACME HTTP-01 key authorizations by token, answered on every plain address. */
+  /** Where automatic certificates are kept (`.slipway/acme`); absent: no ACME (listeners asking for it get none). */
+  acmeDir?: string;
+  /** ACME HTTP-01 key authorizations by token, answered on every plain address (the ACME manager's when `acmeDir` is set). */
   challenge?: (token: string) => string | undefined;
 }
 
@@ -36,16 +39,22 @@ interface Bound {
 export class RouterHost {
   private readonly listeners = new Map<string, { site: Site; state: ListenerState }>();
   private readonly entrypoints = new Map<string, Bound>();
-  /** Samples gathered until the daemon takes them; while no daemon reads, the batch fills and further ones are dropped. */
-  private readonly samples = new SampleBatch();
+  /** Samples gathered until each project's daemon takes them, by project; while none reads, a batch fills and further ones are dropped. */
+  private readonly samples = new Map<string, SampleBatch>();
   /** Every certificate this router serves, chosen by SNI on every TLS address. */
   readonly certificates: CertificateStore;
+  /** Automatic certificates, when the router keeps them. */
+  private readonly acme: AcmeManager | null;
+  private readonly challenge: ((token: string) => string | undefined) | undefined;
   /** Applies run one at a time. */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly poll: NodeJS.Timeout;
 
   constructor(private readonly o: RouterHostOptions) {
-    this.certificates = new CertificateStore(o.log ?? (() => undefined));
+    const log = o.log ?? (() => undefined);
+    this.certificates = new CertificateStore(log);
+    this.acme = o.acmeDir === undefined ? null : new AcmeManager({ dir: o.acmeDir, store: this.certificates, log });
+    this.challenge = this.acme?.challenge ?? o.challenge;
     // A renewed certificate (certbot, a secret manager) replaces the files: new connections get it, open ones keep theirs.
     this.poll = setInterval(() => void this.certificates.reload(), CERTIFICATE_POLL_MS).unref();
   }
@@ -74,6 +83,11 @@ export class RouterHost {
     return this.certificates.info();
   }
 
+  /** Each automatic certificate's state (valid, pending, failed with what the CA said). */
+  acmeStatus(): AcmeHostStatus[] {
+    return this.acme?.status() ?? [];
+  }
+
   /**
    * Serves `state` on listener `key`: binds its addresses (new ones first),
    * configures its site, installs its groups. Resolves with its plain
@@ -96,8 +110,12 @@ export class RouterHost {
       }
       let l = this.listeners.get(key);
       if (l === undefined) {
+        const project = projectOf(key);
+        let batch = this.samples.get(project);
+        if (batch === undefined) this.samples.set(project, (batch = new SampleBatch()));
+        const samples = batch;
         const site = new Site(state.options.name, (s) => {
-          if (s.target) this.samples.add(key, s.target, s.status, s.durationMs);
+          if (s.target) samples.add(key, s.target, s.status, s.durationMs);
         });
         l = { site, state };
         this.listeners.set(key, l);
@@ -106,6 +124,7 @@ export class RouterHost {
       l.site.setGroups(state.groups);
       l.state = state;
       await this.route(plan);
+      this.syncAcme();
       this.o.onChange(this.state());
       return (this.entrypoints.get(planId(false, state.listen)) as Bound).bound;
     });
@@ -130,6 +149,7 @@ export class RouterHost {
       const remaining = new Map([...this.listeners].map(([k, v]) => [k, v.state]));
       await this.route(planEntrypoints(remaining));
       await this.certificates.setFiles(certificateFiles(remaining)).catch(() => undefined);
+      this.syncAcme();
       this.o.onChange(this.state());
       await l.site.retire(REMOVED_DRAIN_MS);
     });
@@ -139,25 +159,40 @@ export class RouterHost {
     return this.listeners.get(key)?.site.drain(target, timeout) ?? Promise.resolve();
   }
 
-  stats(): Record<string, RouterStats> {
+  /** Counters of every listener, or of `project`'s only. */
+  stats(project?: string): Record<string, RouterStats> {
     const out: Record<string, RouterStats> = {};
-    for (const [key, l] of this.listeners) out[key] = l.site.stats();
+    for (const [key, l] of this.listeners) if (project === undefined || projectOf(key) === project) out[key] = l.site.stats();
     return out;
   }
 
-  /** Takes the samples gathered since the last call (`null` when there are none). */
-  takeSamples(): WireBatch | null {
-    return this.samples.size ? this.samples.take() : null;
+  /** Takes the samples of `project`'s listeners gathered since the last call (`null` when there are none). */
+  takeSamples(project = ""): WireBatch | null {
+    const batch = this.samples.get(project);
+    return batch?.size ? batch.take() : null;
   }
 
   async close(): Promise<void> {
     clearInterval(this.poll);
+    this.acme?.close();
     const entrypoints = [...this.entrypoints.values()];
     const sites = [...this.listeners.values()].map((l) => l.site);
     this.entrypoints.clear();
     this.listeners.clear();
     await Promise.all(entrypoints.map((e) => e.entrypoint.close()));
     for (const site of sites) site.closeAll();
+  }
+
+  /** Certificates for every host of every listener with `tls.acme` (the first listener naming a host decides its settings). */
+  private syncAcme(): void {
+    if (this.acme === null) return;
+    const wanted = new Map<string, AcmeSettings>();
+    for (const { state } of this.listeners.values()) {
+      const settings = state.tls?.acme;
+      if (!settings) continue;
+      for (const host of state.hosts ?? []) if (!host.startsWith("*.") && !wanted.has(host)) wanted.set(host, settings);
+    }
+    this.acme.sync(wanted);
   }
 
   private serialized<T>(op: () => Promise<T>): Promise<T> {
@@ -174,7 +209,7 @@ export class RouterHost {
         if (this.entrypoints.has(p.id)) continue;
         const entrypoint = new Entrypoint({
           listen: p.listen,
-          ...(p.secure ? { certificates: this.certificates } : { challenge: this.o.challenge }),
+          ...(p.secure ? { certificates: this.certificates } : { challenge: this.challenge }),
         });
         const bound = await entrypoint.listen();
         this.entrypoints.set(p.id, { entrypoint, bound });

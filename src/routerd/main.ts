@@ -8,9 +8,13 @@
  * Started by the daemon (src/daemon/router-link.ts); it restarts the daemon
  * when the daemon dies (src/routerd/daemon-watch.ts).
  *
- *   node dist/routerd/main.js --root DIR [--standalone]
+ *   node dist/routerd/main.js --root DIR [--shared] [--standalone]
  *
- * `--standalone` never starts a daemon (benchmarks, debugging).
+ * `--shared`: the router of one listen address for every project on this
+ * machine that names its hosts (`router.hosts`); DIR is then its own
+ * directory (`~/.slipway/routers/<address>`), not a project's
+ * (src/routerd/tenants.ts). `--standalone` never starts a daemon
+ * (benchmarks, debugging).
  */
 import { chmod, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -20,16 +24,16 @@ import { parseArgs } from "node:util";
 import { statePaths } from "../daemon/paths.js";
 import { acquireSingleton } from "../supervise/singleton.js";
 import { createControlApi } from "./control-api.js";
-import { DaemonWatch } from "./daemon-watch.js";
 import { RouterHost } from "./host.js";
 import { loadState, StateSaver } from "./state.js";
+import { Tenants } from "./tenants.js";
 
 /** The router's nice value (lower runs first); see `setPriority` below. */
 const ROUTER_PRIORITY = -5;
 
 const log = (message: string) => console.log(`${new Date().toISOString()} router ${process.pid}: ${message}`);
 
-const { values } = parseArgs({ options: { root: { type: "string" }, standalone: { type: "boolean" } } });
+const { values } = parseArgs({ options: { root: { type: "string" }, standalone: { type: "boolean" }, shared: { type: "boolean" } } });
 if (!values.root) {
   console.error("error: --root DIR is required");
   process.exit(2);
@@ -51,7 +55,7 @@ process.on("uncaughtException", (err) => log(`uncaught: ${err.stack ?? String(er
 process.on("unhandledRejection", (err) => log(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
 
 const saver = new StateSaver(paths.routerState, log);
-const host = new RouterHost({ onChange: (state) => void saver.save(state), log });
+const host = new RouterHost({ onChange: (state) => void saver.save(state), log, acmeDir: paths.acme });
 const saved = await loadState(paths.routerState, log);
 for (const [key, listener] of Object.entries(saved.listeners)) {
   try {
@@ -66,7 +70,7 @@ let exiting = false;
 const exit = async (forget: boolean) => {
   if (exiting) return;
   exiting = true;
-  watch.stop();
+  tenants.stop();
   api.close();
   await host.close();
   await unlink(paths.routerSocket).catch(() => undefined);
@@ -75,15 +79,18 @@ const exit = async (forget: boolean) => {
   log("stopped");
   process.exit(0);
 };
-const watch = new DaemonWatch({ paths, log, onOrphaned: () => void exit(false) });
-if (values.standalone) watch.stop();
+const tenants = new Tenants({
+  shared: values.shared === true,
+  paths,
+  host,
+  log,
+  exit: (forget) => void exit(forget),
+  standalone: values.standalone === true,
+});
 const api: Server = createControlApi({
   host,
-  onAttach: (attached) => watch.onAttach(attached),
-  onShutdown: () => {
-    watch.stop();
-    void exit(true);
-  },
+  onAttach: (attached, project, root) => tenants.attach(project, root, attached),
+  onShutdown: (project) => void tenants.shutdown(project),
 });
 await unlink(paths.routerSocket).catch(() => undefined);
 // The socket is created private (umask), not made private after the fact.

@@ -110,3 +110,15 @@ export class StateSaver {
     }
   }
 }
+
+/**
+ * The project a listener key belongs to in a shared router ("" for a project's own router).
+ *
+ * @example
+ * projectOf("web-3f2a1c.public"); // "web-3f2a1c"
+ * projectOf("public"); // ""
+ */
+export function projectOf(key: string): string {
+  const dot = key.indexOf(".");
+  return dot < 0 ? "" : key.slice(0, dot);
+}
