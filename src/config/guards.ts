@@ -6,7 +6,6 @@
  */
 import { addressesClash, formatAddress } from "./address.js";
 import type { Problem } from "./problem.js";
-import { ensureTlsSources } from "./tls-guards.js";
 import type { Config, IntOrPercent, ListenAddress } from "./types.js";
 
 /** Resolves a count-or-percent against `total` (percentages round up, or down with `roundDown`). */
@@ -104,7 +103,6 @@ export const CONFIG_GUARDS: readonly ((config: Config) => Problem[])[] = [
   ensureCanaryHasInstances,
   ensureSingleSuccessProbes,
   ensureDistinctListeners,
-  (config) => ensureTlsSources(config),
 ];
 
 /** Runs every guard and returns all their problems. */

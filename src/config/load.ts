@@ -11,6 +11,7 @@ import { SlipwayError } from "../errors.js";
 import { CONFIG_FILE_NAMES } from "./defaults.js";
 import { commandWarnings } from "./command-warnings.js";
 import { checkGuards } from "./guards.js";
+import { ensureTlsSources } from "./tls-guards.js";
 import { humanErrors, problemsFromIssues } from "./issues.js";
 import { normalizeConfig } from "./normalize.js";
 import { mergeOverlay } from "./overlay.js";
@@ -56,6 +57,12 @@ export interface ParseConfigOptions {
   environment?: string;
   /** Variables a deploy gives with `--env` (see LoadConfigOptions). */
   deployEnv?: readonly string[];
+  /**
+   * Also check the files the config names now (the router's certificates: readable, matching, not expired).
+   * The CLI does at load; a release's stored config is reparsed without (a rollback never fails on a certificate
+   * that expired since), and so is an audit (its paths are not the machine's).
+   */
+  checkFiles?: boolean;
 }
 
 const HINT = "see docs/config.md for every key, its type and default";
@@ -124,11 +131,13 @@ function validate(
   merged: unknown,
   root: string,
   deployEnv: readonly string[],
+  checkFiles: boolean,
 ): { config?: Config; problems: Problem[]; warnings: Problem[] } {
   const result = baseSchema.safeParse(merged, { error: humanErrors });
   if (!result.success) return { problems: problemsFromIssues(result.error.issues, baseSchema), warnings: [] };
   const config = normalizeConfig(result.data, root);
-  return { config, problems: checkGuards(config), warnings: commandWarnings(config, deployEnv) };
+  const problems = [...checkGuards(config), ...(checkFiles ? ensureTlsSources(config) : [])];
+  return { config, problems, warnings: commandWarnings(config, deployEnv) };
 }
 
 /**
@@ -141,7 +150,7 @@ function validate(
  * config.app.command; // ["sh", "-c", "exec node server.js"]
  */
 export function parseConfig(text: string, options: ParseConfigOptions): ParsedConfigResult {
-  const { file, root, environment, deployEnv = [] } = options;
+  const { file, root, environment, deployEnv = [], checkFiles = false } = options;
   const { doc, lines, raw } = readYaml(text, file);
   if (!isMapping(raw)) fail(file, [renderProblem({ path: [], message: "must be a mapping of keys like name: and app:" }, file, 1)]);
   const { environments: rawEnvironments, ...base } = raw;
@@ -149,7 +158,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): ParsedCo
   ensureKnownEnvironment(environment, environments, file);
 
   const overlay = environment === undefined ? undefined : (rawEnvironments as Record<string, unknown>)[environment];
-  const { config, problems, warnings } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root, deployEnv);
+  const { config, problems, warnings } = validate(isMapping(overlay) ? mergeOverlay(base, overlay) : base, root, deployEnv, checkFiles);
   // A problem at a path the overlay sets is shown (and located) in the overlay.
   const inOverlay = (problem: Problem): Problem =>
     environment !== undefined && problem.path.length > 0 && pathExists(overlay, problem.path)
@@ -199,6 +208,6 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   }
   const label = relative(options.cwd, file) || basename(file);
   const root = dirname(file);
-  const parsed = parseConfig(text, { file: label, root, environment: options.environment, deployEnv: options.deployEnv });
+  const parsed = parseConfig(text, { file: label, root, environment: options.environment, deployEnv: options.deployEnv, checkFiles: true });
   return Object.freeze({ ...parsed, file, root });
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { loadCertificate, nameMatches, type LoadedCertificate } from "../router/certificates.js";
+import { SlipwayError } from "../errors.js";
 import type { Problem } from "./problem.js";
 import type { Config } from "./types.js";
 
@@ -41,7 +42,7 @@ export function ensureTlsSources(config: Config, now: number = Date.now()): Prob
       cert = loadCertificate(readFileSync(files.cert, "utf8"), readFileSync(files.key, "utf8"), files.cert);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const message = e.code ? `cannot read ${e.path ?? files.cert} (${e.code})` : e.message;
+      const message = err instanceof SlipwayError ? err.message : `cannot read ${e.path ?? files.cert} (${e.code ?? e.message})`;
       problems.push({ path, message });
       return;
     }

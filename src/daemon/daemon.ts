@@ -403,6 +403,7 @@ export class Daemon implements ControlPlane {
   /** Router address, canary routing options and the metrics listener, as a release's config says. */
   private async prepareRouter(config: Config): Promise<void> {
     this.applyConfig(config);
+    const before = this.router.at;
     await this.router.relocate(routerLocation(config, this.paths.root));
     const canary = config.strategy.canary;
     this.routeOptions = {
@@ -411,7 +412,16 @@ export class Daemon implements ControlPlane {
       stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
       ...routerOptions(config),
     };
-    await this.bindRouter(publicListener(config));
+    try {
+      await this.bindRouter(publicListener(config));
+    } catch (err) {
+      // Refused (an address in use, a host another app serves): the app stays where it was served.
+      if (this.router.at !== before) {
+        await this.router.relocate(before);
+        if (this.routerAt) await this.bindRouter(this.routerAt).catch((e: Error) => console.log(`${new Date().toISOString()} daemon: cannot serve the app again: ${e.message}`));
+      }
+      throw err;
+    }
     await this.bindMetrics(config.metrics?.listen ?? null);
   }
 

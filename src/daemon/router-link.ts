@@ -78,6 +78,11 @@ export class RouterLink {
     this.client = routerClient(o.paths);
   }
 
+  /** Where the router serving this project is. */
+  get at(): RouterLocation {
+    return this.location;
+  }
+
   /**
    * Moves this project's listeners to the router at `location` (its own, or
    * a shared one): leaves the old router (its own router exits; on a shared

@@ -6,6 +6,8 @@ export interface LoadOptions {
   concurrency?: number;
   /** Target requests per second across all connections (0 = as fast as possible). */
   rate?: number;
+  /** Extra request headers (a Host naming one of several apps on one address). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadReport {
@@ -52,7 +54,7 @@ export function startLoad(o: LoadOptions): { stop: () => Promise<LoadReport>; re
     new Promise<void>((resolve) => {
       r.sent++;
       const sentAt = Date.now();
-      const req = request(o.url, { agent }, (res) => {
+      const req = request(o.url, { agent, ...(o.headers && { headers: o.headers }) }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
