@@ -47,6 +47,9 @@ strategy:
 retain: 5
 `;
 
+/** HTTPS on the router, automatic certificates, HSTS: what SW6005 and SW6006 ask for. */
+const TLS = "router:\n  hosts: [web.example.com]\n  tls: { acme: { email: ops@example.com }, hsts: true }\n";
+
 /** A Node project that breaks no repository or slipway.yaml rule. */
 const NODE: Files = {
   "package.json": JSON.stringify(PKG, null, 2),
@@ -95,6 +98,26 @@ describe("repository and slipway.yaml rules: each has a case that triggers it an
     ],
     ["SW6002", edit(NODE, { "slipway.yaml": SLIPWAY.replace("    analysis: { maxErrorRate: 1% }\n", "") }), NODE],
     ["SW6004", edit(NODE, { "slipway.yaml": SLIPWAY.replace("http: /readyz", "http: /ready") }), NODE],
+    [
+      "SW6005",
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}listen: 8080\n` }),
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}listen: 8080\n${TLS}` }),
+    ],
+    [
+      "SW6005",
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}listen: 8080\n` }),
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}listen: 8080\nrouter: { trustedProxies: [10.0.0.0/8] }\n` }),
+    ],
+    [
+      "SW6006",
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}${TLS.replace(", hsts: true", "")}` }),
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}${TLS}` }),
+    ],
+    [
+      "SW6006",
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}${TLS.replace("hsts: true", "hsts: true, redirect: false")}` }),
+      edit(NODE, { "slipway.yaml": `${SLIPWAY}${TLS}` }),
+    ],
     [
       "SW6002",
       edit(NODE, { "slipway.yaml": SLIPWAY.replace("    analysis: { maxErrorRate: 1% }\n", "") }),

@@ -39,6 +39,26 @@ export const PROJECT_RULES = [
     equivalents: [],
   },
   {
+    id: "SW6005",
+    severity: "info",
+    section: "Security",
+    title: "router serves plain HTTP only",
+    reason:
+      "the app listens beyond loopback with no TLS on the router and no proxy in front named (router.trustedProxies): passwords and cookies cross the network in clear",
+    fix: "add `router.hosts` and `router.tls: { acme: { email: ... } }` (automatic certificates), or bring certificates; behind a proxy that terminates TLS, list it in `router.trustedProxies`",
+    equivalents: [],
+  },
+  {
+    id: "SW6006",
+    severity: "warning",
+    section: "Security",
+    title: "HTTPS on the router without HSTS or redirect",
+    reason:
+      "with plain HTTP still served (router.tls.redirect: false) or no Strict-Transport-Security (router.tls.hsts), a network attacker can keep a visitor on http://",
+    fix: "keep `router.tls.redirect: true` (the default) and set `router.tls.hsts: true` once HTTPS works for every host",
+    equivalents: [],
+  },
+  {
     id: "SW7001",
     severity: "warning",
     section: "Application",

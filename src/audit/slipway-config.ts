@@ -1,10 +1,16 @@
 import { dirname } from "node:path";
+import { formatAddress } from "../config/address.js";
 import { parseConfig } from "../config/load.js";
 import type { AuditConfig, Config } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
 import type { AuditFile, Checker, Finding } from "./types.js";
 import { yamlDocs, type YamlDoc } from "./yamldocs.js";
 import type { RuleId } from "./rules.js";
+
+/** A host only this machine reaches. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
 
 /** slipway.yaml / slipway.yml, at the root or in a sub-project. */
 export function isSlipwayConfig(rel: string): boolean {
@@ -41,7 +47,8 @@ export function parseSlipwayConfig(text: string, rel: string): ParsedSlipwayConf
 
 /**
  * slipway.yaml rules: SW6001 no readiness probe, SW6002 canary without analysis,
- * SW6003 retain < 2; an invalid config is SW0001 with its first problem.
+ * SW6003 retain < 2, SW6005 plain HTTP only beyond loopback, SW6006 HTTPS without
+ * HSTS or redirect; an invalid config is SW0001 with its first problem.
  *
  * @example
  * slipwayConfigChecker.check({ rel: "slipway.yaml", text: "name: web\napp: { command: x }\nretain: 1\n" }, project);
@@ -49,7 +56,7 @@ export function parseSlipwayConfig(text: string, rel: string): ParsedSlipwayConf
  */
 export const slipwayConfigChecker: Checker = {
   kind: "slipway-config",
-  rules: ["SW6001", "SW6002", "SW6003"],
+  rules: ["SW6001", "SW6002", "SW6003", "SW6005", "SW6006"],
   matches: isSlipwayConfig,
   check(file: AuditFile): Finding[] {
     const { config, problems, doc } = parseSlipwayConfig(file.text, file.rel);
@@ -68,6 +75,23 @@ export const slipwayConfigChecker: Checker = {
       out.push(at("SW6002", ["strategy", "canary"], "the canary has no analysis (strategy.canary.analysis or an analysis step)"));
     }
     if (config.retain < 2) out.push(at("SW6003", ["retain"], `retain: ${config.retain} keeps no release to roll back to`));
+    const { tls, trustedProxies } = config.router;
+    if (!tls && !isLoopback(config.listen.host) && trustedProxies.length === 0) {
+      out.push(
+        at(
+          "SW6005",
+          ["listen"],
+          `the router serves ${formatAddress(config.listen)} over plain HTTP only (no router.tls, no proxy in router.trustedProxies)`,
+        ),
+      );
+    }
+    if (tls && (!tls.redirect || tls.hsts === null)) {
+      const missing = [
+        ...(tls.redirect ? [] : ["plain HTTP is served (router.tls.redirect: false)"]),
+        ...(tls.hsts === null ? ["no HSTS (router.tls.hsts)"] : []),
+      ];
+      out.push(at("SW6006", ["router", "tls"], `HTTPS is on, but ${missing.join(" and ")}`));
+    }
     return out;
   },
 };
