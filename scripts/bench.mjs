@@ -27,6 +27,7 @@ import { deployLatencySection } from "./bench-deploy.mjs";
 import { faultSection } from "./bench-faults.mjs";
 import { preciseLatencySection } from "./bench-latency.mjs";
 import { snapshotSection } from "./bench-snapshot.mjs";
+import { tlsSection } from "./bench-tls.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -78,9 +79,10 @@ export async function startRole(role, args = []) {
  * over its control socket, with the daemon's side of the channel simulated by
  * a reader of the attach stream (the per-request samples cost what they cost
  * in production).
- * @returns {Promise<{ port: number, stop: () => Promise<void>, child: import("node:child_process").ChildProcess }>}
+ * `extra` adds listener fields (`tls`, `hosts`); the HTTPS port is `tlsPort`.
+ * @returns {Promise<{ port: number, tlsPort: number | null, stop: () => Promise<void>, child: import("node:child_process").ChildProcess }>}
  */
-export async function startRouterProcess(backendPort) {
+export async function startRouterProcess(backendPort, extra = {}) {
   const root = await mkdtemp(path.join(tmpdir(), "slipway-bench-router-"));
   await mkdir(path.join(root, ".slipway"));
   const socketPath = path.join(root, ".slipway", "router.sock");
@@ -112,7 +114,8 @@ export async function startRouterProcess(backendPort) {
     }
   }
   const port = await freePort();
-  await call("PUT", "/v1/listeners/public", {
+  const { bound } = await call("PUT", "/v1/listeners/public", {
+    ...extra,
     listen: { host: HOST, port },
     // The daemon's defaults: router.responseTimeout 60 s (one timer per request).
     options: { name: "bench", headerRoute: null, stickiness: null, responseTimeout: 60_000 },
@@ -122,6 +125,7 @@ export async function startRouterProcess(backendPort) {
   attach.resume(); // the daemon reads every batch
   return {
     port,
+    tlsPort: bound.tls?.port ?? null,
     child,
     stop: async () => {
       attach.destroy();
@@ -131,13 +135,13 @@ export async function startRouterProcess(backendPort) {
   };
 }
 
-async function stopChild(child) {
+export async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   await once(child, "exit");
 }
 
-async function freePort() {
+export async function freePort() {
   const server = net.createServer();
   server.listen(0, HOST);
   await once(server, "listening");
@@ -147,7 +151,7 @@ async function freePort() {
   return port;
 }
 
-async function waitForPort(port, timeoutMs = 5_000) {
+export async function waitForPort(port, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise((resolve) => {
@@ -180,7 +184,7 @@ export async function findNginx() {
  * Runs nginx (one worker, like the single-threaded Node proxies) in front of
  * `backendPort` with an upstream keep-alive pool.
  */
-export async function startNginx(binary, backendPort) {
+export async function startNginx(binary, backendPort, tls = null) {
   const dir = await mkdtemp(path.join(tmpdir(), "slipway-bench-nginx-"));
   const port = await freePort();
   const user = process.getuid?.() === 0 ? "user root;\n" : "";
@@ -200,8 +204,8 @@ http {
     keepalive 64;
   }
   server {
-    listen ${HOST}:${port};
-    location / {
+    listen ${HOST}:${port}${tls ? " ssl http2" : ""};
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n` : ""}    location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -235,7 +239,7 @@ http {
 const CLOCK_TICKS = 100;
 
 /** Process ids of `pid` and its children (nginx's master and worker). */
-async function processTree(pid) {
+export async function processTree(pid) {
   try {
     const { readFile } = await import("node:fs/promises");
     const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/).filter(Boolean).map(Number);
@@ -436,6 +440,7 @@ export const SECTIONS = [
   faultSection,
   deployLatencySection,
   dashboardSection,
+  tlsSection,
 ];
 
 export function printTable(header, rows) {
