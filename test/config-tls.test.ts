@@ -60,7 +60,8 @@ describe("router.hosts and router.tls", () => {
       redirect: true,
       hsts: "max-age=600; includeSubDomains",
     });
-    const acme = load("  hosts: [a.test]\n  tls: { acme: { email: ops@a.test, directory: letsencrypt-staging } }\n").config.router.tls?.acme;
+    const acme = load("  hosts: [a.test]\n  tls: { acme: { email: ops@a.test, directory: letsencrypt-staging } }\n").config.router.tls
+      ?.acme;
     expect(acme).toEqual({ directory: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@a.test", renewalWindow: 0.33 });
   });
 
@@ -68,9 +69,21 @@ describe("router.hosts and router.tls", () => {
     ["a scheme in a host name", "  hosts: [https://a.test]\n", /router\.hosts\[0\]: must be a host name like app\.example\.com/],
     ["TLS without a certificate source", "  tls: { listen: 8443 }\n", /router\.tls: needs certificates \(files you bring\) or acme/],
     ["ACME without host names", "  tls: { acme: {} }\n", /router\.tls\.acme: needs router\.hosts/],
-    ["ACME for a wildcard", "  hosts: ['*.a.test']\n  tls: { acme: {} }\n", /router\.hosts\[0\]: \*\.a\.test: ACME over HTTP-01 cannot prove a wildcard/],
-    ["an ACME directory that is no URL", "  hosts: [a.test]\n  tls: { acme: { directory: staging } }\n", /must be letsencrypt or letsencrypt-staging, or an https:\/\/ directory URL/],
-    ["the HTTPS address on the plain one", "  tls: { listen: 127.0.0.1:8080, certificates: [{ cert: a.pem, key: a.key }] }\n", /router\.tls\.listen: 127\.0\.0\.1:8080 clashes with listen/],
+    [
+      "ACME for a wildcard",
+      "  hosts: ['*.a.test']\n  tls: { acme: {} }\n",
+      /router\.hosts\[0\]: \*\.a\.test: ACME over HTTP-01 cannot prove a wildcard/,
+    ],
+    [
+      "an ACME directory that is no URL",
+      "  hosts: [a.test]\n  tls: { acme: { directory: staging } }\n",
+      /must be letsencrypt or letsencrypt-staging, or an https:\/\/ directory URL/,
+    ],
+    [
+      "the HTTPS address on the plain one",
+      "  tls: { listen: 127.0.0.1:8080, certificates: [{ cert: a.pem, key: a.key }] }\n",
+      /router\.tls\.listen: 127\.0\.0\.1:8080 clashes with listen/,
+    ],
   ])("refuses %s with one line", (_what, router, message) => {
     const found = problems(router);
     expect(found).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -36,14 +37,24 @@ async function ok(project: TestProject, ...args: string[]): Promise<string> {
 }
 
 async function hostedProject(name: string, port: number, extra: string): Promise<TestProject> {
-  const p = await TestProject.create((own) => helloConfig(own, extra).replace("name: hello", `name: ${name}`).replace(`listen: 127.0.0.1:${own}`, `listen: 127.0.0.1:${port}`));
+  const p = await TestProject.create((own) =>
+    helloConfig(own, extra).replace("name: hello", `name: ${name}`).replace(`listen: 127.0.0.1:${own}`, `listen: 127.0.0.1:${port}`),
+  );
   projects.push(p);
   return p;
 }
 
-async function get(port: number, host: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { host } });
-  return { status: res.status, body: await res.text() };
+/** GET / with `Host: host` (fetch may not set Host). */
+function get(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path: "/", headers: { host }, agent: false }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on("error", reject);
+  });
 }
 
 describe("apps sharing one router by host name", () => {
@@ -70,7 +81,17 @@ describe("apps sharing one router by host name", () => {
     const status = JSON.parse(await ok(b, "status", "--json")) as { traffic: { tls: { port: number }; hosts: string[] } };
     expect(status.traffic).toMatchObject({ tls: { port: tlsPort }, hosts: ["b.test"] });
     // HTTPS for b, HTTP/2 included, with its certificate.
-    const { stdout } = await run("curl", ["-sS", "--http2", "--cacert", ca.cert, "--resolve", `b.test:${tlsPort}:127.0.0.1`, "-D", "-", `https://b.test:${tlsPort}/`]);
+    const { stdout } = await run("curl", [
+      "-sS",
+      "--http2",
+      "--cacert",
+      ca.cert,
+      "--resolve",
+      `b.test:${tlsPort}:127.0.0.1`,
+      "-D",
+      "-",
+      `https://b.test:${tlsPort}/`,
+    ]);
     expect(stdout).toMatch(/^HTTP\/2 200/);
     expect(stdout).toMatch(/strict-transport-security: max-age=31536000/);
     expect(stdout).toMatch(/"version":"b1"/);

@@ -73,6 +73,14 @@ function warnOnOtherVersion(ping: DaemonPing): void {
  * Starts the daemon in the background unless one already runs (idempotent).
  * Its output goes to `.slipway/daemon.log`.
  */
+/**
+ * The address a daemon started before any release serves (a 503 until the first deploy): the config's `listen`,
+ * unless the app names its hosts, whose address belongs to a shared router it joins at its first deploy.
+ */
+export function earlyListen(config: { listen: ListenAddress; router: { hosts: string[] } }): ListenAddress | undefined {
+  return config.router.hosts.length === 0 ? config.listen : undefined;
+}
+
 export async function ensureDaemon(root: string, listen: ListenAddress | undefined): Promise<DaemonHandle> {
   const paths = statePaths(root);
   const client = new ApiClient(paths.socket);

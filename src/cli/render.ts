@@ -96,6 +96,22 @@ export function trafficLine(s: DaemonStatus): string {
   return `router ${where} -> ${split}${ejected}`;
 }
 
+/**
+ * One line per automatic certificate: `certificate shop.test: valid until 2027-03-01 (renews 2027-02-01)`,
+ * `certificate down.test: FAILED: down.test: <what the CA said> (retrying at ...)`, or pending.
+ */
+export function certificateLines(s: DaemonStatus): string[] {
+  const day = (iso: string | undefined) => (iso ? iso.slice(0, 16).replace("T", " ") : "?");
+  return (s.traffic?.certificates ?? []).map((c) => {
+    if (c.state === "valid") {
+      const failing = c.error ? `; renewal FAILED: ${c.error} (retrying at ${day(c.retryAt)})` : "";
+      return `certificate ${c.host}: valid until ${day(c.notAfter)} (renews ${day(c.renewAt)})${failing}`;
+    }
+    if (c.state === "failed") return `certificate ${c.host}: FAILED: ${c.error ?? "?"} (retrying at ${day(c.retryAt)})`;
+    return `certificate ${c.host}: pending (ordering from the CA)`;
+  });
+}
+
 /** `http://0.0.0.0:80 + https://0.0.0.0:443 (a.test, b.test)`: the router's addresses and host names. */
 function routerWhere(t: NonNullable<DaemonStatus["traffic"]>): string {
   const at = (scheme: string, a: { host: string; port: number }) =>
@@ -130,7 +146,7 @@ export function statusLines(s: DaemonStatus): string[] {
     lines.push(
       `standby: release ${s.standby.release} (${s.standby.version}) until ${clock(s.standby.until)}; slipway rollback switches back at once`,
     );
-  lines.push(trafficLine(s), "", ...instanceTable(s));
+  lines.push(trafficLine(s), ...certificateLines(s), "", ...instanceTable(s));
   for (const i of s.instances) {
     if (i.lastFailure) lines.push(`  ${i.id} last failed at ${clock(i.lastFailure.at)} (restarts: ${i.restarts}): ${i.lastFailure.reason}`);
   }

@@ -281,6 +281,7 @@ export class Daemon implements ControlPlane {
             listen: { host: this.routerBound.host, port: this.routerBound.port },
             tls: this.routerBound.tls,
             hosts: this.routerAt?.hosts ?? [],
+            certificates: this.router.acme(),
             stats: this.router.stats(PUBLIC) ?? { requests: 0 },
           }
         : null,
@@ -418,7 +419,10 @@ export class Daemon implements ControlPlane {
       // Refused (an address in use, a host another app serves): the app stays where it was served.
       if (this.router.at !== before) {
         await this.router.relocate(before);
-        if (this.routerAt) await this.bindRouter(this.routerAt).catch((e: Error) => console.log(`${new Date().toISOString()} daemon: cannot serve the app again: ${e.message}`));
+        if (this.routerAt)
+          await this.bindRouter(this.routerAt).catch((e: Error) =>
+            console.log(`${new Date().toISOString()} daemon: cannot serve the app again: ${e.message}`),
+          );
       }
       throw err;
     }

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { ApiClient } from "../control/api-client.js";
 import { SlipwayError } from "../errors.js";
 import type { RouteGroup, RouterStats, RoutingOptions } from "../router/types.js";
+import type { AcmeHostStatus } from "../routerd/acme.js";
 import { readBatch, type Sample, type WireBatch } from "../routerd/sample-batch.js";
 import type { ListenerState, RouterState } from "../routerd/state.js";
 import { singletonHeld } from "../supervise/singleton.js";
@@ -71,6 +72,7 @@ export class RouterLink {
   private flushQueued = false;
   private ensuring: Promise<void> | null = null;
   private lastStats: Record<string, RouterStats> = {};
+  private lastAcme: AcmeHostStatus[] = [];
   private closed = false;
 
   constructor(private readonly o: RouterLinkOptions) {
@@ -136,6 +138,11 @@ export class RouterLink {
   /** The last state given to listener `key` (as restored, or as set since). */
   listener(key: string): ListenerState | undefined {
     return this.desired.get(key);
+  }
+
+  /** This project's automatic certificates as the router last reported them (at most half a second old). */
+  acme(): AcmeHostStatus[] {
+    return this.lastAcme;
   }
 
   /** The router's counters for listener `key`, as of its last batch (at most half a second old). */
@@ -205,7 +212,7 @@ export class RouterLink {
     await this.flushed();
     await this.client
       .post(`/v1/shutdown${this.location.shared ? `?project=${encodeURIComponent(this.location.project)}` : ""}`)
-      .catch(() => undefined);
+      .catch((err: Error) => this.o.log(`cannot tell the router to stop: ${err.message}`));
   }
 
   private queueFlush(): void {
@@ -342,7 +349,8 @@ export class RouterLink {
   }
 
   private onBatch(line: string): void {
-    const batch = JSON.parse(line) as { samples?: WireBatch; stats?: Record<string, RouterStats> };
+    const batch = JSON.parse(line) as { samples?: WireBatch; stats?: Record<string, RouterStats>; acme?: AcmeHostStatus[] };
+    if (batch.acme) this.lastAcme = batch.acme;
     const n = this.prefix.length;
     if (batch.stats) this.lastStats = n ? Object.fromEntries(Object.entries(batch.stats).map(([k, v]) => [k.slice(n), v])) : batch.stats;
     if (batch.samples) {

@@ -3,6 +3,7 @@ import type { ListenAddress } from "../config/types.js";
 import type { Ledger } from "../ledger/ledger.js";
 import type { InstanceRow } from "../rollout/workload.js";
 import type { RouteGroup } from "../router/types.js";
+import type { AcmeHostStatus } from "../routerd/acme.js";
 import type { LockInfo } from "./lock.js";
 import type { RecoveryReport } from "./recovery.js";
 import type { Rollouts } from "./rollouts.js";
@@ -49,6 +50,8 @@ export interface DaemonStatus {
     tls?: ListenAddress | null;
     /** Host names the app answers (`router.hosts`); empty: every host. */
     hosts?: string[];
+    /** Automatic certificates of those hosts (`router.tls.acme`): valid, pending, or failed with what the CA said. */
+    certificates?: AcmeHostStatus[];
     groups: { name: string; weight: number; targets: string[] }[];
     targets: string[];
     requests: number;
@@ -70,6 +73,7 @@ export function daemonStatus(s: {
     listen: ListenAddress;
     tls: ListenAddress | null;
     hosts: string[];
+    certificates: AcmeHostStatus[];
     stats: { requests: number; ejected?: string[] };
   } | null;
   recovery: RecoveryReport | null;
@@ -122,6 +126,7 @@ export function daemonStatus(s: {
           listen: s.router.listen,
           tls: s.router.tls,
           hosts: s.router.hosts,
+          certificates: s.router.certificates,
           groups: routes.map((g) => ({ name: g.name, weight: g.weight, targets: g.targets.map((t) => t.id) })),
           targets: routes.flatMap((g) => g.targets.map((t) => t.id)),
           requests: s.router.stats.requests,

@@ -84,7 +84,8 @@ function attach(o: ControlApiOptions, req: IncomingMessage, res: ServerResponse,
     const samples = o.host.takeSamples(project);
     const withStats = ++batches % STATS_EVERY_BATCHES === 1;
     if (!samples && !withStats) return;
-    res.write(JSON.stringify({ ...(samples && { samples }), ...(withStats && { stats: o.host.stats(project || undefined) }) }) + "\n");
+    const stats = withStats && { stats: o.host.stats(project || undefined), acme: o.host.acmeStatus(project || undefined) };
+    res.write(JSON.stringify({ ...(samples && { samples }), ...stats }) + "\n");
   }, SAMPLE_BATCH_EVERY);
   req.socket.once("close", () => {
     clearInterval(timer);

@@ -83,9 +83,13 @@ export class RouterHost {
     return this.certificates.info();
   }
 
-  /** Each automatic certificate's state (valid, pending, failed with what the CA said). */
-  acmeStatus(): AcmeHostStatus[] {
-    return this.acme?.status() ?? [];
+  /** Each automatic certificate's state (valid, pending, failed with what the CA said), or those of `project`'s hosts. */
+  acmeStatus(project?: string): AcmeHostStatus[] {
+    const all = this.acme?.status() ?? [];
+    if (project === undefined) return all;
+    const hosts = new Set<string>();
+    for (const [key, l] of this.listeners) if (projectOf(key) === project) for (const h of l.state.hosts ?? []) hosts.add(h);
+    return all.filter((s) => hosts.has(s.host));
   }
 
   /**

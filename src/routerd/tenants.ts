@@ -34,7 +34,8 @@ export class Tenants {
   /** A daemon attached (or went away): `project` names it in a shared router, with its project `root`. */
   attach(project: string, root: string | undefined, attached: boolean): void {
     let watch = this.watches.get(project);
-    if (watch === undefined && this.o.shared && root !== undefined && !this.o.standalone) {
+    // Only an attaching daemon starts a watch: a stream that closes after `slipway down` has none any more.
+    if (watch === undefined && attached && this.o.shared && root !== undefined && !this.o.standalone) {
       watch = this.newWatch(project, statePaths(root));
       this.watches.set(project, watch);
     }

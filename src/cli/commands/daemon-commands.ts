@@ -4,7 +4,7 @@ import type { DaemonStatus } from "../../daemon/status.js";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ApiClient } from "../../control/api-client.js";
-import { ensureDaemon, pingDaemon } from "../daemon-control.js";
+import { earlyListen, ensureDaemon, pingDaemon } from "../daemon-control.js";
 import { load, projectRoot, type GlobalOptions } from "../options.js";
 
 /** `slipway up` and `slipway down` (the daemon itself is src/daemon/main.ts). */
@@ -16,7 +16,7 @@ export function registerDaemonCommands(program: Command): void {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const root = projectRoot(g);
       const hasConfig = g.config !== undefined || ["slipway.yaml", "slipway.yml"].some((f) => existsSync(join(root, f)));
-      const listen = hasConfig ? (await load(g)).config.listen : undefined;
+      const listen = hasConfig ? earlyListen((await load(g)).config) : undefined;
       const handle = await ensureDaemon(root, listen);
       const status = await handle.client.get<DaemonStatus>("/v1/status");
       if (g.json) return void console.log(JSON.stringify({ pid: handle.pid, started: handle.started, recovery: status.recovery }));

@@ -8,7 +8,7 @@ import { isLoopback } from "../../dashboard/host-guard.js";
 import { statePaths } from "../../daemon/paths.js";
 import { SlipwayError } from "../../errors.js";
 import { systemClock } from "../../clock.js";
-import { ensureDaemon } from "../daemon-control.js";
+import { earlyListen, ensureDaemon } from "../daemon-control.js";
 import { load, projectRoot, type GlobalOptions } from "../options.js";
 
 interface DashboardFlags {
@@ -34,7 +34,7 @@ export function registerDashboardCommands(program: Command): void {
       requireSafeListen(listen, tls !== undefined, Boolean(flags.insecure));
       const pem = tls && { cert: readPem("dashboard.tls.cert", tls.cert), key: readPem("dashboard.tls.key", tls.key) };
       const root = projectRoot(g);
-      await ensureDaemon(root, config.listen);
+      await ensureDaemon(root, earlyListen(config));
       const { startDashboard } = await import("../../dashboard/dashboard-server.js");
       const dashboard = await startDashboard({
         socketPath: statePaths(root).socket,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { STRATEGY_TYPES, type StrategyType } from "../../config/types.js";
 import { SlipwayError } from "../../errors.js";
-import { daemonClient, ensureDaemon } from "../daemon-control.js";
+import { daemonClient, earlyListen, ensureDaemon } from "../daemon-control.js";
 import { collect, durationOption, envOption, holder, intOption, load, projectRoot, versionOption, type GlobalOptions } from "../options.js";
 import { followRollout, ready, report } from "../rollout-stream.js";
 import { readFileSync } from "node:fs";
@@ -44,7 +44,7 @@ export function registerRolloutCommands(program: Command): void {
           }),
         waitLock,
       };
-      const { client } = await ensureDaemon(loaded.root, loaded.config.listen);
+      const { client } = await ensureDaemon(loaded.root, earlyListen(loaded.config));
       report(await followRollout(client, "/v1/deploy", body, `Deploying ${loaded.config.name}`, g), g);
     });
 
