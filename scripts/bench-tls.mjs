@@ -56,7 +56,7 @@ async function startCaddy(dir, backendPort, tls) {
   const file = path.join(dir, "Caddyfile");
   await writeFile(
     file,
-    `{\n  admin off\n  auto_https off\n  persist_config off\n  storage file_system ${dir}/caddy\n}\nhttps://bench.test:${port}, https://${HOST}:${port} {\n  bind ${HOST}\n  tls ${tls.cert} ${tls.key}\n  log {\n    output discard\n  }\n  reverse_proxy ${HOST}:${backendPort}\n}\n`,
+    `{\n  admin off\n  auto_https off\n  default_sni bench.test\n  storage file_system ${dir}/caddy\n}\nhttps://bench.test:${port}, https://${HOST}:${port} {\n  bind ${HOST}\n  tls ${tls.cert} ${tls.key}\n  log {\n    output discard\n  }\n  reverse_proxy ${HOST}:${backendPort}\n}\n`,
   );
   const child = spawn("caddy", ["run", "--config", file, "--adapter", "caddyfile"], {
     stdio: ["ignore", "ignore", "ignore"],
@@ -75,6 +75,9 @@ async function h2load(dir, port, { h1, duration }) {
   const rps = Number(/finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
   const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
   const errored = Number(/(\d+) errored/.exec(out)?.[1] ?? 0);
+  // Answers that are not 2xx count as errors too (a proxy answering 502 fast is not fast).
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const bad = codes ? Number(codes[2]) + Number(codes[3]) + Number(codes[4]) : 0;
   const durations = (await readFile(log, "utf8"))
     .trim()
     .split("\n")
@@ -82,7 +85,7 @@ async function h2load(dir, port, { h1, duration }) {
     .filter((d) => Number.isFinite(d))
     .sort((a, b) => a - b);
   const p99 = durations.length ? durations[Math.floor(durations.length * 0.99)] / 1000 : null;
-  return { rps, p99, errors: failed + errored };
+  return { rps, p99, errors: failed + errored + bad };
 }
 
 /** New TLS connections per second: wrk with `Connection: close`, so every request is a full handshake. */
@@ -91,8 +94,11 @@ function handshakes(port, duration) {
     encoding: "utf8",
   });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
-  return { rps, errors: Number(errors) };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  // connect, read, write and timeout errors: a failed handshake is not a handshake.
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = socket ? socket.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
+  return { rps, errors: non2xx + socketErrors };
 }
 
 async function measure(pid, run) {

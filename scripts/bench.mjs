@@ -205,7 +205,7 @@ http {
   }
   server {
     listen ${HOST}:${port}${tls ? " ssl http2" : ""};
-${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n` : ""}    location / {
+${tls ? `    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n    keepalive_requests 10000000;\n    keepalive_timeout 120s;\n` : ""}    location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
