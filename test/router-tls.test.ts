@@ -427,6 +427,38 @@ describe("Router process host: HTTPS, redirect, several apps by host name", () =
     expect((await plain(shared.port, "b.test")).status).toBe(404);
   });
 
+  it("picks up a certificate file replaced on disk by itself (polled), for new connections", async () => {
+    const live = join(dir, "polled");
+    copyFileSync(certA.cert, `${live}.pem`);
+    copyFileSync(certA.key, `${live}.key`);
+    const h = await host();
+    await h.apply("public", {
+      listen,
+      options: {},
+      groups: [],
+      tls: { listen, certificates: [{ cert: `${live}.pem`, key: `${live}.key` }], redirect: false },
+    });
+    const tlsPort = (h.bound()["public:tls"] as { port: number }).port;
+    const renewed = issueCertificate(dir, ca, "a3", ["a.test"]);
+    const serialOf = (pem: string) => new X509Certificate(pem).serialNumber.toUpperCase();
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: tlsPort, servername: "a.test", ca: ca.pem }, () => {
+          resolve(socket.getPeerCertificate().serialNumber);
+          socket.end();
+        });
+        socket.once("error", reject);
+      });
+    expect(await served()).toBe(serialOf(certA.certPem));
+    copyFileSync(renewed.key, `${live}.key`);
+    copyFileSync(renewed.cert, `${live}.pem`);
+    const deadline = Date.now() + 10_000;
+    while ((await served()) !== serialOf(renewed.certPem)) {
+      if (Date.now() > deadline) throw new Error("the replaced certificate was not picked up");
+      await sleep(100);
+    }
+  });
+
   it("refuses a certificate that does not load, changing nothing", async () => {
     const h = await host();
     const bad: ListenerState = {
