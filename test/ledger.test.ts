@@ -56,7 +56,7 @@ describe("Ledger", () => {
     a.createRelease({ ...release("v1"), config: older });
     a.close();
     const b = Ledger.open(file, clock);
-    expect(b.release(1)?.config.router).toEqual({ responseTimeout: 60_000, upstreamIdleTimeout: 1_000, trustedProxies: [] });
+    expect(b.release(1)?.config.router).toEqual({ responseTimeout: 60_000, upstreamIdleTimeout: 1_000, trustedProxies: [], hosts: [] });
     expect(b.release(1)?.config.audit).toEqual({ ignore: [], actionPinning: "tag" });
     expect(b.release(1)?.config).toEqual(config);
     b.close();
