@@ -459,6 +459,41 @@ describe("Router process host: HTTPS, redirect, several apps by host name", () =
     }
   });
 
+  it("restoring its table, a router serves the app with a certificate file gone, and picks the file up once it is back", async () => {
+    const a = await app("a");
+    const gone = join(dir, "gone");
+    const logs: string[] = [];
+    const h = new RouterHost({ onChange: () => undefined, log: (m) => logs.push(m) });
+    cleanups.push(() => h.close());
+    const state: ListenerState = {
+      listen,
+      options: { name: "a" },
+      groups: [group("r1", 1, a.target)],
+      tls: {
+        listen,
+        certificates: [
+          { cert: `${gone}.pem`, key: `${gone}.key` },
+          { cert: certB.cert, key: certB.key },
+        ],
+        redirect: false,
+      },
+    };
+    // Given by a daemon, the missing file is refused; restored at start, the app is served anyway.
+    await expect(h.apply("public", state)).rejects.toThrow(/cannot read .*gone\.pem/);
+    const plainPort = (await h.apply("public", state, true)).port;
+    const tlsPort = (h.bound()["public:tls"] as { port: number }).port;
+    expect(JSON.parse((await plain(plainPort, "a.test")).text)).toMatchObject({ app: "a" });
+    expect(await handshake(tlsPort, "b.test")).toBe("DNS:b.test");
+    expect(logs.join("\n")).toMatch(/serving without it for now: cannot read .*gone\.pem/);
+    copyFileSync(certA.key, `${gone}.key`);
+    copyFileSync(certA.cert, `${gone}.pem`);
+    const deadline = Date.now() + 10_000;
+    while ((await handshake(tlsPort, "a.test")) !== "DNS:a.test, DNS:*.a.test") {
+      if (Date.now() > deadline) throw new Error("the file that came back was not picked up");
+      await sleep(100);
+    }
+  });
+
   it("refuses a certificate that does not load, changing nothing", async () => {
     const h = await host();
     const bad: ListenerState = {

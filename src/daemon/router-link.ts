@@ -283,7 +283,8 @@ export class RouterLink {
         if (Date.now() - spawnedAt > 2_000 && !(await singletonHeld(paths.root, "router"))) {
           spawnedAt = Date.now();
           const entry = fileURLToPath(new URL("../routerd/main.js", import.meta.url));
-          await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+          // A shared router's directory may not exist yet; a project's `.slipway` is never recreated (deleting it stops both).
+          if (this.location.shared) await mkdir(paths.dir, { recursive: true, mode: 0o700 });
           const { pid } = await spawnDetached(entry, ["--root", paths.root, ...(this.location.shared ? ["--shared"] : [])], {
             cwd: paths.root,
             logFile: paths.routerLog,

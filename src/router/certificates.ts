@@ -120,7 +120,8 @@ export function nameMatches(pattern: string, name: string): boolean {
 }
 
 interface Entry {
-  cert: LoadedCertificate;
+  /** null: the files did not load (a lenient `setFiles`); each poll tries again. */
+  cert: LoadedCertificate | null;
   source: "file" | "acme";
   files?: CertificateFiles;
   /** mtime+size of both files when loaded, to notice a change. */
@@ -143,6 +144,8 @@ interface Entry {
  */
 export class CertificateStore {
   private files: Entry[] = [];
+  /** The file pairs last given, loaded or not. */
+  private sources: readonly CertificateFiles[] = [];
   private readonly acme = new Map<string, Entry>();
   private byName = new Map<string, SecureContext>();
   private wildcards = new Map<string, SecureContext>();
@@ -154,14 +157,25 @@ export class CertificateStore {
   /**
    * Serves the certificates of `sources` (replacing the files given before).
    * Throws `SlipwayError` `CONFIG_INVALID` naming the file when one cannot be
-   * used, changing nothing.
+   * used, changing nothing; with `onBad` (a router restoring its table), a
+   * pair that does not load is reported there instead and tried again at
+   * every poll, and the others serve.
    */
-  async setFiles(sources: readonly CertificateFiles[]): Promise<void> {
-    const same = sources.length === this.files.length && sources.every((s, i) => sameFiles(s, this.files[i]?.files));
+  async setFiles(sources: readonly CertificateFiles[], onBad?: (err: Error) => void): Promise<void> {
+    const same = sources.length === this.sources.length && sources.every((s, i) => sameFiles(s, this.sources[i]));
     if (same) return;
     const entries: Entry[] = [];
-    for (const files of sources) entries.push(await loadFiles(files));
+    for (const files of sources) {
+      try {
+        entries.push(await loadFiles(files));
+      } catch (err) {
+        if (!onBad) throw err;
+        onBad(err as Error);
+        entries.push({ cert: null, source: "file", files, stamp: "" });
+      }
+    }
     this.files = entries;
+    this.sources = [...sources];
     this.rebuild();
   }
 
@@ -169,11 +183,6 @@ export class CertificateStore {
   setAcme(name: string, cert: LoadedCertificate): void {
     this.acme.set(name, { cert, source: "acme" });
     this.rebuild();
-  }
-
-  /** The ACME certificate serving `name`, if any. */
-  acmeCertificate(name: string): LoadedCertificate | undefined {
-    return this.acme.get(name)?.cert;
   }
 
   /** Stops serving the ACME certificates of names not in `keep`. */
@@ -199,13 +208,15 @@ export class CertificateStore {
       }
       if (now === entry.stamp) continue;
       try {
-        next[i] = await loadFiles(files);
+        const loaded = await loadFiles(files);
+        next[i] = loaded;
         changed = true;
-        this.log(`reloaded ${files.cert} (${next[i].cert.names.join(", ")}, valid until ${next[i].cert.notAfter.toISOString()})`);
+        const cert = loaded.cert as LoadedCertificate;
+        this.log(`reloaded ${files.cert} (${cert.names.join(", ")}, valid until ${cert.notAfter.toISOString()})`);
       } catch (err) {
         // A half-written pair (cert renamed before its key) fails here: the next poll tries again.
         entry.stamp = now;
-        this.log(`keeping the certificate loaded before: ${(err as Error).message}`);
+        this.log(`${entry.cert ? "keeping the certificate loaded before" : "still not serving it"}: ${(err as Error).message}`);
       }
     }
     if (!changed) return;
@@ -239,15 +250,14 @@ export class CertificateStore {
   /** What is served, for status. */
   info(): CertificateInfo[] {
     const out: CertificateInfo[] = [];
-    const describe = (e: Entry): CertificateInfo => ({
-      names: e.cert.names,
-      notBefore: e.cert.notBefore.toISOString(),
-      notAfter: e.cert.notAfter.toISOString(),
+    const describe = (e: Entry, cert: LoadedCertificate): CertificateInfo => ({
+      names: cert.names,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
       source: e.source,
       ...(e.files && { file: e.files.cert }),
     });
-    for (const e of this.files) out.push(describe(e));
-    for (const e of this.acme.values()) out.push(describe(e));
+    for (const e of [...this.files, ...this.acme.values()]) if (e.cert) out.push(describe(e, e.cert));
     return out;
   }
 
@@ -263,6 +273,7 @@ export class CertificateStore {
     const wildcards = new Map<string, SecureContext>();
     // Files first: a certificate the user gives wins over an ACME one for the same name.
     for (const e of [...this.files, ...this.acme.values()]) {
+      if (e.cert === null) continue;
       for (const name of e.cert.names) {
         if (name.startsWith("*.")) {
           if (!wildcards.has(name.slice(2))) wildcards.set(name.slice(2), e.cert.context);
@@ -273,7 +284,7 @@ export class CertificateStore {
     }
     this.byName = byName;
     this.wildcards = wildcards;
-    this.first = this.files[0]?.cert ?? this.acme.values().next().value?.cert ?? null;
+    this.first = this.files.find((e) => e.cert !== null)?.cert ?? this.acme.values().next().value?.cert ?? null;
     for (const listener of this.listeners) listener();
   }
 }

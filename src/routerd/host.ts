@@ -98,7 +98,7 @@ export class RouterHost {
    * address as bound. Throws `SlipwayError` when it cannot be served,
    * leaving everything as it was.
    */
-  apply(key: string, state: ListenerState): Promise<{ host: string; port: number }> {
+  apply(key: string, state: ListenerState, restoring = false): Promise<{ host: string; port: number }> {
     return this.serialized(async () => {
       const next = new Map([...this.listeners].map(([k, l]) => [k, l.state]));
       next.set(key, state);
@@ -107,7 +107,9 @@ export class RouterHost {
       new Site(key).configure(state.options);
       const added = await this.bindNew(plan);
       try {
-        await this.certificates.setFiles(certificateFiles(next));
+        // Restoring at start, a certificate file that is gone must not keep the app's addresses down: it is logged and retried.
+        const onBad = restoring ? (e: Error) => this.o.log?.(`serving without it for now: ${e.message}`) : undefined;
+        await this.certificates.setFiles(certificateFiles(next), onBad);
       } catch (err) {
         await this.unbind(added);
         throw err;

@@ -59,7 +59,7 @@ const host = new RouterHost({ onChange: (state) => void saver.save(state), log, 
 const saved = await loadState(paths.routerState, log);
 for (const [key, listener] of Object.entries(saved.listeners)) {
   try {
-    const bound = await host.apply(key, listener);
+    const bound = await host.apply(key, listener, true);
     log(`restored ${key} on ${bound.host}:${bound.port} (${listener.groups.reduce((n, g) => n + g.targets.length, 0)} targets)`);
   } catch (err) {
     log(`cannot restore ${key}: ${(err as Error).message}`);
