@@ -294,7 +294,9 @@ function sameFiles(a: CertificateFiles, b: CertificateFiles | undefined): boolea
 }
 
 async function stampOf(files: CertificateFiles): Promise<string> {
-  const [c, k] = await Promise.all([stat(files.cert), stat(files.key)]);
+  // In order, so a pair with both files gone is always reported by its certificate.
+  const c = await stat(files.cert);
+  const k = await stat(files.key);
   return `${c.mtimeMs}:${c.size}:${k.mtimeMs}:${k.size}`;
 }
 
