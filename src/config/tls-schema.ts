@@ -79,7 +79,7 @@ export const tlsSchema = z
     hsts: hstsSchema,
   })
   .describe(
-    "HTTPS on the router (docs/router.md#https): TLS 1.2 and 1.3, modern ciphers, HTTP/2 with HTTP/1.1 fallback on one port; X-Forwarded-Proto: https to the app.",
+    "HTTPS on the router (docs/router.md#https-and-host-names): TLS 1.2 and 1.3, modern ciphers, HTTP/2 with HTTP/1.1 fallback on one port; X-Forwarded-Proto: https to the app.",
   );
 
 /** `router.hosts` as written. */
