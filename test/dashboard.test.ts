@@ -1,4 +1,6 @@
 import Database from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,10 +13,12 @@ import { helloConfig, REPO, TestProject, waitFor } from "./support/project.js";
  * `slipway dashboard` end to end: the built CLI serves it beside a real
  * daemon, a real Chromium (Debian's, through playwright-core) drives it.
  * The tests run in order on one project: the session made in the first is
- * used by the others. Screenshots of each page go to docs/images/.
+ * used by the others. Each page is screenshotted; the shots go to a
+ * temporary directory, or to docs/images/ with SLIPWAY_REFRESH_SCREENSHOTS=1
+ * (how the README's images are refreshed), so a test run leaves the tree clean.
  */
 
-const SHOTS = join(REPO, "docs/images");
+const SHOTS = process.env.SLIPWAY_REFRESH_SCREENSHOTS === "1" ? join(REPO, "docs/images") : mkdtempSync(join(tmpdir(), "slipway-shots-"));
 
 /** Canary in four steps, two of them waiting for a promotion; analysis every 500 ms over 2 s. */
 function canaryConfig(port: number): string {
@@ -55,6 +59,7 @@ afterAll(async () => {
   await browser?.close();
   await dashboard?.stop();
   await project?.cleanup();
+  if (!SHOTS.endsWith("docs/images")) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 /** The ledger's rows, read as the tests' own connection. */
