@@ -304,14 +304,48 @@ const BAD_CONFIGS: { name: string; text: string; environment?: string; problems:
     name: "docker keys on the process platform",
     text: "name: hello\napp:\n  command: node s.js\n  image: hello:1\n  resources: { cpus: 0.5 }\n",
     problems: [
-      "app.image: only applies to platforms docker and swarm (slipway.yaml:4)",
-      "app.resources: only applies to platforms docker and swarm (slipway.yaml:5)",
+      "app.image: only applies to platforms docker, swarm and kubernetes (slipway.yaml:4)",
+      "app.resources: only applies to platforms docker, swarm and kubernetes (slipway.yaml:5)",
     ],
   },
   {
-    name: "platform not supported yet",
-    text: yaml(...BASE, "platform: kubernetes"),
-    problems: ['platform: "kubernetes" is not supported yet, only "process", "docker" and "swarm" for now (slipway.yaml:4)'],
+    name: "platform unknown",
+    text: yaml(...BASE, "platform: nomad"),
+    problems: ["platform: must be one of process, docker, swarm, kubernetes (slipway.yaml:4)"],
+  },
+  {
+    name: "kubernetes: a built image with no registry, shared data, another stop signal",
+    text: "name: hello\nplatform: kubernetes\napp:\n  build: { context: . }\n  shared: [data]\n  shutdown: { signal: SIGINT }\n",
+    problems: [
+      "app.build: needs registry.repository on platform kubernetes: the cluster pulls the image from a registry (or give app.image) (slipway.yaml:4)",
+      "app.shared: is not supported on platform kubernetes: keep such data in a PersistentVolumeClaim or a database (docs/kubernetes.md) (slipway.yaml:5)",
+      "app.shutdown.signal: must be SIGTERM on platform kubernetes: the kubelet stops containers with it (slipway.yaml:6)",
+    ],
+  },
+  {
+    name: "kubernetes: router metrics and path checks",
+    text: [
+      "name: hello",
+      "platform: kubernetes",
+      "app: { image: hello:1 }",
+      "strategy:",
+      "  type: canary",
+      "  canary:",
+      "    steps: [{ setWeight: 20 }]",
+      "    analysis: { maxErrorRate: 1%, checks: [{ http: { path: /health } }] }",
+    ].join("\n"),
+    problems: [
+      "strategy.canary.analysis.maxErrorRate: needs request metrics from Slipway's router, which carries no traffic on platform kubernetes: judge the release with checks (a run check can query Prometheus) (slipway.yaml:8)",
+      "strategy.canary.analysis.checks[0].http.path: cannot be used on platform kubernetes (the cluster, not Slipway's router, serves the app): give url, e.g. through your Gateway (slipway.yaml:8)",
+    ],
+  },
+  {
+    name: "kubernetes: a name that is not a Kubernetes name",
+    text: "name: hello\nplatform: kubernetes\napp: { image: hello:1 }\nkubernetes: { httpRoute: Web_Route, port: 0 }\n",
+    problems: [
+      "kubernetes.port: must be a port from 1 to 65535 (slipway.yaml:4)",
+      "kubernetes.httpRoute: must be a Kubernetes name: lowercase letters, digits, dots and dashes (slipway.yaml:4)",
+    ],
   },
   {
     name: "app.envSchema not a path",
@@ -520,6 +554,7 @@ describe("good configs", () => {
       notify: { webhooks: [], timeout: 5_000 },
       docker: { network: "host", restartPolicy: "no", init: true },
       swarm: { portBase: 41000, constraints: [] },
+      kubernetes: { port: 8080, imagePullSecrets: [], envFrom: [] },
       audit: { ignore: [], actionPinning: "tag" },
     };
     expect(config).toEqual(expected);

@@ -148,7 +148,8 @@ describe.skipIf(!swarmReady)("Workload contract: Swarm services on the real engi
       Promise.resolve({ docker, platform: new DockerPlatform({ docker, clock: systemClock }) }),
     );
     const { routes, current } = table("swarm");
-    workload = new SwarmWorkload(platforms, systemClock, routes.writer("swarm"));
+    // No router process here: the table is read by the test, so nothing is in flight to drain.
+    workload = new SwarmWorkload(platforms, systemClock, routes.writer("swarm"), () => Promise.resolve());
     const cfg = config(name, "swarm", `swarm: { portBase: ${PORT_BASE} }\n`);
     subject = { workload, config: cfg, routes: current, release: releases(ledger, cfg, "", image), patience: 120_000 };
   }, 180_000);

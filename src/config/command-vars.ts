@@ -8,11 +8,12 @@
  */
 import type { PlatformType } from "./types.js";
 
-/** What Slipway itself sets in an instance's environment, per platform (see daemon/fleet.ts and platform/swarm/service-spec.ts). */
+/** What Slipway itself sets in an instance's environment, per platform (see daemon/fleet.ts, platform/swarm/service-spec.ts and platform/kubernetes/manifests.ts). */
 export const INSTANCE_VARS: Readonly<Record<PlatformType, readonly string[]>> = {
   process: ["PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE"],
   docker: ["PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE"],
   swarm: ["PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_SLOT", "SLIPWAY_TASK_ID"],
+  kubernetes: ["PORT", "SLIPWAY_RELEASE", "SLIPWAY_VERSION", "SLIPWAY_INSTANCE"],
 };
 
 /** `$$`, `${NAME}` or `$NAME`. */

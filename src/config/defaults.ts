@@ -8,6 +8,8 @@
 export const CONFIG_FILE_NAMES = ["slipway.yaml", "slipway.yml"] as const;
 
 export const DEFAULT_PLATFORM = "process";
+/** The port a Kubernetes pod's app listens on (as most images expect). */
+export const DEFAULT_KUBERNETES_PORT = 8080;
 export const DEFAULT_LISTEN = "127.0.0.1:8080";
 
 export const DEFAULT_APP_CWD = ".";

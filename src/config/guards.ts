@@ -6,7 +6,7 @@
  */
 import { addressesClash, formatAddress } from "./address.js";
 import type { Problem } from "./problem.js";
-import type { Config, IntOrPercent, ListenAddress } from "./types.js";
+import type { AnalysisConfig, CheckSpec, Config, IntOrPercent, ListenAddress } from "./types.js";
 
 /** Resolves a count-or-percent against `total` (percentages round up, or down with `roundDown`). */
 export function resolveIntOrPercent(value: IntOrPercent, total: number, roundDown = false): number {
@@ -76,23 +76,88 @@ export function ensureDistinctListeners(config: Config): Problem[] {
   return problems;
 }
 
-/** platform process needs app.command; docker and swarm need exactly one of app.build and app.image. */
+/** platform process needs app.command; docker, swarm and kubernetes need exactly one of app.build and app.image. */
 export function ensurePlatformInputs(config: Config): Problem[] {
   const { app } = config;
   if (config.platform === "process") {
     const problems: Problem[] = [];
     if (app.command.length === 0) problems.push({ path: ["app", "command"], message: "is required for platform process" });
     for (const key of ["build", "image", "resources"] as const) {
-      if (app[key] !== undefined) problems.push({ path: ["app", key], message: "only applies to platforms docker and swarm" });
+      if (app[key] !== undefined) problems.push({ path: ["app", key], message: "only applies to platforms docker, swarm and kubernetes" });
     }
     return problems;
   }
-  // docker and swarm
+  // docker, swarm and kubernetes
   if (app.build && app.image) return [{ path: ["app", "image"], message: "cannot be combined with app.build: pick one" }];
   if (!app.build && !app.image) {
     return [{ path: ["app", "build"], message: `is required for platform ${config.platform} (or app.image for a prebuilt image)` }];
   }
   return [];
+}
+
+/** Where a config's analyses are: the canary's background one, its analysis steps, blue-green's postPromotion. */
+function analyses(config: Config): { path: (string | number)[]; analysis: AnalysisConfig }[] {
+  const { canary, blueGreen } = config.strategy;
+  const found: { path: (string | number)[]; analysis: AnalysisConfig }[] = [];
+  if (canary?.analysis) found.push({ path: ["strategy", "canary", "analysis"], analysis: canary.analysis });
+  canary?.steps.forEach((step, i) => {
+    if (step.kind === "analysis") found.push({ path: ["strategy", "canary", "steps", i, "analysis"], analysis: step.analysis });
+  });
+  if (blueGreen?.postPromotion) found.push({ path: ["strategy", "blueGreen", "postPromotion"], analysis: blueGreen.postPromotion });
+  return found;
+}
+
+/**
+ * What platform kubernetes cannot do as written: the cluster pulls images
+ * (a built one must be pushed), stops pods with SIGTERM, and carries the
+ * app's traffic itself, so Slipway's router sees no request (no metric to
+ * analyse, no preview to send a `path` check to).
+ */
+export function ensureKubernetesFits(config: Config): Problem[] {
+  if (config.platform !== "kubernetes") return [];
+  const problems: Problem[] = [];
+  const { app } = config;
+  if (app.build && !config.registry) {
+    problems.push({
+      path: ["app", "build"],
+      message: "needs registry.repository on platform kubernetes: the cluster pulls the image from a registry (or give app.image)",
+    });
+  }
+  if (app.shared.length > 0) {
+    problems.push({
+      path: ["app", "shared"],
+      message: "is not supported on platform kubernetes: keep such data in a PersistentVolumeClaim or a database (docs/kubernetes.md)",
+    });
+  }
+  if (app.shutdown.signal !== "SIGTERM") {
+    problems.push({
+      path: ["app", "shutdown", "signal"],
+      message: "must be SIGTERM on platform kubernetes: the kubelet stops containers with it",
+    });
+  }
+  const pathChecks = (checks: CheckSpec[], at: (string | number)[]) =>
+    checks.forEach((check, i) => {
+      if (check.kind === "http" && check.path !== undefined) {
+        problems.push({
+          path: [...at, i, "http", "path"],
+          message:
+            "cannot be used on platform kubernetes (the cluster, not Slipway's router, serves the app): give url, e.g. through your Gateway",
+        });
+      }
+    });
+  for (const { path, analysis } of analyses(config)) {
+    const metrics = (["maxErrorRate", "maxLatency", "compareToStable"] as const).filter((key) => analysis[key] !== undefined);
+    if (metrics.length > 0) {
+      problems.push({
+        path: [...path, metrics[0]!],
+        message:
+          "needs request metrics from Slipway's router, which carries no traffic on platform kubernetes: judge the release with checks (a run check can query Prometheus)",
+      });
+    }
+    pathChecks(analysis.checks, [...path, "checks"]);
+  }
+  if (config.strategy.blueGreen) pathChecks(config.strategy.blueGreen.prePromotion, ["strategy", "blueGreen", "prePromotion"]);
+  return problems;
 }
 
 /** Every guard, in the order their problems are reported. */
@@ -103,6 +168,7 @@ export const CONFIG_GUARDS: readonly ((config: Config) => Problem[])[] = [
   ensureCanaryHasInstances,
   ensureSingleSuccessProbes,
   ensureDistinctListeners,
+  ensureKubernetesFits,
 ];
 
 /** Runs every guard and returns all their problems. */

@@ -156,6 +156,10 @@ export function normalizeConfig(parsed: Parsed, root: string): Config {
     notify: notifyConfig(parsed.notify),
     docker: parsed.docker,
     swarm: parsed.swarm,
+    kubernetes: {
+      ...parsed.kubernetes,
+      ...(parsed.kubernetes.kubeconfig !== undefined && { kubeconfig: resolve(root, parsed.kubernetes.kubeconfig) }),
+    },
     audit: parsed.audit,
     ...(parsed.registry && { registry: parsed.registry }),
   };

@@ -28,22 +28,21 @@ const cidrCheck = z.superRefine<string>((value, ctx) => {
 export * from "./defaults.js";
 export { HOOK_NAMES, NOTIFY_EVENTS, STRATEGY_TYPES } from "./types.js";
 
-/** Platforms that are planned but not implemented yet. */
-export const FUTURE_PLATFORMS = ["kubernetes"] as const;
-
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"] as const;
 
 const platformSchema = z
-  .enum(["process", "docker", "swarm"], {
-    error: (issue) =>
-      (FUTURE_PLATFORMS as readonly unknown[]).includes(issue.input)
-        ? `"${String(issue.input)}" is not supported yet, only "process", "docker" and "swarm" for now`
-        : undefined,
-  })
+  .enum(["process", "docker", "swarm", "kubernetes"])
   .default(d.DEFAULT_PLATFORM)
   .describe(
-    'Where instances run: "process" (local child processes, the default) or "docker" (one container per instance, see docs/docker.md); swarm and kubernetes come later.',
+    'Where instances run: "process" (local child processes, the default), "docker" (one container per instance, see docs/docker.md), "swarm" (Swarm services, docs/swarm.md) or "kubernetes" (Deployments and Services in a cluster, docs/kubernetes.md).',
   );
+
+/** A Kubernetes object name (DNS-1123 subdomain, kept to a label's 63 characters). */
+const kubeName = () =>
+  z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, says("must be a Kubernetes name: lowercase letters, digits, dots and dashes"))
+    .max(63, says("must be at most 63 characters"));
 
 const envValue = z.union([z.string(), z.number(), z.boolean()], says("must be a string, number or boolean"));
 
@@ -256,6 +255,38 @@ export const baseShape = {
     })
     .prefault({})
     .describe("Service settings for platform: swarm."),
+  kubernetes: z
+    .strictObject({
+      namespace: kubeName()
+        .optional()
+        .describe("Namespace of the app's objects; the kubeconfig context's namespace when unset, else default."),
+      context: z.string().min(1).optional().describe("kubeconfig context to use; the current context when unset."),
+      kubeconfig: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Path of the kubeconfig file (relative to this file); $KUBECONFIG, else ~/.kube/config, when unset."),
+      port: z
+        .number()
+        .int()
+        .min(1, says("must be a port from 1 to 65535"))
+        .max(65535, says("must be a port from 1 to 65535"))
+        .default(d.DEFAULT_KUBERNETES_PORT)
+        .describe("Port the app listens on in its pod ($PORT is set to it); the Services' port too."),
+      httpRoute: kubeName()
+        .optional()
+        .describe(
+          "A Gateway API HTTPRoute in the namespace whose rules list the Services <name>-ping and <name>-pong: a canary's share and the blue-green switch become weights on it (one JSON patch). Without it, a canary's share is its share of the pods behind the Service <name>. See docs/kubernetes.md.",
+        ),
+      serviceAccount: kubeName().optional().describe("Service account the pods run as."),
+      imagePullSecrets: z.array(kubeName()).default([]).describe("Secrets the kubelet uses to pull the image."),
+      envFrom: z
+        .array(kubeName())
+        .default([])
+        .describe("Secrets whose keys become environment variables of the pods (for credentials: app.env goes into the Deployment)."),
+    })
+    .prefault({})
+    .describe("Cluster settings for platform: kubernetes (docs/kubernetes.md)."),
   audit: auditSchema,
 };
 

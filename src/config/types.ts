@@ -5,7 +5,7 @@
  */
 export const STRATEGY_TYPES = ["rolling", "blue-green", "canary"] as const;
 export type StrategyType = (typeof STRATEGY_TYPES)[number];
-export type PlatformType = "process" | "docker" | "swarm";
+export type PlatformType = "process" | "docker" | "swarm" | "kubernetes";
 
 /** A count ("1") or a percentage of replicas ("25%"). */
 export type IntOrPercent = { count: number } | { percent: number };
@@ -128,6 +128,8 @@ export interface Config {
   registry?: { repository: string };
   /** Service settings for platform: swarm; always present. */
   swarm: { portBase: number; constraints: string[] };
+  /** Cluster settings for platform: kubernetes; always present (`kubeconfig` absolute when set). */
+  kubernetes: KubernetesConfig;
   /** Settings of `slipway audit`; always present. */
   audit: AuditConfig;
 }
@@ -254,4 +256,16 @@ export interface TlsConfig {
   redirect: boolean;
   /** Strict-Transport-Security value, or null (none). */
   hsts: string | null;
+}
+
+/** Where and how platform: kubernetes runs the app (docs/kubernetes.md). */
+export interface KubernetesConfig {
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  port: number;
+  httpRoute?: string;
+  serviceAccount?: string;
+  imagePullSecrets: string[];
+  envFrom: string[];
 }

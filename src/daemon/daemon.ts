@@ -8,6 +8,7 @@ import { ProcessPlatform } from "../platform/process/process-platform.js";
 import { MultiPlatform } from "../platform/multi-platform.js";
 import { ReleaseImages } from "./release-images.js";
 import { SwarmWorkload } from "./swarm-workload.js";
+import { connectCluster, KubernetesWorkload } from "./kubernetes-workload.js";
 import { FleetWorkload } from "./fleet-workload.js";
 import { RouteTable } from "./route-table.js";
 import { Workloads } from "./workloads.js";
@@ -174,14 +175,17 @@ export class Daemon implements ControlPlane {
       allocatePort: (host) => this.ports.next(host),
     });
     this.workloads = new Workloads(
-      new FleetWorkload({
-        fleet: this.fleet,
-        ledger: this.ledger,
-        clock: this.clock,
-        processLogs: (releaseId) => processes.releaseLogs(releaseId),
-        tail: (id, lines) => this.platform.tail(id, lines),
-      }),
-      new SwarmWorkload(this.platform, this.clock, this.routes.writer("swarm")),
+      {
+        fleet: new FleetWorkload({
+          fleet: this.fleet,
+          ledger: this.ledger,
+          clock: this.clock,
+          processLogs: (releaseId) => processes.releaseLogs(releaseId),
+          tail: (id, lines) => this.platform.tail(id, lines),
+        }),
+        swarm: new SwarmWorkload(this.platform, this.clock, this.routes.writer("swarm"), (ids) => this.drainTargets(ids)),
+        kubernetes: new KubernetesWorkload(connectCluster, this.clock),
+      },
       this.ledger,
     );
     this.lock = new DeployLock(this.clock);
@@ -221,7 +225,7 @@ export class Daemon implements ControlPlane {
     }
     const current = daemon.ledger.currentRelease();
     const spec = current ? publicListener(releaseConfig(current)) : options.listen ? { listen: options.listen } : null;
-    if (spec) await daemon.bindRouter(spec);
+    if (spec && (!current || daemon.workloads.for(releaseConfig(current)).routed)) await daemon.bindRouter(spec);
     daemon.recovery = await recoverState(daemon.ledger, daemon.platform, daemon.fleet, daemon.clock.now(), (ids) => daemon.unroute(ids));
     await daemon.listenApi();
     daemon.recovered = daemon.rollouts.recover();
@@ -266,6 +270,11 @@ export class Daemon implements ControlPlane {
       .map((i) => ({ id: i.id, host: i.spec.host, port: i.spec.port }));
     // Never leave the table empty while adopted instances run: they were serving a moment ago.
     this.routes.sendHeld(groups.length || !adopted.length ? groups : [{ name: this.appName, weight: 1, targets: adopted }]);
+    await this.drainTargets(ids);
+  }
+
+  /** Resolves once the router serves no table naming these targets and their requests ended (drain.timeout at most). */
+  private async drainTargets(ids: string[]): Promise<void> {
     await Promise.all(ids.map((id) => this.router.drain(PUBLIC, id, this.drainTimeout)));
   }
 
@@ -413,6 +422,14 @@ export class Daemon implements ControlPlane {
       stickiness: canary?.stickiness === "cookie" ? { cookie: COHORT_COOKIE } : null,
       ...routerOptions(config),
     };
+    if (!this.workloads.for(config).routed) {
+      // The cluster serves the app (platform kubernetes): no public listener here, and none left from another platform.
+      if (this.routerAt) await this.router.remove(PUBLIC);
+      this.routerAt = null;
+      this.routerBound = null;
+      await this.bindMetrics(config.metrics?.listen ?? null);
+      return;
+    }
     try {
       await this.bindRouter(publicListener(config));
     } catch (err) {

@@ -29,6 +29,13 @@ export interface FleetWorkloadOptions {
  * (`Standby`, its deadline in the ledger).
  */
 export class FleetWorkload implements Workload {
+  readonly routed = true;
+
+  /** The daemon's own deploy lock is the only one. */
+  claim(): Promise<() => Promise<void>> {
+    return Promise.resolve(() => Promise.resolve());
+  }
+
   /** The last instance number used per release (instance ids are `r<release>-<n>`). */
   private readonly seq = new Map<number, number>();
   private readonly standbys: Standby;

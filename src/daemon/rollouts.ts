@@ -73,7 +73,7 @@ export class Rollouts {
     const strategy = req.strategy ?? config.strategy.type;
     requirePlatformSwitch(this.o.workloads, this.o.ledger.currentRelease()?.config ?? null, config);
     requireStrategyConfig(config, strategy);
-    return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, async () => {
+    return this.withLock(req.holder, `deploy of ${config.name}`, req.waitLock, config, async () => {
       const release = await this.intake.create(req);
       return this.run("deploy", release, config, req.holder, strategy);
     });
@@ -81,7 +81,7 @@ export class Rollouts {
 
   /** Deploys the latest release again after it failed or was aborted (no config edits needed). */
   async retry(req: { holder: string; strategy?: StrategyType; waitLock?: number }): Promise<RolloutResult> {
-    return this.withLock(req.holder, "retry", req.waitLock, async () => {
+    return this.withLock(req.holder, "retry", req.waitLock, null, async () => {
       const latest = this.o.ledger.releases()[0];
       if (!latest || (latest.status !== "failed" && latest.status !== "aborted")) {
         throw new SlipwayError("INVALID_STATE", "nothing to retry: the latest release did not fail or get aborted", {
@@ -109,7 +109,7 @@ export class Rollouts {
         },
       );
     }
-    return this.withLock(req.holder, "rollback", req.waitLock, async () => {
+    return this.withLock(req.holder, "rollback", req.waitLock, null, async () => {
       const { ledger } = this.o;
       const current = ledger.currentRelease();
       const target = req.to !== undefined ? ledger.release(req.to) : ledger.previousGoodRelease();
@@ -264,11 +264,29 @@ export class Rollouts {
     }
   }
 
-  private async withLock<T>(holder: string, what: string, waitLock: number | undefined, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` under the deploy lock, then the platform's own (a Lease on
+   * Kubernetes: `Workload.claim`) for `config`, or the app's latest release's
+   * config (retry, rollback). Both are taken before anything is recorded.
+   */
+  private async withLock<T>(
+    holder: string,
+    what: string,
+    waitLock: number | undefined,
+    config: Config | null,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const release = await this.o.lock.acquire(holder, what, waitLock ?? 0);
     try {
-      this.recordUnrecordedEnds();
-      return await fn();
+      const latest = this.o.ledger.currentRelease() ?? this.o.ledger.releases()[0];
+      const claimFor = config ?? (latest ? releaseConfig(latest) : null);
+      const unclaim = claimFor ? await this.o.workloads.for(claimFor).claim(claimFor, holder) : null;
+      try {
+        this.recordUnrecordedEnds();
+        return await fn();
+      } finally {
+        await unclaim?.();
+      }
     } finally {
       release();
     }

@@ -141,6 +141,8 @@ function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string)
 const PREVIEW_SYNC_EVERY = 500;
 
 async function openPreview(o: RuntimeOptions, listen: { host: string; port: number }): Promise<PreviewHandle> {
+  // Where the cluster serves the app (kubernetes), green's preview is its own Service there; the workload names it.
+  if (!o.workload.routed) return { url: "", close: () => Promise.resolve() };
   const listener = await o.openListener("preview", listen, {
     name: `${o.config.name} preview`,
     ...routerOptions(o.config),

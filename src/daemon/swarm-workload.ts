@@ -70,6 +70,13 @@ const KNOWN_TASKS_KEPT = 1024;
  * router follows the service's ready tasks, polled every 500 ms.
  */
 export class SwarmWorkload implements Workload {
+  readonly routed = true;
+
+  /** The daemon's own deploy lock is the only one. */
+  claim(): Promise<() => Promise<void>> {
+    return Promise.resolve(() => Promise.resolve());
+  }
+
   private services: SwarmServices | null = null;
   /** A canary: its own service (own port lanes), and its share of requests. */
   /**
@@ -89,10 +96,17 @@ export class SwarmWorkload implements Workload {
   /** Swarm keeps no standby: a rollback is a native update. */
   readonly standby = null;
 
+  /**
+   * @param setGroups offers the router its table (RouteTable.writer("swarm")).
+   * @param drain resolves once the router process serves a table without
+   *   these targets and their requests ended (RouterLink.drain): a service is
+   *   removed only then, never while the router may still send to its tasks.
+   */
   constructor(
     private readonly platforms: MultiPlatform,
     private readonly clock: Clock,
     private readonly setGroups: (groups: RouteGroup[]) => void,
+    private readonly drain: (targetIds: string[]) => Promise<void>,
   ) {}
 
   /** Deploys (or updates to) a release and resolves once Swarm completed it; throws when Swarm rolled it back. */
@@ -282,10 +296,14 @@ export class SwarmWorkload implements Workload {
   private async endCanary(): Promise<void> {
     const split = this.split;
     if (!split) return;
+    const leaving = this.side.map((t) => routeTarget(t).id);
     this.split = null;
     this.side = [];
     this.publish(); // all requests to the app's service at once, from its tasks last read
     await this.refresh();
+    // Round 51: removed while the router still had the table naming its tasks (sent, not yet applied under load),
+    // green's service took 20 requests down with it. The router answers a drain only after every earlier change.
+    await this.drain(leaving).catch(() => undefined);
     const swarm = await this.connect();
     await swarm.removeService(split.service, { wait: true }).catch(() => undefined);
   }

@@ -5,8 +5,9 @@ import { releaseConfig } from "./release-runtime.js";
 
 /**
  * Picks the workload a release runs on, once per release: Swarm services for
- * `platform: swarm`, the fleet for the process and docker platforms. The one
- * place in src/daemon/ that asks which platform a config names.
+ * `platform: swarm`, Deployments for `platform: kubernetes`, the fleet for the
+ * process and docker platforms. The one place in src/daemon/ that asks which
+ * platform a config names.
  *
  * @example
  * const workload = workloads.for(config);
@@ -14,18 +15,21 @@ import { releaseConfig } from "./release-runtime.js";
  */
 export class Workloads {
   constructor(
-    private readonly fleet: Workload,
-    private readonly swarm: Workload,
+    private readonly each: { fleet: Workload; swarm: Workload; kubernetes: Workload },
     private readonly ledger: Pick<Ledger, "currentRelease">,
   ) {}
 
   for(config: Config): Workload {
-    return config.platform === "swarm" ? this.swarm : this.fleet;
+    return config.platform === "swarm" ? this.each.swarm : config.platform === "kubernetes" ? this.each.kubernetes : this.each.fleet;
   }
 
-  /** The key the route table follows a workload by ("fleet" or "swarm"). */
+  /** The key the route table follows a workload by: the fleet's or Swarm's table (Kubernetes writes none). */
   keyOf(config: Config): "fleet" | "swarm" {
-    return this.for(config) === this.swarm ? "swarm" : "fleet";
+    return this.for(config) === this.each.swarm ? "swarm" : "fleet";
+  }
+
+  private get all(): Workload[] {
+    return [this.each.fleet, this.each.swarm, this.each.kubernetes];
   }
 
   /** The workload of the current release; null before the first release. */
@@ -36,22 +40,25 @@ export class Workloads {
 
   /** Releases with instances running on any workload (retention keeps them). */
   runningReleases(): number[] {
-    return [...new Set([...this.fleet.runningReleases(), ...this.swarm.runningReleases()])];
+    return [...new Set(this.all.flatMap((w) => w.runningReleases()))];
   }
 
   /** Every running instance and task, for status. */
   instances(): InstanceRow[] {
-    return [...this.fleet.instances(), ...this.swarm.instances()];
+    return this.all.flatMap((w) => w.instances());
   }
 
-  /** The release of a router target (an instance or a task), undefined when neither knows it. */
+  /** The release of a router target (an instance, a task or a pod), undefined when none knows it. */
   releaseOf(targetId: string): number | undefined {
-    return this.fleet.releaseOf(targetId) ?? this.swarm.releaseOf(targetId);
+    for (const w of this.all) {
+      const release = w.releaseOf(targetId);
+      if (release !== undefined) return release;
+    }
+    return undefined;
   }
 
-  /** `slipway down`: both stop what they run. */
+  /** `slipway down`: each stops what it runs. */
   async down(): Promise<void> {
-    await this.fleet.down();
-    await this.swarm.down();
+    for (const w of this.all) await w.down();
   }
 }

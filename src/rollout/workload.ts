@@ -51,7 +51,7 @@ export interface InstanceRow {
  * Rollouts (src/daemon/rollouts.ts) and the strategies decide the order of
  * steps; a workload carries them out. `FleetWorkload` (src/daemon/) runs
  * instances one by one on the process or docker platform; `SwarmWorkload`
- * hands them to Swarm services. The daemon picks one per release
+ * hands them to Swarm services; `KubernetesWorkload` to Deployments. The daemon picks one per release
  * (`Workloads.for(config)`), and only the workload serving the current
  * release writes the router's table.
  *
@@ -60,6 +60,20 @@ export interface InstanceRow {
  * step asks, or when the step's signal is aborted.
  */
 export interface Workload {
+  /**
+   * Whether Slipway's router carries the app's traffic to these instances
+   * (process, docker, swarm). False on Kubernetes, where the cluster's
+   * Services and Gateway do: the daemon then binds no public listener, and
+   * the router's samples (analysis, metrics) are not there.
+   */
+  readonly routed: boolean;
+  /**
+   * The lock a rollout holds beyond this daemon, taken after the daemon's
+   * own (a Lease on Kubernetes); resolves with its release. Throws LOCK_HELD
+   * when another holds it, and a config error when the platform cannot be
+   * reached as configured, before anything is recorded.
+   */
+  claim(config: Config, holder: string): Promise<() => Promise<void>>;
   /** Rolling: `release` at `app.replicas`, the other releases retired as it becomes ready; resolves once done. */
   rollOut(release: Release, config: Config, step: Step): Promise<void>;
   /** Canary: `replicas` instances of `release` in rotation at weight 0; resolves once they are ready. */

@@ -219,8 +219,9 @@ export class RolloutHarness {
     });
     const swarm = new Proxy({} as Workload, {
       get: (_t, name) => {
-        if (name === "runningReleases") return () => [];
-        throw new Error(`the rollout harness does not model swarm (SwarmWorkload.${String(name)})`);
+        if (name === "runningReleases" || name === "instances") return () => [];
+        if (name === "releaseOf") return () => undefined;
+        throw new Error(`the rollout harness does not model swarm or kubernetes (${String(name)})`);
       },
     });
     this.workload = new FleetWorkload({
@@ -233,7 +234,7 @@ export class RolloutHarness {
     this.rollouts = new Rollouts({
       paths: statePaths(dir),
       ledger: this.ledger,
-      workloads: new Workloads(this.workload, swarm, this.ledger),
+      workloads: new Workloads({ fleet: this.workload, swarm, kubernetes: swarm }, this.ledger),
       clock: this.clock,
       lock: new DeployLock(this.clock),
       recorder: this.recorder,
