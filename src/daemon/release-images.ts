@@ -25,6 +25,11 @@ export class ReleaseImages {
 
   async prepare(release: Release, config: Config, registryAuth?: RegistryAuth): Promise<void> {
     if (config.platform === "process") return;
+    if (config.platform === "kubernetes" && config.app.image) {
+      // The cluster's nodes pull it: this machine needs no Docker engine and no copy of the image.
+      this.record(release, config.app.image);
+      return;
+    }
     const { docker } = await this.platforms.dockerPlatform();
     const { buildImage, ensureImage, pushImage } = await import("../platform/docker/image-builder.js");
     const onLine = (line: string) => {
@@ -71,8 +76,7 @@ export class ReleaseImages {
         image = `${repository}:release-${release.id}`;
       }
     }
-    this.ledger.setImage(release.id, image);
-    this.ledger.record({ type: "release", releaseId: release.id, message: `release ${release.id} runs image ${image}` });
+    this.record(release, image);
     if (config.app.shared.length > 0) {
       const { imageWorkdir, requireShareableInImage, sharedVolumes } = await import("../platform/docker/shared-volumes.js");
       const volumes = sharedVolumes(config.name, config.app.shared, await imageWorkdir(docker, image));
@@ -81,6 +85,11 @@ export class ReleaseImages {
         this.ledger.record({ type: "release", releaseId: release.id, message: `shared ${v.path}: volume ${v.volume} at ${v.target}` });
       }
     }
+  }
+
+  private record(release: Release, image: string): void {
+    this.ledger.setImage(release.id, image);
+    this.ledger.record({ type: "release", releaseId: release.id, message: `release ${release.id} runs image ${image}` });
   }
 
   /** Removes images of this app's releases that are not kept. */

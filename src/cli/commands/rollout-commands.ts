@@ -15,7 +15,8 @@ export function registerRolloutCommands(program: Command): void {
     .option("--env <KEY=VALUE>", "release env var (repeatable)", collect)
     .option("--strategy <type>", `override strategy.type (${STRATEGY_TYPES.join(", ")})`)
     .option("--wait-lock <duration>", "wait this long for another rollout to finish instead of failing")
-    .action(async (opts: { version?: string; env?: string[]; strategy?: string; waitLock?: string }, cmd: Command) => {
+    .option("--dry-run", "validate, and print the Kubernetes objects it would apply (platform kubernetes); change nothing")
+    .action(async (opts: { version?: string; env?: string[]; strategy?: string; waitLock?: string; dryRun?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       // Every flag is checked before anything is read or started.
       const strategy = strategyOption(opts.strategy);
@@ -28,6 +29,11 @@ export function registerRolloutCommands(program: Command): void {
       // A release whose environment does not match app.envSchema is refused before the daemon is contacted.
       const { checkDeployEnv } = await import("./env-commands.js");
       await checkDeployEnv(loaded.config, env);
+      if (opts.dryRun) {
+        const { printDryRun } = await import("./dry-run-output.js");
+        await printDryRun(loaded.config, { version: version ?? "dry-run", env }, g.json === true);
+        return;
+      }
       const body = {
         config: loaded.config,
         configText: readFileSync(loaded.file, "utf8"),
