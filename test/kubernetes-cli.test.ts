@@ -43,6 +43,16 @@ kubernetes:
 ${route}`;
 }
 
+/** A canary whose analysis step is a check alone (no request metrics on this platform): `check` is its command. */
+function analysedCanary(port: number, check: string): string {
+  return kubeConfig(port, kubeconfig)
+    .replace(
+      "steps: [{ setWeight: 20 }, { pause: {} }]",
+      `steps: [{ setWeight: 50 }, { analysis: { interval: 200ms, window: 600ms, failureLimit: 0, checks: [{ run: "${check}" }] } }]`,
+    )
+    .replace("type: rolling", "type: canary");
+}
+
 function weights(): Record<string, number> {
   const route = fake.get("httproutes", "web")!;
   return Object.fromEntries((route.spec.rules[0].backendRefs as { name: string; weight: number }[]).map((r) => [r.name, r.weight]));
@@ -102,6 +112,24 @@ describe("slipway deploy --dry-run", () => {
 });
 
 describe("slipway on platform kubernetes, through the daemon", () => {
+  it("judges a canary by its checks alone: a passing check promotes it, a failing one rolls it back", async () => {
+    const p = (project = await TestProject.create((port) => analysedCanary(port, "true")));
+    await p.ok("deploy", "--version", "v1", "--strategy", "rolling");
+    const good = await p.run("deploy", "--version", "v2");
+    expect(good.stderr).toBe("");
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/analysis #1: pass/);
+    expect(fake.get("services", "shop")!.metadata.annotations["slipway.dev/serving-slot"]).toBe("pong");
+
+    p.writeConfig(analysedCanary(Number(new URL(p.url).port), "false"));
+    const bad = await p.run("deploy", "--version", "v3");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/check .* failed/);
+    expect((await p.status()).current?.version).toBe("v2");
+    await waitFor("the canary's slot scaled to 0", () => fake.get("deployments", "shop-ping")?.spec.replicas === 0);
+    expect(fake.get("deployments", "shop-pong")!.metadata.annotations["slipway.dev/version"]).toBe("v2");
+  });
+
   it("deploys, shows the pods, binds no listener of its own, runs a canary by HTTPRoute weights, aborts it, rolls back and goes down", async () => {
     fake.put("httproutes", {
       apiVersion: "gateway.networking.k8s.io/v1",

@@ -97,7 +97,10 @@ async function checks(o: RuntimeOptions, specs: CheckSpec[], baseUrl: string): P
   return results.map((r) => ({ name: r.name, ok: r.ok, message: r.message }));
 }
 
-function startAnalysis(o: RuntimeOptions, config: AnalysisConfig, label: string): AnalysisHandle {
+function startAnalysis(o: RuntimeOptions, analysis: AnalysisConfig, label: string): AnalysisHandle {
+  // No request passes Slipway's router on a workload it does not route (kubernetes): no minimum of requests to wait
+  // for, the checks decide (config guards refuse metric thresholds there).
+  const config = o.workload.routed ? analysis : { ...analysis, minRequests: 0 };
   const run = new AnalysisRun({
     config,
     recorder: o.recorder,
