@@ -162,6 +162,12 @@ describe("slipway on platform kubernetes, through the daemon", () => {
       ["v1", true],
     ]);
     expect(await refused(Number(new URL(p.url).port))).toBe(true); // the cluster serves the app, not Slipway's router
+    const text = (await p.ok("status")).stdout;
+    expect(text).toContain("traffic: the cluster: Service shop and HTTPRoute web in namespace default; serving slot ping");
+    expect(text).toMatch(/shop-ping-\w+-\w+ +r1 v1 +ready +serving +pod on fake-node-\d, slot ping/);
+    const logs = (await p.ok("logs", "-n", "1")).stdout.trim().split("\n");
+    expect(logs).toHaveLength(2);
+    expect(logs.every((l) => /shop-ping-\w+-\w+ \| listening on :8080$/.test(l))).toBe(true);
 
     const canary = await p.run("deploy", "--version", "v2", "--strategy", "canary");
     expect(canary.code).toBe(0);

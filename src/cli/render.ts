@@ -84,7 +84,7 @@ function currentHealth(s: DaemonStatus): string {
 }
 
 export function trafficLine(s: DaemonStatus): string {
-  if (!s.traffic) return "router: not listening";
+  if (!s.traffic) return s.servedBy ? `traffic: ${s.servedBy}` : "router: not listening";
   const where = routerWhere(s.traffic);
   if (!s.traffic.targets.length) return `router ${where} -> nothing ready (503)`;
   const groups = s.traffic.groups.filter((g) => g.targets.length || g.weight);

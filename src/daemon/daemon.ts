@@ -295,10 +295,20 @@ export class Daemon implements ControlPlane {
           }
         : null,
       recovery: this.recovery,
+      servedBy: this.servedBy(),
       pid: process.pid,
       startedAt: this.startedAt,
     });
     return status;
+  }
+
+  /** Where the current release is served when Slipway's router is not in its path. */
+  private servedBy(): string | null {
+    const current = this.ledger.currentRelease();
+    if (!current) return null;
+    const config = releaseConfig(current);
+    const workload = this.workloads.for(config);
+    return workload.routed ? null : (workload.servedBy?.(config) ?? null);
   }
 
   /** A docker instance's HEALTHCHECK status ("none" when its image has none). */

@@ -88,6 +88,12 @@ export class KubernetesWorkload implements Workload {
     return new k.DeployLease(cluster, config.name, this.clock).acquire(holder);
   }
 
+  servedBy(config: Config): string {
+    const k = config.kubernetes;
+    const where = `namespace ${this.cluster?.namespace ?? k.namespace ?? "of the kubeconfig context"}`;
+    return `the cluster: Service ${config.name}${k.httpRoute ? ` and HTTPRoute ${k.httpRoute}` : ""} in ${where}; serving slot ${this.serving}`;
+  }
+
   get standby(): { release: number; version: string; until: number } | null {
     return this.kept ? { release: this.kept.release, version: this.kept.version, until: this.kept.until } : null;
   }

@@ -59,6 +59,8 @@ export interface DaemonStatus {
     ejected: string[];
   } | null;
   recovery: RecoveryReport | null;
+  /** Where the app is served when Slipway's router is not in the path (platform kubernetes), null otherwise. */
+  servedBy?: string | null;
 }
 
 /** The status snapshot served by `GET /v1/status` and shown by `slipway status`. */
@@ -77,6 +79,7 @@ export function daemonStatus(s: {
     stats: { requests: number; ejected?: string[] };
   } | null;
   recovery: RecoveryReport | null;
+  servedBy: string | null;
   pid: number;
   startedAt: number;
 }): DaemonStatus {
@@ -134,5 +137,6 @@ export function daemonStatus(s: {
         }
       : null,
     recovery: s.recovery,
+    servedBy: s.servedBy,
   };
 }

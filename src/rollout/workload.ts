@@ -74,6 +74,8 @@ export interface Workload {
    * reached as configured, before anything is recorded.
    */
   claim(config: Config, holder: string): Promise<() => Promise<void>>;
+  /** Where the app is served when `routed` is false (status says it), e.g. "Service shop, HTTPRoute shop in namespace shop". */
+  servedBy?(config: Config): string;
   /** Rolling: `release` at `app.replicas`, the other releases retired as it becomes ready; resolves once done. */
   rollOut(release: Release, config: Config, step: Step): Promise<void>;
   /** Canary: `replicas` instances of `release` in rotation at weight 0; resolves once they are ready. */

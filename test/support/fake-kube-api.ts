@@ -18,8 +18,9 @@
  * JSON patch with `test`); Leases (create 409 when present, replace 409 on a
  * stale resourceVersion); pod logs (tailLines); injected failures.
  *
- * It does NOT model: nodes, scheduling, resources and quotas (pods never
- * stay Pending for lack of room); probes (readiness is a timer, nothing
+ * It does NOT model: nodes, scheduling, resources and quotas (a pod is
+ * bound at once to one of three node names, round-robin; it never stays
+ * Pending for lack of room); probes (readiness is a timer, nothing
  * requests the app); minReadySeconds (available = ready);
  * ReplicaSet objects and owner references (pods belong to the Deployment
  * directly; deleting it deletes them); watches, field selectors, set-based
@@ -411,7 +412,7 @@ export class FakeKubeApi {
         resourceVersion: String(++this.rv),
         creationTimestamp: new Date().toISOString(),
       },
-      spec: clone(template.spec),
+      spec: { ...clone(template.spec), nodeName: `fake-node-${(this.podSeq % 3) + 1}` }, // scheduled at once, round-robin
       status: { phase: "Pending", conditions: [{ type: "Ready", status: "False" }] },
     };
     this.store.get("pods")!.set(`${ns}/${name}`, pod);
