@@ -5,6 +5,7 @@ import { startLoad } from "../src/load/load-generator.js";
 import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages, swarmGate } from "./support/docker.js";
 import { answersSentAfter } from "./support/load.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
+import { swarmStrategyYaml } from "./support/swarm-config.js";
 import { claimPortBase, SIDE_HOST, sidePort } from "./support/ports.js";
 
 const gate = await dockerGate();
@@ -23,16 +24,7 @@ app:
   shutdown: { signal: SIGTERM, timeout: 10s }
 health:
   readiness: { http: /health, interval: 1s, timeout: 2s, failureThreshold: 3 } # each check starts a node in the task
-strategy:
-  type: rolling
-  rolling: { maxSurge: 1, maxUnavailable: 0, minReady: 2s }
-  canary:
-    replicas: 1
-    stickiness: none # exact weighted round-robin per request
-    steps: [{ setWeight: 50 }, { pause: {} }]
-  blueGreen: { previewListen: ${SIDE_HOST}:${previewPort} }
-swarm: { portBase: ${PORT_BASE} }
-progressDeadline: 150s # a budget, not what the test proves: Swarm on a loaded 2-core machine is slow
+${swarmStrategyYaml(previewPort, PORT_BASE)}progressDeadline: 150s # a budget, not what the test proves: Swarm on a loaded 2-core machine is slow
 `;
 }
 

@@ -228,6 +228,10 @@ describe("swarm state", () => {
     });
     expect(nodeAddress({ Status: { Addr: "0.0.0.0" }, ManagerStatus: { Addr: "10.0.0.1:2377" } })).toBe("10.0.0.1");
     expect(nodeAddress({ Status: { Addr: "127.0.0.1" } })).toBe("127.0.0.1");
+    // a manager: the address it advertises, not the source address its connection came from
+    expect(nodeAddress({ Status: { Addr: "127.0.0.1" }, ManagerStatus: { Addr: "127.0.9.3:2377" } })).toBe("127.0.9.3");
+    expect(nodeAddress({ Status: { Addr: "::1" }, ManagerStatus: { Addr: "[fd00::5]:2377" } })).toBe("fd00::5");
+    expect(nodeAddress({})).toBe("127.0.0.1");
   });
 
   it("tells a new update from the one before, and counts tasks on the target release", () => {

@@ -178,7 +178,9 @@ export async function pushImage(
   const authconfig = registryAuthFor(ref, options.registryAuth, options.env ?? process.env);
   let failure: string | undefined;
   try {
-    const stream = await docker.getImage(ref).push(authconfig ? { authconfig } : {});
+    // Always an X-Registry-Auth header, "{}" when anonymous (as the docker CLI sends): without one the engine
+    // reads the credentials from the request body and refuses the push ("Bad parameters and missing X-Registry-Auth: EOF").
+    const stream = await docker.getImage(ref).push({ authconfig: authconfig ?? {} });
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,

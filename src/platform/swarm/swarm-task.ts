@@ -61,15 +61,21 @@ export function swarmTask(task: EngineTask, addressOf: (nodeId: string) => strin
 }
 
 /**
- * A node's address for the router: its `Status.Addr`, or the manager address
- * when a node reports 0.0.0.0.
+ * A node's address for the router: the address a manager advertises to the
+ * swarm (`ManagerStatus.Addr`, the one its operator declared reachable), else
+ * `Status.Addr`, else 127.0.0.1. `Status.Addr` is only the source address the
+ * leader saw the node's connection come from: behind NAT, on a host with
+ * several interfaces, or with several engines on one host (every node seen
+ * as 127.0.0.1 on loopback, checked with three engines advertising
+ * 127.0.0.x) it is not where the node's tasks listen; for a worker, which
+ * advertises nothing the API shows, it is all there is. 0.0.0.0 counts as
+ * unknown.
  *
  * @example
  * nodeAddress({ Status: { Addr: "10.0.0.5" } }); // "10.0.0.5"
+ * nodeAddress({ Status: { Addr: "127.0.0.1" }, ManagerStatus: { Addr: "127.0.9.3:2377" } }); // "127.0.9.3"
  */
 export function nodeAddress(node: { Status?: { Addr?: string }; ManagerStatus?: { Addr?: string } }): string {
-  const addr = node.Status?.Addr;
-  if (addr && addr !== "0.0.0.0") return addr;
-  const manager = node.ManagerStatus?.Addr;
-  return manager ? manager.replace(/:\d+$/, "") : "127.0.0.1";
+  const advertised = node.ManagerStatus?.Addr?.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  return [advertised, node.Status?.Addr].find((addr) => addr && addr !== "0.0.0.0") ?? "127.0.0.1";
 }
