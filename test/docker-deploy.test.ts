@@ -97,9 +97,10 @@ describe.skipIf(!gate.run)("docker platform, real engine", () => {
     const bad = await p.run("deploy", "--version", "v2", "--env", "BROKEN=health");
     const report = await load.stop();
     expect(bad.code).toBe(1);
-    // whichever notices first: Slipway's startup probe, or the image's HEALTHCHECK
+    // whichever instance fails first (both may be starting), and whichever notices first: Slipway's startup
+    // probe, or the image's HEALTHCHECK
     expect(bad.stderr).toMatch(
-      /release 2 \(v2\) failed: instance r2-1 failed: (startup probe failed: startup: GET \/health -> 503|liveness probe failed: container HEALTHCHECK reports unhealthy)/,
+      /release 2 \(v2\) failed: instance r2-\d failed: (startup probe failed: startup: GET \/health -> 503|liveness probe failed: container HEALTHCHECK reports unhealthy)/,
     );
     expect(report.failed).toBe(0);
     expect(Object.keys(report.versions)).toEqual(["v1"]);

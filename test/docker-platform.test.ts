@@ -282,17 +282,21 @@ describe.skipIf(!engine)("DockerPlatform (real engine)", () => {
   });
 
   describe("health", () => {
-    it("follows the image HEALTHCHECK: healthy, unhealthy, or none without one", async () => {
+    it("follows the image HEALTHCHECK: healthy, unhealthy, timed out, or none without one", async () => {
       const p = platform();
-      const [good, bad] = [await spec(), await spec({ env: {} })];
+      const [good, bad, slow] = [await spec(), await spec({ env: {} }), await spec({ env: {} })];
       bad.env = { PORT: String(bad.port), SLIPWAY_INSTANCE: bad.id, HEALTH_STATUS: "503" };
+      // answers, but only after the image's 2 s check timeout: Docker says unhealthy, every failure a timeout
+      slow.env = { PORT: String(slow.port), SLIPWAY_INSTANCE: slow.id, HEALTH_DELAY_MS: "4000" };
       const none = await spec({ command: ["node", "-e", "setInterval(() => {}, 1000)"] }, { image: NODE_BASE_IMAGE });
-      await Promise.all([good, bad, none].map((s) => p.start(s)));
+      await Promise.all([good, bad, slow, none].map((s) => p.start(s)));
       // Its first check runs a second after start: on a loaded machine it may have passed already.
       expect(["starting", "healthy"]).toContain(await p.containerHealth(good.id));
       expect(await p.containerHealth(none.id)).toBe("none");
       await waitFor("healthy", async () => (await p.containerHealth(good.id)) === "healthy", 15_000);
       await waitFor("unhealthy", async () => (await p.containerHealth(bad.id)) === "unhealthy", 15_000);
+      await waitFor("timed-out", async () => (await p.containerHealth(slow.id)) === "timed-out", 30_000);
+      expect((await inspect(slow)).State.Health?.Status).toBe("unhealthy");
       await expect(p.containerHealth("never-started")).rejects.toMatchObject({ code: "NOT_FOUND" });
     });
   });

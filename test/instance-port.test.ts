@@ -1,10 +1,25 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { ephemeralRange, freePort, INSTANCE_PORTS, InstancePorts } from "../src/platform/process/port.js";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { ephemeralRange, freePort, INSTANCE_PORTS, InstancePorts, PortClaims } from "../src/platform/process/port.js";
 
 /** Instance ports come from below the kernel's ephemeral range, so no outgoing connection can take one between check and bind. */
 
 const held: net.Server[] = [];
+const claimDirs: string[] = [];
+afterAll(() => {
+  for (const dir of claimDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A claims directory of the test's own (the daemons' shared one is left alone). */
+function claims(): PortClaims {
+  const dir = mkdtempSync(join(tmpdir(), "slipway-port-claims-"));
+  claimDirs.push(dir);
+  return new PortClaims(dir);
+}
+
 afterEach(async () => {
   for (const server of held.splice(0)) await new Promise((r) => server.close(r));
 });
@@ -61,6 +76,7 @@ describe("instance ports", () => {
     const ports = new InstancePorts(
       () => now,
       () => start / 0x7fffffff + 1e-12,
+      claims(),
     );
     const first = await ports.next("127.0.0.1");
     expect(first).toBe(INSTANCE_PORTS.min + (start % span));
@@ -74,5 +90,34 @@ describe("instance ports", () => {
     // a minute later the walk goes on from where it was; the early ports are free to hand out again on the next lap
     now = 61_000;
     expect(await ports.next("127.0.0.1")).toBe(first + 8);
+  });
+
+  it("two daemons walking from the same start never hand out the same port within a minute; a stale claim is taken over", async () => {
+    let now = 1_000_000;
+    const start = 2_000;
+    const shared = claims();
+    const walk = () =>
+      new InstancePorts(
+        () => now,
+        () => start / 0x7fffffff + 1e-12,
+        shared,
+      );
+    const [a, b] = [walk(), walk()];
+    const fromA: number[] = [];
+    const fromB: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      fromA.push(await a.next("127.0.0.1"));
+      fromB.push(await b.next("127.0.0.1"));
+    }
+    expect(new Set([...fromA, ...fromB]).size).toBe(8);
+    expect(readdirSync(shared.dir).map(Number).sort()).toEqual([...fromA, ...fromB].sort());
+    expect(readFileSync(join(shared.dir, String(fromA[0])), "utf8")).toBe(String(now));
+    // still claimed 59 s later; stale after a minute, and then one daemon (only one) takes it over
+    now += 59_000;
+    expect(shared.claim(fromA[0]!, now)).toBe(false);
+    now += 2_000;
+    expect(shared.claim(fromA[0]!, now)).toBe(true);
+    expect(shared.claim(fromA[0]!, now)).toBe(false);
+    expect(readdirSync(shared.dir)).toHaveLength(8);
   });
 });

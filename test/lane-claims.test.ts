@@ -33,4 +33,11 @@ describe("swarm port lanes claimed per test process", () => {
     for (const b of BASES) writeFileSync(claim(b), processIdentity(sleeper.pid!));
     expect(() => claimPortBase(BASES)).toThrow("every swarm port base of 61000, 62000 is claimed by a live test process");
   });
+
+  it("gives a process the base it already holds, whatever the list's order", () => {
+    const second = BASES.find((b) => b !== BASES[process.pid % BASES.length])!;
+    writeFileSync(claim(second), processIdentity(process.pid)); // held from an earlier file of this worker
+    expect(claimPortBase(BASES)).toBe(second);
+    expect(claimPortBase([...BASES].reverse())).toBe(second);
+  });
 });

@@ -6,13 +6,12 @@ import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeAppImages, 
 import { answersSentAfter } from "./support/load.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { swarmStrategyYaml } from "./support/swarm-config.js";
-import { claimPortBase, SIDE_HOST, sidePort } from "./support/ports.js";
+import { claimPortBase, SIDE_HOST, sidePort, SWARM_PORT_BASES } from "./support/ports.js";
 
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 
-/** Port lanes below the ephemeral range, apart from test/swarm.test.ts's. */
-const PORT_BASE = claimPortBase([2000, 6000, 8000]); // below instance ports (20000-32000) and the ephemeral range
+const PORT_BASE = claimPortBase(SWARM_PORT_BASES.daemon);
 
 function swarmConfig(port: number, name: string, previewPort: number): string {
   return `name: ${name}

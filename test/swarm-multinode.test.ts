@@ -7,7 +7,7 @@ import { startLoad, type LoadReport } from "../src/load/load-generator.js";
 import type { Target } from "../src/router/types.js";
 import type { ListenerState } from "../src/routerd/state.js";
 import { answersSentAfter } from "./support/load.js";
-import { claimPortBase, sidePort } from "./support/ports.js";
+import { claimPortBase, sidePort, SWARM_PORT_BASES } from "./support/ports.js";
 import { REPO, TestProject, waitFor } from "./support/project.js";
 import { swarmStrategyYaml } from "./support/swarm-config.js";
 import type { Status } from "./support/status.js";
@@ -25,8 +25,7 @@ import { swarmClusterGate, type ClusterNode } from "./support/swarm-cluster.js";
 
 const cluster = await swarmClusterGate();
 
-/** Above the other swarm tests' lanes (2000-23999 with their canary lanes), none shared with them. */
-const PORT_BASE = claimPortBase([24000, 26000]);
+const PORT_BASE = claimPortBase(SWARM_PORT_BASES.daemon);
 const REPLICAS = 3;
 /** Recovery from a lost node: a budget, not a measurement (Swarm marks a node down after missed heartbeats, ~10 s). */
 const RECOVERY_BOUND_MS = 120_000;

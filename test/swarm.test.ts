@@ -10,7 +10,7 @@ import { SwarmServices } from "../src/platform/swarm/swarm-services.js";
 import type { SwarmTask } from "../src/platform/swarm/swarm-task.js";
 import type { UpdateProgress } from "../src/platform/swarm/update-progress.js";
 import { dockerGate, ensureNodeBaseImage, NODE_BASE_IMAGE, removeImages, swarmGate } from "./support/docker.js";
-import { claimPortBase } from "./support/ports.js";
+import { claimPortBase, SWARM_PORT_BASES } from "./support/ports.js";
 
 /**
  * SwarmServices against the real engine: a swarm of this one node (initialised
@@ -23,7 +23,7 @@ const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 const APP = `swarmtest-${process.pid}`;
 const REPO = `slipway-swarm-test-${process.pid}`;
 /** Below the ephemeral range; a lane of 1000 ports each, per test process. */
-const PORT_BASE = claimPortBase([14000, 16000, 18000]); // below instance ports (20000-32000) and the ephemeral range
+const PORT_BASE = claimPortBase(SWARM_PORT_BASES.services);
 
 const SERVER = `import { createServer } from "node:http";
 const port = Number(process.env.PORT);
@@ -248,4 +248,37 @@ describe.skipIf(!swarmReady)("SwarmServices, real engine", () => {
     await swarm.removeService(canary, { wait: true });
     expect(await swarm.tasks(canary)).toEqual([]);
   }, 180_000);
+
+  it("rebuilds an update Swarm refuses as out of sequence (the service changed since it was read) and sends it again", async () => {
+    // Between Slipway's read and its update, someone else updates the service (as Swarm does when it
+    // finishes an update or rollback): the engine refuses the stale version with "update out of sequence".
+    const sent: number[] = [];
+    const racing = new Proxy(docker, {
+      get(target, prop) {
+        if (prop !== "getService") return Reflect.get(target, prop, target) as unknown;
+        return (id: string) => {
+          const service = target.getService(id);
+          const update = async (opts: { _query: { version: number } }) => {
+            sent.push(opts._query.version);
+            if (sent.length === 1) {
+              const now = (await service.inspect()) as { Version: { Index: number }; Spec: Dockerode.ServiceSpec };
+              await service.update({
+                _query: { version: now.Version.Index },
+                _body: { ...now.Spec, Labels: { ...now.Spec.Labels, "slipway.test-race": "1" } },
+              });
+            }
+            return service.update(opts);
+          };
+          return Object.assign(Object.create(service) as Dockerode.Service, { update });
+        };
+      },
+    });
+    await new SwarmServices({ docker: racing, pollMs: 200 }).scaleService(rolling, 2);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBeGreaterThan(sent[0]!);
+    // the update sent again was built from the service as read again: the other writer's change is kept
+    const spec = (await docker.getService(rolling).inspect()) as { Spec: Dockerode.ServiceSpec };
+    expect(spec.Spec.Labels?.["slipway.test-race"]).toBe("1");
+    expect(spec.Spec.Mode?.Replicated?.Replicas).toBe(2);
+  }, 60_000);
 });

@@ -21,7 +21,7 @@ import type { RouteGroup } from "../src/router/types.js";
 import { dockerGate, ensureNodeBaseImage, removeAppContainers, removeImages, swarmGate } from "./support/docker.js";
 import { REPO } from "./support/project.js";
 import { workloadContract, type WorkloadSubject } from "./support/workload-contract.js";
-import { claimPortBase } from "./support/ports.js";
+import { claimPortBase, SWARM_PORT_BASES } from "./support/ports.js";
 
 const APP_DIR = join(REPO, "test/fixtures/docker-app");
 
@@ -131,8 +131,7 @@ describe("Workload contract: the fleet on the process platform", () => {
 const gate = await dockerGate();
 const swarmReady = gate.docker ? await swarmGate(gate.docker) : false;
 
-/** Port lanes below the ephemeral range, apart from the other swarm tests' (20000-43999): base to base+1999 and, for the canary, base+4000 to base+5999. */
-const PORT_BASE = claimPortBase([10000, 12000, 4000]);
+const PORT_BASE = claimPortBase(SWARM_PORT_BASES.daemon);
 
 describe.skipIf(!swarmReady)("Workload contract: Swarm services on the real engine", () => {
   const name = `wlcontract-${process.pid}`;

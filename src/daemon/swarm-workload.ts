@@ -18,8 +18,11 @@ import { releaseConfig, releaseWorkloadEnv } from "./release-runtime.js";
 /** A canary service's port lanes start this far above swarm.portBase (the app's service uses portBase and portBase + 1000). */
 export const CANARY_LANES_OFFSET = 4000;
 
-/** Added to the probe's timeout in a task's healthcheck: the time to start the `node` that runs the check. */
-export const HEALTHCHECK_START_ALLOWANCE = 3_000;
+/**
+ * Added to the probe's timeout in a task's healthcheck: the time to start the
+ * `node` that runs the check (Docker's default timeout is 30 s).
+ */
+export const HEALTHCHECK_START_ALLOWANCE = 10_000;
 
 /** How often the router's table is refreshed from the service's tasks. */
 export const SWARM_ROUTES_EVERY = 500;
@@ -37,8 +40,9 @@ export const SWARM_ROUTES_EVERY = 500;
  * × 3, easily passed by Node on a loaded machine) was killed and the update
  * rolled back. The check runs `node -e fetch(...)` in the task, so its
  * timeout is the probe's plus HEALTHCHECK_START_ALLOWANCE for starting node:
- * on a loaded machine that start alone took over 2 s, and healthy tasks were
- * replaced for it.
+ * on a loaded machine that start alone took over 2 s, then (two-copy rounds
+ * 52 and 54, with three extra engines per copy) over 3 s three times in a
+ * row, and healthy tasks were replaced for it.
  *
  * @example
  * serviceHealthOption(config).health?.startPeriod; // 600000 with the default progressDeadline, no startup probe

@@ -110,8 +110,13 @@ export interface ReleaseLogs {
   follow?(onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
 }
 
-/** A container's HEALTHCHECK status ("none" when its image has none). */
-export type ContainerHealth = "healthy" | "unhealthy" | "starting" | "none";
+/**
+ * A container's HEALTHCHECK status ("none" when its image has none).
+ * "timed-out" is Docker's "unhealthy" where every failure of the streak was
+ * the check running past its timeout (no verdict from the app: on a loaded
+ * host, starting the check's process in the container alone can take that long).
+ */
+export type ContainerHealth = "healthy" | "unhealthy" | "timed-out" | "starting" | "none";
 
 /** A platform that runs containers: it also reports their image's HEALTHCHECK (the docker platform). */
 export interface ContainerPlatform extends Platform {

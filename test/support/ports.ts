@@ -21,6 +21,25 @@ export function sidePort(): Promise<number> {
   });
 }
 
+/**
+ * Swarm port bases for the test files, below Slipway's instance ports
+ * (20000-32000) and the ephemeral range. A base claimed by a test process
+ * through Slipway's daemon (test/swarm-deploy, swarm-multinode,
+ * workload-contract) spans its two lanes, base to base+1999, and a canary's
+ * or green's, base+4000 to base+5999 (CANARY_LANES_OFFSET); the four `daemon`
+ * bases are those that never meet: 2000-5999 with 6000-9999, 10000-13999 with
+ * 14000-17999. One per test worker at a time (a worker keeps its base from
+ * file to file), and two copies of the suite run at most four workers, so
+ * four is enough. test/swarm.test.ts uses only base to base+1999, and tries
+ * 18000 first. (The bases used before, one list per file, overlapped: one
+ * file's canary lanes were another's first lane, so two copies could meet on
+ * a port.)
+ */
+export const SWARM_PORT_BASES = {
+  daemon: [2000, 4000, 10000, 12000],
+  services: [18000, 2000, 4000, 10000, 12000],
+} as const;
+
 /** Where the lane claims live: one file per claimed port base, holding the claiming process's pid. */
 const LANE_CLAIMS = join(tmpdir(), "slipway-test-lanes");
 
@@ -31,6 +50,8 @@ const LANE_CLAIMS = join(tmpdir(), "slipway-test-lanes");
  * swarm tasks listen on the host's ports). The claim is a file
  * `<tmp>/slipway-test-lanes/<base>` with the claimant's pid; a dead
  * claimant's claim is taken over, and the claim goes when this process exits.
+ * A base this process holds already (a test worker runs one file at a time)
+ * is taken first, so a worker never holds two.
  *
  * @example
  * const PORT_BASE = claimPortBase([30000, 32000, 34000]);
@@ -38,6 +59,14 @@ const LANE_CLAIMS = join(tmpdir(), "slipway-test-lanes");
 export function claimPortBase(candidates: readonly number[]): number {
   mkdirSync(LANE_CLAIMS, { recursive: true });
   const me = processIdentity(process.pid);
+  const mine = candidates.find((base) => {
+    try {
+      return readFileSync(join(LANE_CLAIMS, String(base)), "utf8") === me;
+    } catch {
+      return false;
+    }
+  });
+  if (mine !== undefined) return mine;
   const start = process.pid % candidates.length;
   for (let i = 0; i < candidates.length; i++) {
     const base = candidates[(start + i) % candidates.length]!;

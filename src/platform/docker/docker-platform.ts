@@ -195,8 +195,7 @@ export class DockerPlatform implements ContainerPlatform {
   async containerHealth(id: string): Promise<ContainerHealth> {
     const instance = this.#instances.get(id);
     if (!instance || instance.removed) throw new SlipwayError("NOT_FOUND", `instance ${id} is not running on the docker platform`);
-    const status = (await instance.container.inspect()).State.Health?.Status;
-    return status === "healthy" || status === "unhealthy" || status === "starting" ? status : "none";
+    return healthOf((await instance.container.inspect()).State.Health);
   }
 
   #track(spec: ContainerInstanceSpec, container: Dockerode.Container, pid: number, startedAt: number): RunningInstance {
@@ -268,4 +267,26 @@ export class DockerPlatform implements ContainerPlatform {
       this.#keptLogs.delete(id);
     }
   }
+}
+
+/** Docker's entry for a check that ran past its timeout: exit code -1, "Health check exceeded timeout (1s)". */
+const TIMED_OUT = /^Health check exceeded timeout/;
+
+/**
+ * A container's HEALTHCHECK verdict from its inspected `State.Health`:
+ * "unhealthy" becomes "timed-out" when every failure of the current streak
+ * that Docker still lists (its last five checks) ran past its timeout.
+ *
+ * @example
+ * healthOf({ Status: "unhealthy", FailingStreak: 3, Log: [...three timeouts] }); // "timed-out"
+ */
+export function healthOf(
+  health: { Status?: string; FailingStreak?: number; Log?: { ExitCode?: number; Output?: string }[] } | undefined,
+): ContainerHealth {
+  const status = health?.Status;
+  if (status === "unhealthy") {
+    const streak = (health?.Log ?? []).slice(-(health?.FailingStreak ?? 0) || undefined);
+    if (streak.length > 0 && streak.every((check) => check.ExitCode === -1 && TIMED_OUT.test(check.Output ?? ""))) return "timed-out";
+  }
+  return status === "healthy" || status === "unhealthy" || status === "starting" ? status : "none";
 }

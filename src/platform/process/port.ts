@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
  * Where instance ports come from: below the kernel's ephemeral range
@@ -51,13 +53,59 @@ function tryPort(host: string, port: number): Promise<number | null> {
 const RESERVED_FOR = 60_000;
 
 /**
+ * Ports handed out by any Slipway daemon of this user on this machine: one
+ * file per port in a shared directory, created exclusively, holding when it
+ * was claimed. A claim older than RESERVED_FOR is stale and taken over (by
+ * renaming it away first, which only one taker can do). Where the directory
+ * cannot be written, every claim succeeds: the check by binding still runs.
+ *
+ * @example
+ * const claims = new PortClaims();
+ * claims.claim(27413, Date.now()); // true, then false for a minute (in any daemon)
+ */
+export class PortClaims {
+  private ready = false;
+
+  constructor(readonly dir: string = join(tmpdir(), `slipway-ports-${process.getuid?.() ?? "user"}`)) {}
+
+  claim(port: number, now: number): boolean {
+    const file = join(this.dir, String(port));
+    try {
+      if (!this.ready) mkdirSync(this.dir, { recursive: true });
+      this.ready = true;
+      writeFileSync(file, String(now), { flag: "wx" });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") return true;
+    }
+    let at: number;
+    try {
+      at = Number(readFileSync(file, "utf8"));
+    } catch {
+      return false; // just taken over by another daemon
+    }
+    if (!(now - at > RESERVED_FOR)) return false; // NaN: being written by its claimant
+    try {
+      renameSync(file, `${file}.${process.pid}.stale`);
+      unlinkSync(`${file}.${process.pid}.stale`);
+      writeFileSync(file, String(now), { flag: "wx" });
+      return true;
+    } catch {
+      return false; // another daemon took it over first
+    }
+  }
+}
+
+/**
  * The daemon's instance ports: free ports of `INSTANCE_PORTS` below the
  * ephemeral range, handed out in turn from a random start. A port handed out
- * is not handed out again for a minute, free or not: several instances start
- * at once, and each binds its port only when its process is up. Two daemons
- * on one machine walk from different starts, so they meet only where their
- * walks cross (a random pick per instance met another daemon's pending port
- * in two-copy round 22: EADDRINUSE on 20521).
+ * is not handed out again for a minute, free or not, by this daemon or any
+ * other Slipway daemon on the machine (`PortClaims`): several instances start
+ * at once, and each binds its port only when its process is up. Without the
+ * shared claims, two daemons met where their walks crossed (two-copy round
+ * 22: EADDRINUSE on 20521; round 54: an instance's readiness probe was
+ * answered by the other daemon's instance on that port before its own bind
+ * failed).
  *
  * @example
  * const ports = new InstancePorts();
@@ -70,6 +118,7 @@ export class InstancePorts {
   constructor(
     private readonly now: () => number = Date.now,
     random: () => number = Math.random,
+    private readonly claims: PortClaims = new PortClaims(),
   ) {
     this.cursor = Math.floor(random() * 0x7fffffff);
   }
@@ -81,7 +130,7 @@ export class InstancePorts {
     const span = Math.min(INSTANCE_PORTS.max, ephemeralRange().min) - min;
     for (let i = 0; i < TRIES && span > 0; i++) {
       const candidate = min + (this.cursor++ % span);
-      if (this.handedOut.has(candidate)) continue;
+      if (this.handedOut.has(candidate) || !this.claims.claim(candidate, now)) continue;
       const port = await tryPort(host, candidate);
       if (port !== null) {
         this.handedOut.set(port, now);

@@ -109,28 +109,35 @@ export class SwarmServices {
    */
   async updateService(name: string, options: ServiceOptions, follow: FollowOptions = {}): Promise<UpdateProgress> {
     checkPortBase(options.portBase, options.replicas);
-    const service = await this.#inspect(name);
-    refuseWhileUpdating(service);
-    const lane = nextLane(options.portBase, laneOf(service));
-    return this.#change(service, serviceSpec({ ...options, name }, lane), {}, follow);
+    return this.#change(
+      name,
+      (service) => {
+        refuseWhileUpdating(service);
+        return { spec: serviceSpec({ ...options, name }, nextLane(options.portBase, laneOf(service))), query: {} };
+      },
+      follow,
+    );
   }
 
   /** Swarm's own rollback to the service's previous spec (`docker service rollback`); resolves when it rests. */
   async rollbackService(name: string, follow: FollowOptions = {}): Promise<UpdateProgress> {
-    const service = await this.#inspect(name);
-    refuseWhileUpdating(service);
-    if (!service.PreviousSpec)
-      throw new SlipwayError("INVALID_STATE", `swarm service ${name} has no previous spec to roll back to`, {
-        hint: "Swarm keeps none after an automatic rollback: update to the release wanted instead",
-      });
-    return this.#change(service, service.Spec ?? {}, { rollback: "previous" }, follow);
+    return this.#change(
+      name,
+      (service) => {
+        refuseWhileUpdating(service);
+        if (!service.PreviousSpec)
+          throw new SlipwayError("INVALID_STATE", `swarm service ${name} has no previous spec to roll back to`, {
+            hint: "Swarm keeps none after an automatic rollback: update to the release wanted instead",
+          });
+        return { spec: service.Spec ?? {}, query: { rollback: "previous" } };
+      },
+      follow,
+    );
   }
 
   /** Set the replica count (canary promotion); tasks keep their spec and lane. Does not wait. */
   async scaleService(name: string, replicas: number): Promise<void> {
-    const service = await this.#inspect(name);
-    const spec = { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } };
-    await this.#update(service, spec, {});
+    await this.#update(name, (service) => ({ spec: { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } }, query: {} }));
   }
 
   /**
@@ -222,15 +229,9 @@ export class SwarmServices {
     return serviceLogLines(output as unknown as Buffer | string, tail);
   }
 
-  async #change(
-    service: EngineService,
-    spec: Dockerode.ServiceSpec,
-    query: Record<string, string>,
-    follow: FollowOptions,
-  ): Promise<UpdateProgress> {
-    const mark = updateMark(service);
-    await this.#update(service, spec, query);
-    const updates = this.watchUpdate(service.Spec?.Name ?? service.ID, mark, follow);
+  async #change(name: string, build: BuildUpdate, follow: FollowOptions): Promise<UpdateProgress> {
+    const service = await this.#update(name, build);
+    const updates = this.watchUpdate(service.Spec?.Name ?? service.ID, updateMark(service), follow);
     for (;;) {
       const next = await updates.next();
       if (next.done) return next.value;
@@ -238,12 +239,26 @@ export class SwarmServices {
     }
   }
 
-  async #update(service: EngineService, spec: Dockerode.ServiceSpec, query: Record<string, string>): Promise<void> {
-    const name = service.Spec?.Name ?? service.ID;
-    await this.#docker
-      .getService(service.ID)
-      .update({ _query: { version: service.Version?.Index ?? 0, ...query }, _body: spec })
-      .catch(rethrow(`cannot update swarm service ${name}`));
+  /**
+   * Inspects the service, builds the update from what it finds and sends it
+   * with that version. Swarm answers "update out of sequence" when the
+   * service changed in between (an update or rollback it was finishing bumps
+   * the version); then it is read again and the update rebuilt, as
+   * `docker service update` users do by hand. Resolves with the service as
+   * read just before the update that was accepted.
+   */
+  async #update(name: string, build: BuildUpdate): Promise<EngineService> {
+    for (let attempt = 1; ; attempt++) {
+      const service = await this.#inspect(name);
+      const { spec, query } = build(service);
+      try {
+        await this.#docker.getService(service.ID).update({ _query: { version: service.Version?.Index ?? 0, ...query }, _body: spec });
+        return service;
+      } catch (err) {
+        if (attempt < OUT_OF_SEQUENCE_TRIES && /update out of sequence/i.test(engineMessage(err))) continue;
+        rethrow(`cannot update swarm service ${name}`)(err);
+      }
+    }
   }
 
   async #inspect(name: string): Promise<EngineService> {
@@ -256,6 +271,12 @@ export class SwarmServices {
       })) as EngineService;
   }
 }
+
+/** What an update sends, built from the service as just read. */
+type BuildUpdate = (service: EngineService) => { spec: Dockerode.ServiceSpec; query: Record<string, string> };
+
+/** How many times an update is rebuilt and sent again after "update out of sequence". */
+const OUT_OF_SEQUENCE_TRIES = 5;
 
 function laneOf(service: EngineService): number | undefined {
   const base = service.Spec?.Labels?.[PORT_BASE_LABEL];
