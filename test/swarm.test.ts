@@ -211,7 +211,8 @@ describe.skipIf(!swarmReady)("SwarmServices, real engine", () => {
     // the second slot before the first bad task was judged and replaced that slot's old task on the way back:
     // requests to it failed while the engine still listed it running (through Slipway's router they are
     // retried on the other task). The first slot's old task is always kept, and an old task that is kept
-    // never fails a request.
+    // never fails a request. (Round 56 saw slot 2's old task replaced with no request failing, so a clean
+    // run does not mean both were kept.)
     const tasks = await readyTasks(swarm, rolling, 2, 1);
     const history = await taskHistory(docker, rolling);
     const kept = tasks.filter((task) => old.some((before) => before.id === task.id));
@@ -223,11 +224,6 @@ describe.skipIf(!swarmReady)("SwarmServices, real engine", () => {
       failures.filter((failure) => kept.some((task) => failure.startsWith(`${task.port}:`))),
       history,
     ).toEqual([]);
-    if (failures.length === 0)
-      expect(
-        tasks.map((task) => task.id),
-        history,
-      ).toEqual(old.map((task) => task.id));
     expect(tasks.map((task) => task.port)).toEqual(old.map((task) => task.port));
     expect((await Promise.all(tasks.map(get))).map((body) => body.version)).toEqual(["v1", "v1"]);
   }, 180_000);

@@ -11,8 +11,18 @@ import type { Site } from "./site.js";
 const CLOSE_SWEEP_MS = 100;
 /** An HTTP/2 connection with no frame for this long is closed (GOAWAY, its streams finish first). */
 export const H2_IDLE_TIMEOUT_MS = 120_000;
-/** Idle HTTP/1.1 keep-alive connections from clients close after this (Node's default for `http.Server`). */
-const CLIENT_KEEP_ALIVE_MS = 5_000;
+/**
+ * Idle HTTP/1.1 keep-alive connections from clients close after this: nginx's
+ * `keepalive_timeout` default, longer than the idle timeout of the load
+ * balancers and clients that usually sit in front (AWS ALB 60 s), so the
+ * client side closes first. With Node's default of 5 s, a client reusing a
+ * connection just as the router closed it got ECONNRESET (two-copy round 55:
+ * the load generator's pooled socket, idle past 5 s on a loaded machine);
+ * the same race behind a load balancer with a longer idle timeout gives 502s.
+ * Idle connections do not trip `headersTimeout`/`requestTimeout` (they count
+ * from a request's first byte), and `close()` closes them as soon as they are idle.
+ */
+export const CLIENT_KEEP_ALIVE_MS = 75_000;
 /** A TLS handshake must complete within this. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Where ACME HTTP-01 challenges are asked for (RFC 8555, 8.3). */
@@ -66,7 +76,9 @@ export class Entrypoint {
     const store = options.certificates;
     this.secure = store !== undefined;
     if (store === undefined) {
-      this.server = http.createServer(this.onRequest);
+      const server = http.createServer(this.onRequest);
+      server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
+      this.server = server;
     } else {
       const server = http2.createSecureServer({
         ...TLS_DEFAULTS,
