@@ -29,7 +29,7 @@ describe("the router's keep-alive with its clients", () => {
         const req = http.get({ host: "127.0.0.1", port, agent }, (res) => {
           const localPort = res.socket.localPort!;
           res.resume();
-          res.on("end", () => resolve({ status: res.statusCode!, keepAlive: res.headers["keep-alive"], localPort }));
+          res.on("end", () => resolve({ status: res.statusCode!, keepAlive: res.headers["keep-alive"]?.toString(), localPort }));
         });
         req.on("error", reject);
       });
