@@ -99,19 +99,33 @@ describe("rolling deploy", () => {
   });
 
   it("rejects a second concurrent deploy with exit code 3; --wait-lock waits", async () => {
-    project = await TestProject.create((port) => helloConfig(port).replace("minReady: 300ms", "minReady: 1500ms"));
+    // v2's preDeploy hook holds its rollout (and the lock) until the test opens the gate, so the
+    // second deploy meets the lock however slowly its CLI starts on a loaded machine.
+    project = await TestProject.create();
+    const gate = join(project.dir, "gate");
+    const hold = `test "$SLIPWAY_VERSION" != v2 || { i=0; while [ ! -e ${gate} ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done; }`;
+    writeFileSync(
+      join(project.dir, "slipway.yaml"),
+      helloConfig(project.port, `hooks:\n  preDeploy: ["sh", "-c", ${JSON.stringify(hold)}]\n`),
+    );
     await project.ok("deploy", "--version", "v1");
+    try {
+      const first = project.run("deploy", "--version", "v2");
+      await waitFor("the first rollout to hold the lock", async () => (await project!.status()).lock?.what === "deploy of hello");
+      const second = await project.run("deploy", "--version", "v3");
+      expect(second.code).toBe(3);
+      expect(second.stderr).toMatch(/^error: another rollout holds the deploy lock: deploy of hello, by .+ since .+ UTC \(\d+s ago\)\n/);
+      expect(second.stderr).toContain("hint: wait for it to finish (slipway status), or pass --wait-lock 5m to wait");
 
-    const first = project.run("deploy", "--version", "v2");
-    await waitFor("the first rollout to hold the lock", async () => (await project!.status()).rollout);
-    const second = await project.run("deploy", "--version", "v3");
-    expect(second.code).toBe(3);
-    expect(second.stderr).toMatch(/^error: another rollout holds the deploy lock: deploy of hello, by .+ since .+ UTC \(\d+s ago\)\n/);
-    expect(second.stderr).toContain("hint: wait for it to finish (slipway status), or pass --wait-lock 5m to wait");
-
-    const third = await project.run("deploy", "--version", "v4", "--wait-lock", "60s");
-    expect((await first).code).toBe(0);
-    expect(third.code).toBe(0);
+      const third = project.run("deploy", "--version", "v4", "--wait-lock", "60s");
+      await waitFor("the third deploy to wait for the lock", async () => (await project!.status()).lock?.waiting === 1);
+      expect((await project.run("status")).stdout).toMatch(/^deploy lock: deploy of hello by .+; 1 more waiting for it \(--wait-lock\)$/m);
+      writeFileSync(gate, "");
+      expect((await first).code).toBe(0);
+      expect((await third).code).toBe(0);
+    } finally {
+      writeFileSync(gate, ""); // a failed assertion must not leave the hook waiting
+    }
     const releases = await project.json<{ version: string; status: string }[]>("releases");
     expect(releases.map((r) => r.version)).toEqual(["v4", "v2", "v1"]);
     expect(releases[0]?.status).toBe("active");

@@ -142,6 +142,7 @@ export function statusLines(s: DaemonStatus): string[] {
       for (const reason of a.reasons) lines.push(`    ${reason}`);
     }
   }
+  if (s.lock?.waiting) lines.push(`deploy lock: ${s.lock.what} by ${s.lock.holder}; ${s.lock.waiting} more waiting for it (--wait-lock)`);
   if (s.standby)
     lines.push(
       `standby: release ${s.standby.release} (${s.standby.version}) until ${clock(s.standby.until)}; slipway rollback switches back at once`,

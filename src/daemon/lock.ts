@@ -7,6 +7,11 @@ export interface LockInfo {
   what: string;
 }
 
+/** The lock as status shows it: its holder, and how many requests wait for it (`--wait-lock`). */
+export interface LockStatus extends LockInfo {
+  waiting: number;
+}
+
 /**
  * The deploy lock: one rollout at a time per project. The daemon is the only
  * executor, so an in-memory lock is exact; the ledger's running rollout row is
@@ -14,19 +19,27 @@ export interface LockInfo {
  */
 export class DeployLock {
   private held: LockInfo | null = null;
+  private waiting = 0;
 
   constructor(private readonly clock: Clock) {}
 
-  get info(): LockInfo | null {
-    return this.held;
+  get info(): LockStatus | null {
+    return this.held && { ...this.held, waiting: this.waiting };
   }
 
   /** Takes the lock, waiting up to `waitMs` for it; throws LOCK_HELD otherwise. */
   async acquire(holder: string, what: string, waitMs: number): Promise<() => void> {
     const deadline = this.clock.now() + waitMs;
-    while (this.held) {
-      if (this.clock.now() >= deadline) throw lockHeld(this.held, this.clock.now());
-      await this.clock.sleep(Math.min(200, Math.max(1, deadline - this.clock.now())));
+    if (this.held) {
+      this.waiting++;
+      try {
+        while (this.held) {
+          if (this.clock.now() >= deadline) throw lockHeld(this.held, this.clock.now());
+          await this.clock.sleep(Math.min(200, Math.max(1, deadline - this.clock.now())));
+        }
+      } finally {
+        this.waiting--;
+      }
     }
     const mine: LockInfo = { holder, since: this.clock.now(), what };
     this.held = mine;

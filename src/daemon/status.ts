@@ -4,7 +4,7 @@ import type { Ledger } from "../ledger/ledger.js";
 import type { InstanceRow } from "../rollout/workload.js";
 import type { RouteGroup } from "../router/types.js";
 import type { AcmeHostStatus } from "../routerd/acme.js";
-import type { LockInfo } from "./lock.js";
+import type { LockStatus } from "./lock.js";
 import type { RecoveryReport } from "./recovery.js";
 import type { Rollouts } from "./rollouts.js";
 
@@ -42,7 +42,8 @@ export interface DaemonStatus {
   current: { id: number; version: string; activatedAt: number | null; replicas: number } | null;
   rollout: RolloutStatus | null;
   standby: { release: number; version: string; until: number } | null;
-  lock: LockInfo | null;
+  /** The deploy lock's holder, and how many deploys or rollbacks wait for it (`--wait-lock`). */
+  lock: LockStatus | null;
   instances: InstanceStatus[];
   traffic: {
     listen: ListenAddress;
@@ -70,7 +71,7 @@ export function daemonStatus(s: {
   /** The table the router serves (the current release's workload's). */
   routes: RouteGroup[];
   rollouts: Rollouts;
-  lock: LockInfo | null;
+  lock: LockStatus | null;
   router: {
     listen: ListenAddress;
     tls: ListenAddress | null;
