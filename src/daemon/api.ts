@@ -84,8 +84,8 @@ async function stream(daemon: ControlPlane, res: ServerResponse, op: () => Promi
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   let open = true;
   const send = (m: ProgressMessage) => open && res.write(JSON.stringify(m) + "\n");
-  // A result is sent once the router process has every traffic change made so far: when
-  // `slipway deploy` returns (done, or paused at a weight), the router routes that way.
+  // A result is sent once the router process (or the cluster, on Kubernetes) has every traffic change
+  // made so far: when `slipway deploy` returns (done, or paused at a weight), traffic goes that way.
   const finish = (m: ProgressMessage) => void daemon.flushed().then(() => finishNow(m));
   const finishNow = (m: ProgressMessage) => {
     if (!open) return;

@@ -49,7 +49,7 @@ export interface ControlPlane {
    * (or error). An abort resolves with the action's state once the rollout has ended (traffic back, the new release stopped).
    */
   controlAndFollow(action: ControlAction, opts: { full?: boolean; holder: string }): Promise<object>;
-  /** Resolves once the router process has every traffic change made so far. */
+  /** Resolves once the router process has every traffic change made so far, and the platform those it carries (a cluster's HTTPRoute). */
   flushed(): Promise<void>;
   /** The logs of a release's instances, through its platform. */
   releaseLogs(releaseId: number): ReleaseLogs;

@@ -49,6 +49,8 @@ const PUBLIC = "public";
 const STOP_WAIT_FOR_ROLLOUT = 30_000;
 /** How long shutdown waits for webhook notifications still in flight. */
 const STOP_WAIT_FOR_WEBHOOKS = 5_000;
+/** How long a command's answer waits for a traffic change on the platform (a cluster's API that does not answer). */
+const TRAFFIC_SETTLE_WAIT = 15_000;
 
 export interface DaemonOptions {
   root: string;
@@ -370,8 +372,8 @@ export class Daemon implements ControlPlane {
     const state = this.rollouts.control(action, opts);
     // An abort answers once traffic is back on the stable release and the rollout has ended.
     if (action === "abort") await active?.done;
-    // The traffic change the action made has reached the router process when the CLI hears back.
-    await this.router.flushed();
+    // The traffic change the action made has reached the router process (or the cluster) when the CLI hears back.
+    await this.flushed();
     return state;
   }
 
@@ -381,8 +383,12 @@ export class Daemon implements ControlPlane {
     return action === "abort" || !ending ? state : ending;
   }
 
-  flushed(): Promise<void> {
-    return this.router.flushed();
+  /** Every traffic change made so far is in the router process, and on the platform where the router does not carry it (Kubernetes). */
+  async flushed(): Promise<void> {
+    const bound = new AbortController();
+    const settled = Promise.race([this.workloads.trafficSettled(), this.clock.sleep(TRAFFIC_SETTLE_WAIT, bound.signal)]);
+    await Promise.all([this.router.flushed(), settled]);
+    bound.abort();
   }
 
   /** The logs of a release's instances, from the workload it ran on. */

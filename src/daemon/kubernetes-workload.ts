@@ -593,6 +593,10 @@ export class KubernetesWorkload implements Workload {
     });
   }
 
+  trafficSettled(): Promise<void> {
+    return this.queue;
+  }
+
   /** Waits for the traffic changes asked so far; throws (once) the failure of one. */
   private async flush(): Promise<void> {
     await this.queue;

@@ -38,6 +38,11 @@ export class Workloads {
     return current ? this.for(releaseConfig(current)) : null;
   }
 
+  /** The traffic changes asked so far, on every workload, made where the router does not carry them (`Workload.trafficSettled`). */
+  async trafficSettled(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.trafficSettled?.()));
+  }
+
   /** Releases with instances running on any workload (retention keeps them). */
   runningReleases(): number[] {
     return [...new Set(this.all.flatMap((w) => w.runningReleases()))];

@@ -82,6 +82,14 @@ export interface Workload {
   startCanary(release: Release, config: Config, replicas: number, step: Step): Promise<void>;
   /** Canary: the share of requests (percent) `release` gets. */
   setCanaryWeight(release: Release, weight: number): void;
+  /**
+   * Resolves once the traffic changes asked so far (weights, switches) are
+   * made on the platform, where they do not go through Slipway's router (the
+   * cluster's HTTPRoute on Kubernetes). Absent where they do: the router's
+   * own flush covers them. A change that failed is not reported here; the
+   * rollout's next step reports it.
+   */
+  trafficSettled?(): Promise<void>;
   /** Canary promotion: `release` at full size with all traffic, every other release retired. */
   promote(release: Release, config: Config, step: Step): Promise<void>;
   /** Blue-green: `replicas` instances of `release` out of rotation; resolves once they are ready. */

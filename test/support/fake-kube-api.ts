@@ -16,7 +16,8 @@
  * Services; EndpointSlices derived from Services and pods (ready and
  * terminating conditions, targetRef); Gateway API HTTPRoutes (read, create,
  * JSON patch with `test`); Leases (create 409 when present, replace 409 on a
- * stale resourceVersion); pod logs (tailLines); injected failures.
+ * stale resourceVersion); pod logs (tailLines); injected failures and
+ * injected latency.
  *
  * It does NOT model: nodes, scheduling, resources and quotas (a pod is
  * bound at once to one of three node names, round-robin; it never stays
@@ -170,6 +171,7 @@ export class FakeKubeApi {
   /** kind plural → "ns/name" → object */
   private readonly store = new Map<string, Map<string, Obj>>();
   private readonly failures: { method: string; path: RegExp; code: number; times: number }[] = [];
+  private readonly delays: { method: string; path: RegExp; ms: number; times: number }[] = [];
   private readonly progress = new Map<string, { key: string; at: number }>();
   readonly calls: ApiCall[] = [];
   /** Moments a weighted HTTPRoute backend had no ready endpoint: a Gateway would answer 503 there. */
@@ -224,6 +226,11 @@ export class FakeKubeApi {
     this.failures.push({ method, path, code, times });
   }
 
+  /** The next `times` requests of `method` whose path matches are answered `ms` late (a slow API server), then served. */
+  delayNext(method: string, path: RegExp, ms: number, times = 1): void {
+    this.delays.push({ method, path, ms, times });
+  }
+
   /** Objects of a kind (plural) in a namespace, or one by name. */
   list(plural: string, namespace = "default"): Obj[] {
     return [...this.store.get(plural)!.values()].filter((o) => o.metadata.namespace === namespace).map(clone);
@@ -265,6 +272,11 @@ export class FakeKubeApi {
       body = text;
     }
     if (method !== "GET") this.calls.push({ method, path: url.pathname, contentType, body, at: Date.now() });
+    const delay = this.delays.find((d) => d.method === method && d.path.test(url.pathname) && d.times > 0);
+    if (delay) {
+      delay.times--;
+      await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    }
     try {
       const failure = this.failures.find((f) => f.method === method && f.path.test(url.pathname) && f.times > 0);
       if (failure) {
