@@ -29,3 +29,13 @@ export const systemClock: Clock = {
       signal?.addEventListener("abort", done, { once: true });
     }),
 };
+
+/** Waits for `promise`, at most `ms` on `clock`: true when it settled in time, false at the bound. The timer is cleared either way. */
+export async function within(clock: Clock, ms: number, promise: Promise<unknown>): Promise<boolean> {
+  const bound = new AbortController();
+  try {
+    return await Promise.race([promise.then(() => true), clock.sleep(ms, bound.signal).then(() => false)]);
+  } finally {
+    bound.abort();
+  }
+}

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { systemClock, type Clock } from "../clock.js";
+import { systemClock, within, type Clock } from "../clock.js";
 import type { Config, ListenAddress } from "../config/types.js";
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE_BYTES } from "./defaults.js";
 import { Ledger, type EventFilter } from "../ledger/ledger.js";
@@ -385,10 +385,7 @@ export class Daemon implements ControlPlane {
 
   /** Every traffic change made so far is in the router process, and on the platform where the router does not carry it (Kubernetes). */
   async flushed(): Promise<void> {
-    const bound = new AbortController();
-    const settled = Promise.race([this.workloads.trafficSettled(), this.clock.sleep(TRAFFIC_SETTLE_WAIT, bound.signal)]);
-    await Promise.all([this.router.flushed(), settled]);
-    bound.abort();
+    await Promise.all([this.router.flushed(), within(this.clock, TRAFFIC_SETTLE_WAIT, this.workloads.trafficSettled())]);
   }
 
   /** The logs of a release's instances, from the workload it ran on. */

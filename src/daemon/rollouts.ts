@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Config, StrategyType } from "../config/types.js";
 import { SlipwayError } from "../errors.js";
+import { within } from "../clock.js";
 import { resourceError, resourceFault } from "../resource-error.js";
 import type { Release, RolloutKind } from "../ledger/types.js";
 import type { ControlState } from "../rollout/control.js";
@@ -212,9 +213,7 @@ export class Rollouts {
    * shutdown: a notification sent just before `slipway down` still arrives).
    */
   async flushNotifications(ms: number): Promise<void> {
-    const bound = new AbortController();
-    await Promise.race([Promise.all([...this.journals].map((j) => j.flush())), this.o.clock.sleep(ms, bound.signal)]);
-    bound.abort();
+    await within(this.o.clock, ms, Promise.all([...this.journals].map((j) => j.flush())));
   }
 
   /** Tracks a new rollout's journal; those of earlier rollouts with nothing in flight are done (one rollout at a time). */

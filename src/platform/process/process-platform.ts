@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync } from "node:fs";
 import { once } from "node:events";
 import { resolve } from "node:path";
-import { systemClock, type Clock } from "../../clock.js";
+import { systemClock, within, type Clock } from "../../clock.js";
 import { commandLabel } from "../../config/command.js";
 import { SlipwayError } from "../../errors.js";
 import type { ExitInfo, InstanceRecord, InstanceSpec, Platform, ReleaseLogs, RunningInstance, StopOutcome } from "../platform.js";
@@ -190,10 +190,7 @@ export class ProcessPlatform implements Platform {
   /** Wait up to `ms` for the main process to exit and its group to empty. */
   async #waitGone(instance: Instance, ms: number): Promise<boolean> {
     const deadline = this.#clock.now() + ms;
-    const timeout = new AbortController();
-    const exited = await Promise.race([instance.exited.then(() => true), this.#clock.sleep(ms, timeout.signal).then(() => false)]);
-    timeout.abort();
-    if (!exited) return false;
+    if (!(await within(this.#clock, ms, instance.exited))) return false;
     while (isGroupAlive(instance.running.pid)) {
       if (this.#clock.now() >= deadline) return false;
       await this.#clock.sleep(GROUP_POLL_MS);
