@@ -99,6 +99,8 @@ describe("slipway dashboard", () => {
     const cookies = await context.cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([["slipway_dashboard", true, "Strict"]]);
     await page.locator("[data-testid=current-version]").filter({ hasText: "v1" }).waitFor();
+    // the first status may come from /api/state before the stream's first message: wait for the stream
+    await page.locator("#connection[data-connected=true]").waitFor();
     expect(await text("#connection")).toBe("live");
 
     // The token works once: another browser, or a replay, gets 401.

@@ -14,6 +14,7 @@ import {
   dockerGate,
   ensureNodeBaseImage,
   NODE_BASE_IMAGE,
+  ownLayers,
   removeAppContainers,
   removeAppImages,
   removeImages,
@@ -68,7 +69,7 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
     const generated = readFileSync(join(dir, "Dockerfile"), "utf8");
     const froms = generated.match(/^FROM .*/gm) ?? [];
     expect(froms).toEqual(["FROM node:24.11-bookworm-slim AS deps", "FROM node:24.11-bookworm-slim AS runtime"]);
-    writeFileSync(join(dir, "Dockerfile"), generated.replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`));
+    writeFileSync(join(dir, "Dockerfile"), ownLayers(generated.replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`), RUN));
 
     const lines: string[] = [];
     try {
@@ -119,7 +120,7 @@ describe.skipIf(!gate.run)("slipway init: the Node Dockerfile builds and runs (r
     const stack = detectStack(dir, { strategy: "rolling" });
     writePlan(dir, planInit(stack, "rolling", projectDir(dir)).files, { force: false, dryRun: false });
     const dockerfile = join(dir, "Dockerfile");
-    writeFileSync(dockerfile, readFileSync(dockerfile, "utf8").replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`));
+    writeFileSync(dockerfile, ownLayers(readFileSync(dockerfile, "utf8").replace(/^FROM node:\S+/gm, `FROM ${NODE_NPM_IMAGE}`), RUN));
     const port = await freePort();
     const config = join(dir, "slipway.yaml");
     // not :8080, and a name of its own: another copy of the suite may deploy the same project on this engine
@@ -195,7 +196,9 @@ describe.skipIf(!gate.run)("slipway init: the Python image's user can write the 
 
   it("instance/ is in app.shared, created and owned by uid 10001, writable with and without a named volume", async () => {
     await ensureNodeBaseImage(docker);
-    const base = makeProject({ Dockerfile: `FROM ${NODE_BASE_IMAGE}\nRUN ["/bin/busybox", "--install", "-s", "/usr/local/bin"]\n` });
+    const base = makeProject({
+      Dockerfile: ownLayers(`FROM ${NODE_BASE_IMAGE}\nRUN ["/bin/busybox", "--install", "-s", "/usr/local/bin"]\n`, RUN),
+    });
     await build(base, tools);
 
     const dir = makeProject({ ...pythonFlaskFactory, "instance/seed.txt": "seeded\n" });
@@ -210,7 +213,7 @@ describe.skipIf(!gate.run)("slipway init: the Python image's user can write the 
     const rewritten = lines.join("\n").replace(/^FROM python:\S+ AS (\w+)$/gm, `FROM ${tools} AS $1`);
     expect(rewritten.match(/^FROM .*/gm)).toEqual([`FROM ${tools} AS build`, `FROM ${tools} AS runtime`]);
     expect(rewritten).toMatch(/^RUN mkdir -p instance && chown -R 10001:10001 instance\n(#.*\n)*USER 10001:10001$/m);
-    writeFileSync(join(dir, "Dockerfile"), rewritten);
+    writeFileSync(join(dir, "Dockerfile"), ownLayers(rewritten, RUN));
     await build(dir, tag);
     expect((await docker.getImage(tag).inspect()).Config.User).toBe("10001:10001");
 

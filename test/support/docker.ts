@@ -183,6 +183,22 @@ function splitTag(ref: string): [string, string] {
 }
 
 /**
+ * `dockerfile` with a LABEL naming this test run after every FROM, so none
+ * of its layers is shared with another copy of the suite building the same
+ * lines on this engine. The classic builder hands out another build's layers
+ * as cache; when that build's cleanup removes them (by id, or as the untagged
+ * parents of an image it removes) while this build is between the cache hit
+ * and its next step or its tag, this build fails with "unrecognized image ID"
+ * or "No such image" (two-copy round 70, init-docker).
+ *
+ * @example
+ * writeFileSync(join(dir, "Dockerfile"), ownLayers(`FROM ${NODE_BASE_IMAGE}\nRUN ...\n`, RUN));
+ */
+export function ownLayers(dockerfile: string, run: string): string {
+  return dockerfile.replace(/^(FROM .*)$/gm, `$1\nLABEL slipway.test-run="${run}"`);
+}
+
+/**
  * Remove images (tags or ids), ignoring those already gone or still in use.
  * An id (a layer a build committed) that carries a tag is left alone: another
  * suite's build of the same lines reused it from the cache and tagged it, and
