@@ -169,9 +169,11 @@ describe("slipway on platform kubernetes, through the daemon", () => {
     expect(logs).toHaveLength(2);
     expect(logs.every((l) => /shop-ping-\w+-\w+ \| listening on :8080$/.test(l))).toBe(true);
 
-    // A slow API server: the route's patches (weight 0 at the canary's start, then 20) answer 1.5 s
-    // late. deploy says "paused at 20%" only once the HTTPRoute says so too.
-    fake.delayNext("PATCH", /\/httproutes\/web$/, 1500, 2);
+    // A slow and faltering API server: the route's patches answer 1.5 s late, and the first two
+    // (weight 0 at the canary's start) with a 503. Slipway tries them again; deploy says
+    // "paused at 20%" only once the HTTPRoute says so too.
+    fake.delayNext("PATCH", /\/httproutes\/web$/, 1500, 4);
+    fake.failNext("PATCH", /\/httproutes\/web$/, 503, 2);
     const canary = await p.run("deploy", "--version", "v2", "--strategy", "canary");
     expect(canary.code, canary.stderr).toBe(0);
     expect(canary.stdout).toContain("is paused");

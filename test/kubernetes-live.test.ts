@@ -70,7 +70,7 @@ kubernetes: { namespace: ${NAMESPACE} }
     ).config;
     ledger = Ledger.open(":memory:", systemClock);
     workload = new KubernetesWorkload(connectCluster, systemClock);
-    cluster = KubeCluster.connect(cfg.kubernetes);
+    cluster = KubeCluster.connect(cfg.kubernetes, systemClock);
   });
 
   afterAll(async () => {

@@ -276,15 +276,54 @@ describe("canary with an HTTPRoute: weights in one guarded JSON patch", () => {
     );
   });
 
-  it("a weight change the API refuses three times fails the rollout's next step", async () => {
+  it("an API server that falters: the route's patches and reads are tried again, a lasting failure is one line, and the abort still restores", async () => {
     const cfg = config("  httpRoute: web\n");
-    const r1 = release(cfg, "v1");
-    await workload.rollOut(r1, cfg, step());
-    const r2 = release(cfg, "v2");
+    const { r1, r2 } = await servingV1(cfg);
+    // the weight-0 patch at the canary's start (awaited directly, not queued) and a read of the route answer 503 twice
+    fake.failNext("PATCH", /\/httproutes\/web$/, 503, 2);
+    fake.failNext("GET", /\/httproutes\/web$/, 503, 1);
     await workload.startCanary(r2, cfg, 1, step());
-    fake.failNext("PATCH", /httproutes\/web$/, 503, 3);
+    expect(weights()).toEqual({ "shop-ping": 100, "shop-pong": 0 });
+    fake.failNext("PATCH", /\/httproutes\/web$/, 502, 2);
     workload.setCanaryWeight(r2, 20);
-    await expect(workload.promote(r2, cfg, step())).rejects.toThrow(/^Kubernetes API: 503: injected failure 503/);
+    await waitFor("the weights", () => weights()["shop-pong"] === 20);
+
+    // six 503s in a row: the queued change gives up, and the rollout's next step says so in one line
+    fake.failNext("PATCH", /\/httproutes\/web$/, 503, 6);
+    workload.setCanaryWeight(r2, 50);
+    const err = await workload.promote(r2, cfg, step()).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("Kubernetes API: patch HTTPRoute web in namespace default: 503 injected failure 503 (6 attempts)");
+    expect(weights()).toEqual({ "shop-ping": 80, "shop-pong": 20 });
+
+    // the undo meets one more 503 and goes through it
+    fake.failNext("PATCH", /\/httproutes\/web$/, 503, 1);
+    expect(await workload.abandon(r2, r1, { reason: "rollout aborted", restore: true })).toEqual({ restored: true, error: null });
+    expect(weights()).toEqual({ "shop-ping": 100, "shop-pong": 0 });
+    await waitFor("the canary's pods to be gone", () => podsOf(r2.id).length === 0);
+  });
+
+  it("a weight patch whose guard the server refuses (422: the route changed since it was read) is built again from a fresh read", async () => {
+    const cfg = config("  httpRoute: web\n");
+    const { r2 } = await servingV1(cfg);
+    await workload.startCanary(r2, cfg, 1, step());
+    fake.failNext("PATCH", /\/httproutes\/web$/, 422, 1);
+    const before = fake.calls.length;
+    workload.setCanaryWeight(r2, 20);
+    await waitFor("the weights", () => weights()["shop-pong"] === 20);
+    expect(fake.calls.slice(before).filter((c) => c.method === "PATCH" && c.path.endsWith("/httproutes/web"))).toHaveLength(2);
+    await workload.promote(r2, cfg, step());
+    expect(weights()).toEqual({ "shop-ping": 0, "shop-pong": 100 });
+  });
+
+  it("a route that the server keeps refusing (422) fails the next step after three fresh reads, in one line", async () => {
+    const cfg = config("  httpRoute: web\n");
+    const { r2 } = await servingV1(cfg);
+    await workload.startCanary(r2, cfg, 1, step());
+    fake.failNext("PATCH", /\/httproutes\/web$/, 422, 3);
+    workload.setCanaryWeight(r2, 20);
+    await expect(workload.promote(r2, cfg, step())).rejects.toThrow(
+      /^Kubernetes API: patch HTTPRoute web in namespace default: 422 injected failure 422$/,
+    );
     expect(weights()).toEqual({ "shop-ping": 100, "shop-pong": 0 });
   });
 });

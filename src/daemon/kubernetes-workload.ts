@@ -2,6 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Clock, Timer } from "../clock.js";
 import type { Config } from "../config/types.js";
 import type { Release } from "../ledger/types.js";
+import { apiMessage, apiStatus } from "../platform/kubernetes/api-failure.js";
 import type { KubeCluster } from "../platform/kubernetes/kube-cluster.js";
 import type { Slot } from "../platform/kubernetes/manifests.js";
 import type { ReleaseLogs } from "../platform/platform.js";
@@ -13,8 +14,13 @@ import { releaseConfig, releaseWorkloadEnv } from "./release-runtime.js";
 export const KUBE_POLL_EVERY = 1_000;
 /** How often a wait reads the Deployment or the endpoints again. */
 export const KUBE_WAIT_EVERY = 500;
-/** Attempts at a traffic change (a weight patch, a selector) before its failure is kept for the rollout's next step. */
-const TRAFFIC_ATTEMPTS = 3;
+/**
+ * Attempts at a traffic change whose guarded HTTPRoute patch the server
+ * refused (409, 422: the route changed between the read and the patch),
+ * each from a fresh read. Transient API failures are tried again below,
+ * by KubeCluster.
+ */
+const ROUTE_ATTEMPTS = 3;
 
 /** Loads the platform's modules (and @kubernetes/client-node) on first use: other platforms never load them. */
 async function kube() {
@@ -28,13 +34,13 @@ async function kube() {
 }
 type Kube = Awaited<ReturnType<typeof kube>>;
 
-/** Connects to the cluster a config names. */
-export type ClusterFactory = (config: Config) => Promise<KubeCluster>;
+/** Connects to the cluster a config names; `clock` spaces the attempts at a transient API failure. */
+export type ClusterFactory = (config: Config, clock: Clock) => Promise<KubeCluster>;
 
 /** The cluster of `config.kubernetes` (kubeconfig, context, namespace), through @kubernetes/client-node. */
-export const connectCluster: ClusterFactory = async (config) => {
+export const connectCluster: ClusterFactory = async (config, clock) => {
   const { KubeCluster } = await import("../platform/kubernetes/kube-cluster.js");
-  return KubeCluster.connect(config.kubernetes);
+  return KubeCluster.connect(config.kubernetes, clock);
 };
 
 /** What one slot's Deployment runs, as last read from the cluster. */
@@ -379,7 +385,7 @@ export class KubernetesWorkload implements Workload {
   private async connect(config: Config): Promise<{ cluster: KubeCluster; k: Kube }> {
     this.k ??= await kube();
     if (!this.cluster || this.cluster.namespace !== (config.kubernetes.namespace ?? this.cluster.namespace)) {
-      this.cluster = await this.connectTo(config);
+      this.cluster = await this.connectTo(config, this.clock);
     }
     return { cluster: this.cluster, k: this.k };
   }
@@ -469,7 +475,8 @@ export class KubernetesWorkload implements Workload {
   /**
    * All traffic to `slot` (weight 100) or a share: HTTPRoute weights in one
    * guarded JSON patch, or the Service `<app>`'s selector (the slot alone at
-   * 100, the whole app for a share).
+   * 100, the whole app for a share). A patch whose guard fails (the route
+   * changed since it was read) is built again from a fresh read.
    */
   private async route(slot: Slot, weight: number): Promise<void> {
     const config = this.config;
@@ -478,13 +485,19 @@ export class KubernetesWorkload implements Workload {
     const other = k.otherSlot(slot);
     const routeName = config.kubernetes.httpRoute;
     if (routeName) {
-      const route = await cluster.route(routeName);
-      if (!route)
-        throw new RolloutFailure(`HTTPRoute ${routeName} does not exist in namespace ${cluster.namespace} (kubernetes.httpRoute)`);
-      await cluster.patchRoute(
-        routeName,
-        k.routeWeightsPatch(route, config.name, { [slot]: weight, [other]: 100 - weight } as Record<Slot, number>, routeName),
-      );
+      for (let attempt = 1; ; attempt++) {
+        const route = await cluster.route(routeName);
+        if (!route)
+          throw new RolloutFailure(`HTTPRoute ${routeName} does not exist in namespace ${cluster.namespace} (kubernetes.httpRoute)`);
+        const weights = { [slot]: weight, [other]: 100 - weight } as Record<Slot, number>;
+        try {
+          await cluster.patchRoute(routeName, k.routeWeightsPatch(route, config.name, weights, routeName));
+          break;
+        } catch (err) {
+          const status = apiStatus(err);
+          if (attempt >= ROUTE_ATTEMPTS || (status !== 409 && status !== 422)) throw err;
+        }
+      }
     }
     const names = k.kubeNames(config.name);
     const select = weight >= 100 ? slot : null;
@@ -576,19 +589,13 @@ export class KubernetesWorkload implements Workload {
 
   // ---- traffic changes asked synchronously, made in order ----
 
+  /** Runs `change` after those asked before it; its failure is kept for the rollout's next step (flush). */
   private enqueue(change: () => Promise<void>): void {
     this.queue = this.queue.then(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await change();
-          return;
-        } catch (err) {
-          if (attempt >= TRAFFIC_ATTEMPTS) {
-            this.queued = err as Error;
-            return;
-          }
-          await this.clock.sleep(KUBE_WAIT_EVERY);
-        }
+      try {
+        await change();
+      } catch (err) {
+        this.queued ??= err as Error;
       }
     });
   }
@@ -602,7 +609,7 @@ export class KubernetesWorkload implements Workload {
     await this.queue;
     const failed = this.queued;
     this.queued = null;
-    if (failed) throw new RolloutFailure(`Kubernetes API: ${this.need().k.apiMessage(failed)}`);
+    if (failed) throw failed instanceof RolloutFailure ? failed : new RolloutFailure(apiMessage(failed));
   }
 
   private dropStandby(): void {

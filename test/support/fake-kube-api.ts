@@ -16,8 +16,8 @@
  * Services; EndpointSlices derived from Services and pods (ready and
  * terminating conditions, targetRef); Gateway API HTTPRoutes (read, create,
  * JSON patch with `test`); Leases (create 409 when present, replace 409 on a
- * stale resourceVersion); pod logs (tailLines); injected failures and
- * injected latency.
+ * stale resourceVersion); pod logs (tailLines); injected failures (a
+ * Status body, optionally a Retry-After header) and injected latency.
  *
  * It does NOT model: nodes, scheduling, resources and quotas (a pod is
  * bound at once to one of three node names, round-robin; it never stays
@@ -81,6 +81,7 @@ class HttpError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -170,7 +171,7 @@ export class FakeKubeApi {
   private podSeq = 0;
   /** kind plural → "ns/name" → object */
   private readonly store = new Map<string, Map<string, Obj>>();
-  private readonly failures: { method: string; path: RegExp; code: number; times: number }[] = [];
+  private readonly failures: { method: string; path: RegExp; code: number; times: number; retryAfter?: number }[] = [];
   private readonly delays: { method: string; path: RegExp; ms: number; times: number }[] = [];
   private readonly progress = new Map<string, { key: string; at: number }>();
   readonly calls: ApiCall[] = [];
@@ -221,9 +222,9 @@ export class FakeKubeApi {
     return path;
   }
 
-  /** The next `times` requests of `method` whose path matches fail with `code`. */
-  failNext(method: string, path: RegExp, code: number, times = 1): void {
-    this.failures.push({ method, path, code, times });
+  /** The next `times` requests of `method` whose path matches fail with `code` (a Status body; a Retry-After header when `retryAfter` seconds are given). */
+  failNext(method: string, path: RegExp, code: number, times = 1, retryAfter?: number): void {
+    this.failures.push({ method, path, code, times, retryAfter });
   }
 
   /** The next `times` requests of `method` whose path matches are answered `ms` late (a slow API server), then served. */
@@ -281,7 +282,7 @@ export class FakeKubeApi {
       const failure = this.failures.find((f) => f.method === method && f.path.test(url.pathname) && f.times > 0);
       if (failure) {
         failure.times--;
-        throw new HttpError(failure.code, "InternalError", `injected failure ${failure.code}`);
+        throw new HttpError(failure.code, "InternalError", `injected failure ${failure.code}`, failure.retryAfter);
       }
       const out = this.route(method, url, contentType, body as Obj);
       if (typeof out === "string") {
@@ -293,7 +294,10 @@ export class FakeKubeApi {
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, "InternalError", (err as Error).message);
       res
-        .writeHead(e.code, { "content-type": "application/json" })
+        .writeHead(e.code, {
+          "content-type": "application/json",
+          ...(e.retryAfter === undefined ? {} : { "retry-after": String(e.retryAfter) }),
+        })
         .end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message: e.message, reason: e.reason, code: e.code }));
     }
   }

@@ -1,7 +1,7 @@
 import type { V1Lease } from "@kubernetes/client-node";
 import type { Clock, Timer } from "../../clock.js";
 import { SlipwayError } from "../../errors.js";
-import { apiStatus } from "./kube-cluster.js";
+import { apiStatus } from "./api-failure.js";
 import type { KubeCluster } from "./kube-cluster.js";
 import { deployLease, kubeNames } from "./manifests.js";
 

@@ -1,9 +1,16 @@
 /**
  * The Kubernetes API as platform kubernetes uses it: the few calls it makes,
  * through @kubernetes/client-node (kubeconfig, authentication, TLS). One
- * instance per namespace and context; every call is one request, no watch
- * and no cache: the workload polls, and a restarted daemon reads the cluster
- * again.
+ * instance per namespace and context; no watch and no cache: the workload
+ * polls, and a restarted daemon reads the cluster again.
+ *
+ * Every call is tried again after a transient failure (a 429 or 5xx, a
+ * connection refused or reset; src/platform/kubernetes/api-failure.ts), as a
+ * whole: a read-then-write reads again, so each is safe to repeat. Lease
+ * writes are the exception, tried once: their 409 means another holder, and
+ * a create repeated after a lost answer would find its own lease. Any
+ * failure leaves as one line, `Kubernetes API: <what> in namespace <ns>:
+ * <status> <message>`.
  */
 import {
   AppsV1Api,
@@ -14,51 +21,20 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
-  type ApiException,
   type V1Deployment,
   type V1Lease,
   type V1Pod,
   type V1Service,
 } from "@kubernetes/client-node";
 import { existsSync } from "node:fs";
+import type { Clock } from "../../clock.js";
 import type { KubernetesConfig } from "../../config/types.js";
 import { SlipwayError } from "../../errors.js";
+import { apiStatus, retrying } from "./api-failure.js";
 import type { JsonPatchOp, RouteRules } from "./manifests.js";
 
 const ROUTES = { group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes" } as const;
 const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
-
-/**
- * A failed call the server answered (the client's ApiException, recognised
- * by shape: the package ships both CommonJS and ESM builds, so `instanceof`
- * fails across them).
- */
-function answered(err: unknown): err is ApiException<unknown> {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "number" && "body" in err;
-}
-
-/** The HTTP status of a failed API call, undefined when the call did not reach the server. */
-export function apiStatus(err: unknown): number | undefined {
-  return answered(err) ? err.code : undefined;
-}
-
-/** One line for a failed API call: the server's message (a Status object's `message`) or the client's. */
-export function apiMessage(err: unknown): string {
-  if (answered(err)) {
-    const body: unknown = typeof err.body === "string" ? safeParse(err.body) : err.body;
-    const message = body && typeof body === "object" && "message" in body ? String(body.message) : String(err.body).slice(0, 200);
-    return `${err.code}: ${message}`;
-  }
-  return (err as Error).message;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 /** Resolves to null when the object does not exist (404). */
 async function orNull<T>(call: Promise<T>): Promise<T | null> {
@@ -115,6 +91,7 @@ export class KubeCluster {
   constructor(
     kc: KubeConfig,
     readonly namespace: string,
+    private readonly clock: Clock,
   ) {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
@@ -124,33 +101,50 @@ export class KubeCluster {
   }
 
   /** The cluster of `config`: the namespace it names, else its context's, else default. */
-  static connect(config: KubernetesConfig): KubeCluster {
+  static connect(config: KubernetesConfig, clock: Clock): KubeCluster {
     const kc = loadKubeConfig(config);
     const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
-    return new KubeCluster(kc, config.namespace ?? contextNamespace ?? "default");
+    return new KubeCluster(kc, config.namespace ?? contextNamespace ?? "default", clock);
+  }
+
+  /** One call, tried again after a transient failure; `what` names it in the error. */
+  private call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return retrying(this.clock, `${what} in namespace ${this.namespace}`, call);
   }
 
   /** A Deployment, null when there is none. */
   deployment(name: string): Promise<V1Deployment | null> {
+    return this.call(`read Deployment ${name}`, () => this.readDeployment(name));
+  }
+
+  private readDeployment(name: string): Promise<V1Deployment | null> {
     return orNull(this.apps.readNamespacedDeployment({ name, namespace: this.namespace }));
   }
 
   /** Creates the Deployment, or replaces its spec (a new pod template starts the Deployment's own rolling update). */
-  async applyDeployment(body: V1Deployment): Promise<V1Deployment> {
+  applyDeployment(body: V1Deployment): Promise<V1Deployment> {
     const name = body.metadata!.name!;
-    const existing = await this.deployment(name);
-    if (!existing) return this.apps.createNamespacedDeployment({ namespace: this.namespace, body });
-    const metadata = { ...body.metadata, resourceVersion: existing.metadata!.resourceVersion! };
-    return this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: { ...body, metadata } });
+    return this.call(`apply Deployment ${name}`, async () => {
+      const existing = await this.readDeployment(name);
+      if (!existing) return this.apps.createNamespacedDeployment({ namespace: this.namespace, body });
+      const metadata = { ...body.metadata, resourceVersion: existing.metadata!.resourceVersion! };
+      return this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: { ...body, metadata } });
+    });
   }
 
   /** Sets a Deployment's replicas (a JSON patch of spec.replicas). */
   scale(name: string, replicas: number): Promise<V1Deployment> {
     const body: JsonPatchOp[] = [{ op: "replace", path: "/spec/replicas", value: replicas }];
-    return this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, jsonPatch);
+    return this.call(`scale Deployment ${name} to ${replicas}`, () =>
+      this.apps.patchNamespacedDeployment({ name, namespace: this.namespace, body }, jsonPatch),
+    );
   }
 
   service(name: string): Promise<V1Service | null> {
+    return this.call(`read Service ${name}`, () => this.readService(name));
+  }
+
+  private readService(name: string): Promise<V1Service | null> {
     return orNull(this.core.readNamespacedService({ name, namespace: this.namespace }));
   }
 
@@ -158,76 +152,103 @@ export class KubeCluster {
    * Creates the Service, or sets the selector and annotations of the one
    * there (a JSON patch: its clusterIP and everything else stay).
    */
-  async applyService(body: V1Service): Promise<V1Service> {
+  applyService(body: V1Service): Promise<V1Service> {
     const name = body.metadata!.name!;
-    const existing = await this.service(name);
-    if (!existing) return this.core.createNamespacedService({ namespace: this.namespace, body });
-    const patch: JsonPatchOp[] = [{ op: existing.spec?.selector ? "replace" : "add", path: "/spec/selector", value: body.spec!.selector }];
-    const annotations = { ...existing.metadata?.annotations, ...body.metadata?.annotations };
-    patch.push({ op: existing.metadata?.annotations ? "replace" : "add", path: "/metadata/annotations", value: annotations });
-    return this.core.patchNamespacedService({ name, namespace: this.namespace, body: patch }, jsonPatch);
+    return this.call(`apply Service ${name}`, async () => {
+      const existing = await this.readService(name);
+      if (!existing) return this.core.createNamespacedService({ namespace: this.namespace, body });
+      const patch: JsonPatchOp[] = [
+        { op: existing.spec?.selector ? "replace" : "add", path: "/spec/selector", value: body.spec!.selector },
+      ];
+      const annotations = { ...existing.metadata?.annotations, ...body.metadata?.annotations };
+      patch.push({ op: existing.metadata?.annotations ? "replace" : "add", path: "/metadata/annotations", value: annotations });
+      return this.core.patchNamespacedService({ name, namespace: this.namespace, body: patch }, jsonPatch);
+    });
   }
 
   /** The app's pods (label app.kubernetes.io/name). */
-  async pods(app: string): Promise<V1Pod[]> {
-    const list = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `app.kubernetes.io/name=${app}` });
-    return list.items;
+  pods(app: string): Promise<V1Pod[]> {
+    return this.call(`list the pods of ${app}`, async () => {
+      const list = await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `app.kubernetes.io/name=${app}` });
+      return list.items;
+    });
   }
 
   /** Names of the pods behind a Service's ready endpoints (its EndpointSlices), each once. */
-  async readyEndpoints(service: string): Promise<Set<string>> {
-    const list = await this.discovery.listNamespacedEndpointSlice({
-      namespace: this.namespace,
-      labelSelector: `kubernetes.io/service-name=${service}`,
-    });
-    const ready = new Set<string>();
-    for (const slice of list.items) {
-      for (const e of slice.endpoints ?? []) {
-        // Kubernetes: a nil ready condition counts as ready; terminating endpoints are never ready.
-        if (e.conditions?.ready !== false && e.conditions?.terminating !== true && e.targetRef?.name) ready.add(e.targetRef.name);
+  readyEndpoints(service: string): Promise<Set<string>> {
+    return this.call(`list the EndpointSlices of Service ${service}`, async () => {
+      const list = await this.discovery.listNamespacedEndpointSlice({
+        namespace: this.namespace,
+        labelSelector: `kubernetes.io/service-name=${service}`,
+      });
+      const ready = new Set<string>();
+      for (const slice of list.items) {
+        for (const e of slice.endpoints ?? []) {
+          // Kubernetes: a nil ready condition counts as ready; terminating endpoints are never ready.
+          if (e.conditions?.ready !== false && e.conditions?.terminating !== true && e.targetRef?.name) ready.add(e.targetRef.name);
+        }
       }
-    }
-    return ready;
+      return ready;
+    });
   }
 
   /** A Gateway API HTTPRoute (gateway.networking.k8s.io/v1). */
   route(name: string): Promise<RouteRules | null> {
-    return orNull(this.custom.getNamespacedCustomObject({ ...ROUTES, namespace: this.namespace, name }) as Promise<RouteRules>);
+    return this.call(`read HTTPRoute ${name}`, () =>
+      orNull(this.custom.getNamespacedCustomObject({ ...ROUTES, namespace: this.namespace, name }) as Promise<RouteRules>),
+    );
   }
 
-  /** A JSON patch of an HTTPRoute (the weights of its backendRefs, guarded by `test` operations). */
+  /** A JSON patch of an HTTPRoute (the weights of its backendRefs, guarded by `test` operations: repeating it sets the same weights). */
   patchRoute(name: string, ops: JsonPatchOp[]): Promise<unknown> {
-    return this.custom.patchNamespacedCustomObject({ ...ROUTES, namespace: this.namespace, name, body: ops }, jsonPatch);
+    return this.call(`patch HTTPRoute ${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...ROUTES, namespace: this.namespace, name, body: ops }, jsonPatch),
+    );
   }
 
   lease(name: string): Promise<V1Lease | null> {
-    return orNull(this.coordination.readNamespacedLease({ name, namespace: this.namespace }));
+    return this.call(`read Lease ${name}`, () => orNull(this.coordination.readNamespacedLease({ name, namespace: this.namespace })));
   }
 
+  /** Creates a Lease, once (a 409: someone else created it first). */
   createLease(body: V1Lease): Promise<V1Lease> {
-    return this.coordination.createNamespacedLease({ namespace: this.namespace, body });
+    return this.once(`create Lease ${body.metadata!.name!}`, () =>
+      this.coordination.createNamespacedLease({ namespace: this.namespace, body }),
+    );
   }
 
-  /** Replaces a Lease; its metadata.resourceVersion makes it fail (409) when someone else changed it meanwhile. */
+  /** Replaces a Lease, once; its metadata.resourceVersion makes it fail (409) when someone else changed it meanwhile. */
   replaceLease(body: V1Lease): Promise<V1Lease> {
-    return this.coordination.replaceNamespacedLease({ name: body.metadata!.name!, namespace: this.namespace, body });
+    const name = body.metadata!.name!;
+    return this.once(`replace Lease ${name}`, () => this.coordination.replaceNamespacedLease({ name, namespace: this.namespace, body }));
   }
 
   async deleteLease(name: string): Promise<void> {
-    await orNull(this.coordination.deleteNamespacedLease({ name, namespace: this.namespace }));
+    await this.call(`delete Lease ${name}`, () => orNull(this.coordination.deleteNamespacedLease({ name, namespace: this.namespace })));
   }
 
   /** The last `lines` lines of a pod's log. */
-  async podLog(name: string, lines: number): Promise<string[]> {
-    const text = await this.core.readNamespacedPodLog({ name, namespace: this.namespace, container: "app", tailLines: lines });
-    return String(text)
-      .split("\n")
-      .filter((line) => line !== "");
+  podLog(name: string, lines: number): Promise<string[]> {
+    return this.call(`read the log of pod ${name}`, async () => {
+      const text = await this.core.readNamespacedPodLog({ name, namespace: this.namespace, container: "app", tailLines: lines });
+      return String(text)
+        .split("\n")
+        .filter((line) => line !== "");
+    });
   }
 
   /** Deletes Deployments and Services by name; those already gone are skipped. */
   async remove(deployments: string[], services: string[]): Promise<void> {
-    for (const name of deployments) await orNull(this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace }));
-    for (const name of services) await orNull(this.core.deleteNamespacedService({ name, namespace: this.namespace }));
+    for (const name of deployments) {
+      await this.call(`delete Deployment ${name}`, () => orNull(this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace })));
+    }
+    for (const name of services) {
+      await this.call(`delete Service ${name}`, () => orNull(this.core.deleteNamespacedService({ name, namespace: this.namespace })));
+    }
+  }
+
+  /** One call, not repeated; its failure is still one line. */
+  private once<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return retrying(this.clock, `${what} in namespace ${this.namespace}`, call, []);
   }
 }
