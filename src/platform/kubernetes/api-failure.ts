@@ -20,12 +20,12 @@ const RETRY_AFTER_CAP = 5_000;
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 const TRANSIENT_NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
-/** A failed call, in one line (`what: status message`); `status` is the HTTP status when the server answered. */
+/** A failed call, in one line (`Kubernetes API: <what>: <status> <message>`); `status` is the HTTP status when the server answered. */
 export class KubeApiError extends Error {
   constructor(
     message: string,
     readonly status: number | undefined,
-    /** The last failure was transient: the call was tried `RETRY_DELAYS.length + 1` times. */
+    /** The last failure was transient: the attempts ran out (six, or one for a call made once, such as a lease write). */
     readonly transient: boolean,
   ) {
     super(message);
